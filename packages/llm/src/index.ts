@@ -1,4 +1,10 @@
-export { codeForStatus, ProviderError, type ProviderErrorCode, type ProviderErrorOptions, parseRetryAfter } from "./errors.ts";
+export {
+  codeForStatus,
+  ProviderError,
+  type ProviderErrorCode,
+  type ProviderErrorOptions,
+  parseRetryAfter,
+} from "./errors.ts";
 export { parseStructured, toWireJsonSchema } from "./structured.ts";
 export {
   type GenerateRequest,

@@ -1,0 +1,30 @@
+import { fileURLToPath } from "node:url";
+import { parseEnv, sharedEnv } from "@foundry/runtime";
+import { z } from "zod";
+
+const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
+
+/** The API's environment. */
+export const apiEnvSchema = z.object({
+  ...sharedEnv,
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  API_TOKEN: z
+    .string({ error: "API_TOKEN is required: clients send it as `Authorization: Bearer <token>`" })
+    .min(16, "API_TOKEN must be at least 16 characters"),
+  WORKFLOWS_DIR: z.string().default(repoPath("workflows")),
+  WORKSPACE_DIR: z.string().default(repoPath(".data/workspaces")),
+  /** Only its presence matters here: publishing is refused up front without it. */
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+});
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+export function parseApiEnv(env: Record<string, string | undefined>): ApiEnv {
+  return parseEnv(apiEnvSchema, env);
+}

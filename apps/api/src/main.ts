@@ -1,0 +1,51 @@
+// The API process: parse the environment, apply migrations, serve. Stateless: run as many as you like.
+import { createPrisma, migrate } from "@foundry/db";
+import { createRedis, QueueSet } from "@foundry/engine";
+import { createLogger, onShutdown } from "@foundry/runtime";
+import { WorkflowCatalog } from "@foundry/workflow";
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import { parseApiEnv } from "./config.ts";
+
+let env: ReturnType<typeof parseApiEnv>;
+try {
+  env = parseApiEnv(process.env);
+} catch (error) {
+  console.error(`api: ${(error as Error).message}`);
+  process.exit(1);
+}
+const log = createLogger({ name: "api", level: env.LOG_LEVEL });
+
+const workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
+const { applied } = await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+if (applied.length > 0) log.info({ applied }, "migrations applied");
+const db = createPrisma(env.DATABASE_URL);
+const redis = createRedis(env.REDIS_URL);
+const queues = new QueueSet(redis, env.QUEUE_PREFIX);
+
+const app = createApp({
+  db,
+  queues,
+  workflows,
+  apiToken: env.API_TOKEN,
+  canPublish: env.GITHUB_TOKEN !== undefined,
+  maxBodyBytes: env.MAX_BODY_BYTES,
+  logError: (error) => log.error({ err: error }, "unhandled error"),
+});
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  log.info(
+    { port: info.port, workflows: workflows.names() },
+    `api listening on http://${env.HOST}:${info.port}`,
+  );
+});
+
+onShutdown(
+  async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queues.close();
+    redis.disconnect();
+    await db.$disconnect();
+  },
+  { timeoutMs: 10_000, log: (message) => log.info({}, message) },
+);

@@ -1,0 +1,163 @@
+import { Readable } from "node:stream";
+import type { PrismaClient } from "@foundry/db";
+import {
+  archiveProject,
+  getSessionView,
+  listEvents,
+  listSessions,
+  type QueueSet,
+  SESSION_STATUSES,
+  submitSession,
+} from "@foundry/engine";
+import type { WorkflowCatalog } from "@foundry/workflow";
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError, parseInput } from "../errors.ts";
+
+export interface SessionRoutesDeps {
+  db: PrismaClient;
+  queues: QueueSet;
+  workflows: WorkflowCatalog;
+  /** Whether the server can publish to GitHub (GITHUB_TOKEN is set). */
+  canPublish: boolean;
+}
+
+const createSessionBody = z.strictObject({
+  request: z.string().trim().min(1, "must not be empty").max(20_000),
+  workflow: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/, "expected a workflow name such as software-project")
+    .max(60)
+    .optional(),
+  publish: z.boolean().optional(),
+  repoName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'")
+    .optional(),
+});
+
+const cursorSchema = z.object({ t: z.iso.datetime(), id: z.uuid() });
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        const value = cursorSchema.parse(JSON.parse(Buffer.from(text, "base64url").toString("utf8")));
+        return { createdAt: new Date(value.t), id: value.id };
+      } catch {
+        ctx.addIssue({ code: "custom", message: "not a cursor returned by this API" });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  status: z.enum(SESSION_STATUSES).optional(),
+});
+
+const eventsQuery = z.object({
+  after: z
+    .string()
+    .regex(/^\d{1,19}$/, "expected an event id")
+    .default("0"),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+const sessionId = z.uuid();
+
+function requireSessionId(id: string): string {
+  if (!sessionId.safeParse(id).success)
+    throw new ApiError(404, "NOT_FOUND", `no session ${JSON.stringify(id.slice(0, 80))}`);
+  return id;
+}
+
+/** `/api/sessions…`: submit, list, inspect, follow and download sessions. */
+export function sessionRoutes(deps: SessionRoutesDeps) {
+  const app = new Hono();
+
+  app.post("/", async (c) => {
+    const body = await c.req.json().catch(() => {
+      throw new ApiError(400, "INVALID_JSON", "the request body must be a JSON object");
+    });
+    const input = parseInput(createSessionBody, body, "session request");
+    if (input.publish && !deps.canPublish) {
+      throw new ApiError(
+        400,
+        "PUBLISH_NOT_CONFIGURED",
+        "publishing to GitHub is not available: the server has no GITHUB_TOKEN. Submit without publish, or set GITHUB_TOKEN on the API and the orchestrator workers.",
+      );
+    }
+    const session = await submitSession(deps, input);
+    c.header("Location", `/api/sessions/${session.id}`);
+    return c.json(
+      { id: session.id, status: "queued", workflow: session.workflow, links: links(session.id) },
+      202,
+    );
+  });
+
+  app.get("/", async (c) => {
+    const query = parseInput(listQuery, c.req.query(), "query");
+    const page = await listSessions(deps.db, {
+      limit: query.limit,
+      cursor: query.cursor,
+      status: query.status,
+    });
+    const next = page.next
+      ? Buffer.from(JSON.stringify({ t: page.next.createdAt.toISOString(), id: page.next.id })).toString(
+          "base64url",
+        )
+      : null;
+    return c.json({ sessions: page.sessions, nextCursor: next });
+  });
+
+  app.get("/:id", async (c) => {
+    const view = await getSessionView(deps.db, requireSessionId(c.req.param("id")));
+    if (!view) throw new ApiError(404, "NOT_FOUND", `no session ${c.req.param("id")}`);
+    return c.json({ ...view, links: links(view.id) });
+  });
+
+  app.get("/:id/events", async (c) => {
+    const id = requireSessionId(c.req.param("id"));
+    const query = parseInput(eventsQuery, c.req.query(), "query");
+    const exists = await deps.db.session.count({ where: { id } });
+    if (!exists) throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+    const events = await listEvents(deps.db, id, BigInt(query.after), query.limit);
+    return c.json({ events, last: events.at(-1)?.id ?? query.after });
+  });
+
+  app.get("/:id/archive", async (c) => {
+    const id = requireSessionId(c.req.param("id"));
+    const session = await deps.db.session.findUnique({
+      where: { id },
+      select: { status: true, workspacePath: true, repoName: true, _count: { select: { files: true } } },
+    });
+    if (!session) throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+    if (session._count.files === 0) {
+      throw new ApiError(
+        409,
+        "NO_FILES",
+        `session ${id} has no generated files yet (status: ${session.status})`,
+      );
+    }
+    const folder = session.repoName ?? `foundry-${id.slice(0, 8)}`;
+    const stream = await archiveProject(session.workspacePath, folder, () =>
+      deps.db.generatedFile.findMany({ where: { sessionId: id }, select: { path: true, content: true } }),
+    );
+    return new Response(Readable.toWeb(stream) as ReadableStream, {
+      headers: {
+        "content-type": "application/gzip",
+        "content-disposition": `attachment; filename="${folder}.tar.gz"`,
+      },
+    });
+  });
+
+  return app;
+}
+
+function links(id: string) {
+  return {
+    self: `/api/sessions/${id}`,
+    events: `/api/sessions/${id}/events`,
+    archive: `/api/sessions/${id}/archive`,
+  };
+}

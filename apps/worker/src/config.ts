@@ -1,0 +1,84 @@
+import { fileURLToPath } from "node:url";
+import { parseRateLimit, QUEUE_NAMES, type QueueName } from "@foundry/engine";
+import { parseEnv, sharedEnv } from "@foundry/runtime";
+import { z } from "zod";
+
+const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
+
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseRateLimit(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+const priceTable = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return z
+        .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }))
+        .parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: 'expected JSON such as {"openai/gpt-4.1":{"input":2,"output":8}} (USD per 1M tokens)',
+      });
+      return z.NEVER;
+    }
+  })
+  .optional();
+
+/** The worker's environment. Provider keys and base URLs are read by @foundry/providers. */
+export const workerEnvSchema = z.object({
+  ...sharedEnv,
+  WORKSPACE_DIR: z.string().default(repoPath(".data/workspaces")),
+  // Defaults are the providers' entry-tier limits for the default models; raise them to your tier.
+  OPENAI_RATE_LIMIT: rateLimit("500/60s"),
+  ANTHROPIC_RATE_LIMIT: rateLimit("50/60s"),
+  GEMINI_RATE_LIMIT: rateLimit("150/60s"),
+  OPENAI_CONCURRENCY: positiveInt(8),
+  ANTHROPIC_CONCURRENCY: positiveInt(8),
+  GEMINI_CONCURRENCY: positiveInt(8),
+  ORCHESTRATOR_CONCURRENCY: positiveInt(50),
+  CALL_TIMEOUT_MS: positiveInt(120_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
+  PRICES: priceTable,
+  MAX_FILES: positiveInt(500),
+  MAX_FILE_BYTES: positiveInt(1024 * 1024),
+  MAX_TOTAL_BYTES: positiveInt(20 * 1024 * 1024),
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  GITHUB_API_URL: z.url().optional(),
+  GITHUB_OWNER: z.string().min(1).optional(),
+  GITHUB_PRIVATE: z.enum(["true", "false"]).default("true"),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerEnv {
+  return parseEnv(workerEnvSchema, env);
+}
+
+/** `--queues orchestrator,anthropic` (default: all) and `--concurrency N` (for the provider queues). */
+export function parseQueues(text: string | undefined): QueueName[] {
+  if (!text || text === "all") return [...QUEUE_NAMES];
+  const names = text
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(
+      `--queues: unknown queue ${unknown.join(", ") || "(none)"}; expected a comma-separated list of ${QUEUE_NAMES.join(", ")} or all`,
+    );
+  }
+  return [...new Set(names)] as QueueName[];
+}

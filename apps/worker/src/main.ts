@@ -1,0 +1,116 @@
+// A worker process: consumes the queues it is told to (`--queues anthropic`), so each provider's
+// workers run and scale separately. SIGTERM drains in-flight jobs (bounded) and exits.
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { createPrisma, migrate } from "@foundry/db";
+import {
+  createRedis,
+  DEFAULT_FILE_LIMITS,
+  DEFAULT_PRICES,
+  QueueSet,
+  SlidingWindowLimiter,
+  startWorkers,
+} from "@foundry/engine";
+import { PROVIDERS } from "@foundry/llm";
+import { createModel, providerSettingsFromEnv } from "@foundry/providers";
+import { createLogger, onShutdown } from "@foundry/runtime";
+import { parseQueues, parseWorkerEnv } from "./config.ts";
+
+let env: ReturnType<typeof parseWorkerEnv>;
+let queueNames: ReturnType<typeof parseQueues>;
+let concurrencyOverride: number | undefined;
+try {
+  const { values } = parseArgs({
+    options: { queues: { type: "string" }, concurrency: { type: "string" } },
+    strict: true,
+  });
+  queueNames = parseQueues(values.queues ?? process.env.WORKER_QUEUES);
+  if (values.concurrency !== undefined) {
+    concurrencyOverride = Number(values.concurrency);
+    if (!Number.isInteger(concurrencyOverride) || concurrencyOverride < 1)
+      throw new Error("--concurrency: expected a positive integer");
+  }
+  env = parseWorkerEnv(process.env);
+} catch (error) {
+  console.error(`worker: ${(error as Error).message}`);
+  console.error(
+    "usage: node apps/worker/src/main.ts [--queues orchestrator,openai,anthropic,gemini|all] [--concurrency N]",
+  );
+  process.exit(1);
+}
+
+const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
+await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+const db = createPrisma(env.DATABASE_URL);
+const redis = createRedis(env.REDIS_URL);
+const queues = new QueueSet(redis, env.QUEUE_PREFIX);
+
+const settings = providerSettingsFromEnv(process.env);
+const models = Object.fromEntries(
+  PROVIDERS.filter((provider) => queueNames.includes(provider) && settings[provider]).map((provider) => [
+    provider,
+    createModel(provider, settings[provider]!),
+  ]),
+);
+for (const provider of PROVIDERS.filter((name) => queueNames.includes(name) && !settings[name])) {
+  log.warn(
+    { provider },
+    `${provider}: no ${provider.toUpperCase()}_API_KEY; its calls will fail until one is set`,
+  );
+}
+
+const pool = startWorkers({
+  deps: {
+    db,
+    queues,
+    log,
+    workspaceDir: env.WORKSPACE_DIR,
+    fileLimits: {
+      ...DEFAULT_FILE_LIMITS,
+      maxFiles: env.MAX_FILES,
+      maxFileBytes: env.MAX_FILE_BYTES,
+      maxTotalBytes: env.MAX_TOTAL_BYTES,
+    },
+    prices: { ...DEFAULT_PRICES, ...env.PRICES },
+    models,
+    limits: {
+      openai: env.OPENAI_RATE_LIMIT,
+      anthropic: env.ANTHROPIC_RATE_LIMIT,
+      gemini: env.GEMINI_RATE_LIMIT,
+    },
+    limiter: new SlidingWindowLimiter(redis, env.QUEUE_PREFIX),
+    github: env.GITHUB_TOKEN
+      ? {
+          token: env.GITHUB_TOKEN,
+          apiUrl: env.GITHUB_API_URL,
+          owner: env.GITHUB_OWNER,
+          privateRepos: env.GITHUB_PRIVATE === "true",
+        }
+      : null,
+    worker: { host: hostname(), pid: process.pid },
+    callTimeoutMs: env.CALL_TIMEOUT_MS,
+  },
+  connection: createRedis(env.REDIS_URL),
+  prefix: env.QUEUE_PREFIX,
+  queues: queueNames,
+  concurrency: {
+    orchestrator: env.ORCHESTRATOR_CONCURRENCY,
+    openai: concurrencyOverride ?? env.OPENAI_CONCURRENCY,
+    anthropic: concurrencyOverride ?? env.ANTHROPIC_CONCURRENCY,
+    gemini: concurrencyOverride ?? env.GEMINI_CONCURRENCY,
+  },
+});
+log.info(
+  { queues: queueNames, providers: Object.keys(models), host: hostname() },
+  `worker consuming ${queueNames.join(", ")}`,
+);
+
+onShutdown(
+  async () => {
+    await pool.close(env.SHUTDOWN_TIMEOUT_MS);
+    await queues.close();
+    redis.disconnect();
+    await db.$disconnect();
+  },
+  { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, log: (message) => log.info({}, message) },
+);

@@ -1,0 +1,65 @@
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+// The job catalog: every job kind with its payload schema and its retry policy. Producers build
+// jobs through it and workers validate what they receive against it.
+
+const sessionId = z.uuid();
+const phaseId = z.string().regex(/^[a-z][a-z0-9_]*$/);
+
+export const phasePayload = z.strictObject({ sessionId, phase: phaseId });
+export type PhasePayload = z.infer<typeof phasePayload>;
+
+export const modelCallPayload = z.strictObject({
+  sessionId,
+  phase: phaseId,
+  /** The journal row to fulfil; everything else (prompt, schema, model) is read from it. */
+  idempotencyKey: z.string().min(1).max(200),
+});
+export type ModelCallPayload = z.infer<typeof modelCallPayload>;
+
+/** Exponential backoff with jitter: 1 s, 2 s, 4 s, … each ±50%. */
+const backoff = { type: "exponential", delay: 1_000, jitter: 0.5 } as const;
+
+/** Completed jobs stay visible in Bull Board for a day; failed ones for a week. */
+const retention = {
+  removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
+} as const;
+
+export const JOB_CATALOG = {
+  phase: {
+    payload: phasePayload,
+    options: { attempts: 3, backoff, failParentOnFailure: true, ...retention } satisfies JobsOptions,
+  },
+  modelCall: {
+    payload: modelCallPayload,
+    options: { attempts: 5, backoff, failParentOnFailure: true, ...retention } satisfies JobsOptions,
+  },
+} as const;
+
+/**
+ * Job ids are deterministic so that re-adding a job is a no-op and a person can find it in
+ * Bull Board: `<session>.<phase>` and `<session>.<phase>.<call>`. BullMQ forbids `:` in ids.
+ */
+export function phaseJobId(sessionId: string, phase: string): string {
+  return `${sessionId}.${phase}`;
+}
+
+export function callJobId(sessionId: string, phase: string, callKey: string): string {
+  return `${sessionId}.${phase}.${callKey}`;
+}
+
+/** Job names shown in Bull Board: `phase requirements`, `call planning.backend`. */
+export function phaseJobName(phase: string): string {
+  return `phase ${phase}`;
+}
+
+export function callJobName(phase: string, callKey: string): string {
+  return `call ${phase}.${callKey}`;
+}
+
+/** The idempotency key of a model call: one per (session, phase, call), stable across retries. */
+export function idempotencyKey(sessionId: string, phase: string, callKey: string): string {
+  return `${sessionId}.${phase}.${callKey}`;
+}

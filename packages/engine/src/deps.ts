@@ -1,0 +1,30 @@
+import type { PrismaClient } from "@foundry/db";
+import type { LanguageModel, ProviderName } from "@foundry/llm";
+import type { RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
+import type { Logger } from "./logger.ts";
+import type { PriceTable } from "./pricing.ts";
+import type { QueueSet } from "./queues.ts";
+import type { GitHubSettings } from "./workspace/github.ts";
+import type { FileLimits } from "./workspace/paths.ts";
+
+/** Everything the engine's processors use, built once per process by the worker app. */
+export interface EngineDeps {
+  db: PrismaClient;
+  queues: QueueSet;
+  log: Logger;
+  /** Root of the session workspaces (`<workspaceDir>/<session id>`). */
+  workspaceDir: string;
+  fileLimits: FileLimits;
+  prices: PriceTable;
+  /** Adapters for the providers this process calls; a provider without one fails its calls clearly. */
+  models: Partial<Record<ProviderName, LanguageModel>>;
+  /** Requests per window, per provider, for the whole cluster. */
+  limits: Partial<Record<ProviderName, RateLimit>>;
+  limiter: SlidingWindowLimiter;
+  /** Set when GITHUB_TOKEN is; publishing is refused without it. */
+  github: GitHubSettings | null;
+  /** Recorded on each model call: which worker made it. */
+  worker: { host: string; pid: number };
+  /** Per-request provider timeout. @default 120000 */
+  callTimeoutMs?: number;
+}

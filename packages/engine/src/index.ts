@@ -1,0 +1,39 @@
+export { type CallJobResult, runCallJob } from "./call-runner.ts";
+export {
+  callJobId,
+  idempotencyKey,
+  JOB_CATALOG,
+  type ModelCallPayload,
+  modelCallPayload,
+  type PhasePayload,
+  phaseJobId,
+  phasePayload,
+} from "./catalog.ts";
+export type { EngineDeps } from "./deps.ts";
+export { bullmqLimiter, parseRateLimit, type RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
+export { type Logger, silentLogger } from "./logger.ts";
+export { type PhaseJobResult, runPhaseJob } from "./phase-runner.ts";
+export { costOf, DEFAULT_PRICES, type ModelPrice, type PriceTable } from "./pricing.ts";
+export {
+  createRedis,
+  isQueueName,
+  ORCHESTRATOR_QUEUE,
+  QUEUE_NAMES,
+  type QueueName,
+  QueueSet,
+} from "./queues.ts";
+export {
+  CALL_STATUSES,
+  isTerminalSession,
+  PHASE_STATUSES,
+  SESSION_STATUSES,
+  type SessionStatus,
+} from "./status.ts";
+export { type EventType, recordEvent } from "./store/events.ts";
+export { getSessionView, listEvents, listSessions, type SessionView } from "./store/views.ts";
+export { buildFlow, DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";
+export { startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";
+export { archiveProject } from "./workspace/archive.ts";
+export { type GitHubSettings, PublishError } from "./workspace/github.ts";
+export { checkFiles, checkGeneratedPath, DEFAULT_FILE_LIMITS, type FileLimits } from "./workspace/paths.ts";
+export { sessionWorkspace } from "./workspace/write.ts";

@@ -1,0 +1,244 @@
+import type { Prisma } from "@foundry/db";
+import {
+  type GeneratePhase,
+  type PhaseDefinition,
+  type VotePhase,
+  type WorkflowDefinition,
+  workflowFromSnapshot,
+} from "@foundry/workflow";
+import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
+import { callJobId, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
+import type { EngineDeps } from "./deps.ts";
+import { runFilesPhase } from "./phases/files.ts";
+import {
+  gatherGenerate,
+  gatherVote,
+  overriddenMajorities,
+  storeVotes,
+  type TallyRow,
+} from "./phases/gather.ts";
+import { runGitPhase } from "./phases/git.ts";
+import { buildContext, planCalls, type RunContext, skipReason, voteItems } from "./plan.ts";
+import { recordEvent } from "./store/events.ts";
+import { ensureCalls, succeededCalls } from "./store/journal.ts";
+import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
+
+/** What a phase job returns: small, because BullMQ stores it in three places. */
+export interface PhaseJobResult {
+  phase: string;
+  status: "succeeded" | "skipped";
+}
+
+/**
+ * Runs one phase of a session (a job of the orchestrator queue). Idempotent by construction: a
+ * phase already finished in Postgres returns at once; calls already journaled are not queued
+ * again; a generate or vote phase queues its missing calls as child jobs, waits for them
+ * (BullMQ's step-job pattern) and, when it runs again, gathers their results from the journal.
+ */
+export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Promise<PhaseJobResult> {
+  const payload = phasePayload.safeParse(job.data);
+  if (!payload.success) throw new UnrecoverableError(`invalid phase job payload: ${payload.error.message}`);
+  const { sessionId, phase: phaseId } = payload.data;
+
+  const session = await loadSessionForRun(deps.db, sessionId);
+  if (!session) throw new UnrecoverableError(`session ${sessionId} does not exist`);
+  if (sessionHasEnded(session))
+    throw new UnrecoverableError(`session ${sessionId} has already ${session.status}`);
+  const workflow = workflowFromSnapshot(session.workflow, sessionId);
+  const phase = workflow.phases.find((candidate) => candidate.id === phaseId);
+  const run = session.phases.find((candidate) => candidate.phase === phaseId);
+  if (!phase || !run) throw new UnrecoverableError(`session ${sessionId} has no phase ${phaseId}`);
+  if (run.status === "succeeded" || run.status === "skipped") return { phase: phaseId, status: run.status };
+
+  await markRunning(deps, session, phase, run.status);
+  const context = buildContext(session.request, session.phases);
+  const log = deps.log.child({ sessionId, phase: phaseId, jobId: job.id });
+
+  const reason = skipReason(phase, context);
+  if (reason) {
+    await finishPhase(deps, session, workflow, phase, {
+      status: "skipped",
+      output: null,
+      skipReason: reason,
+    });
+    log.info({ reason }, "phase skipped");
+    return { phase: phaseId, status: "skipped" };
+  }
+
+  let output: Prisma.InputJsonValue;
+  switch (phase.kind) {
+    case "generate":
+    case "vote": {
+      const waiting = await queueMissingCalls(deps, job, token, session, workflow, phase, context);
+      if (waiting) throw new WaitingChildrenError();
+      output = await gather(deps, session, phase, context);
+      break;
+    }
+    case "files":
+      output = await runFilesPhase(deps, session, workflow, phase, context);
+      break;
+    case "git":
+      output = await runGitPhase(deps, session, workflow, phase.id);
+      break;
+    default:
+      throw new UnrecoverableError(`unknown phase kind ${(phase as PhaseDefinition).kind}`);
+  }
+  await finishPhase(deps, session, workflow, phase, { status: "succeeded", output, skipReason: null });
+  log.info({}, "phase succeeded");
+  return { phase: phaseId, status: "succeeded" };
+}
+
+async function markRunning(deps: EngineDeps, session: SessionForRun, phase: PhaseDefinition, status: string) {
+  // Coming back from waiting on children is the same run, not a new one.
+  if (status === "waiting" || status === "running") return;
+  await deps.db.$transaction(async (tx) => {
+    const started = await tx.session.updateMany({
+      where: { id: session.id, status: "queued" },
+      data: { status: "running", startedAt: new Date() },
+    });
+    if (started.count > 0) {
+      await recordEvent(tx, {
+        sessionId: session.id,
+        type: "session.started",
+        message: "first phase started",
+      });
+    }
+    await tx.session.update({ where: { id: session.id }, data: { currentPhase: phase.id } });
+    await tx.phaseRun.update({
+      where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
+      data: { status: "running", startedAt: new Date(), attempts: { increment: 1 }, error: null },
+    });
+    await recordEvent(tx, {
+      sessionId: session.id,
+      phase: phase.id,
+      type: "phase.started",
+      message: phase.title,
+    });
+  });
+}
+
+/**
+ * Journals the phase's calls and queues a child job for each one not answered yet. Returns true
+ * when the phase must wait for children.
+ */
+async function queueMissingCalls(
+  deps: EngineDeps,
+  job: Job,
+  token: string,
+  session: SessionForRun,
+  workflow: WorkflowDefinition,
+  phase: GeneratePhase | VotePhase,
+  context: RunContext,
+): Promise<boolean> {
+  const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
+  if (pending.length === 0) return false;
+  const parent = { id: job.id as string, queue: job.queueQualifiedName };
+  await Promise.all(
+    pending.map((call) => {
+      const data: ModelCallPayload = {
+        sessionId: session.id,
+        phase: phase.id,
+        idempotencyKey: call.idempotencyKey,
+      };
+      return deps.queues.provider(call.provider as never).add(callJobName(phase.id, call.callKey), data, {
+        ...JOB_CATALOG.modelCall.options,
+        jobId: callJobId(session.id, phase.id, call.callKey),
+        parent,
+      });
+    }),
+  );
+  await deps.db.$transaction([
+    deps.db.phaseRun.update({
+      where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
+      data: { status: "waiting" },
+    }),
+    deps.db.sessionEvent.create({
+      data: {
+        sessionId: session.id,
+        phase: phase.id,
+        type: "phase.waiting",
+        message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
+        data: { calls: pending.map((call) => call.callKey) },
+      },
+    }),
+  ]);
+  return job.moveToWaitingChildren(token);
+}
+
+async function gather(
+  deps: EngineDeps,
+  session: SessionForRun,
+  phase: GeneratePhase | VotePhase,
+  context: RunContext,
+): Promise<Prisma.InputJsonValue> {
+  const calls = await succeededCalls(deps.db, session.id, phase.id);
+  if (phase.kind === "generate") {
+    const output = gatherGenerate(phase, calls);
+    const tally = Object.values(context).flatMap((value) =>
+      value && typeof value === "object" && "tally" in value
+        ? ((value as { tally: TallyRow[] }).tally ?? [])
+        : [],
+    );
+    for (const task of phase.tasks.filter((candidate) => candidate.schema === "resolution")) {
+      for (const override of overriddenMajorities(output[task.id], tally)) {
+        await recordEvent(deps.db, {
+          sessionId: session.id,
+          phase: phase.id,
+          type: "decision.override",
+          message: `the decision on ${(override as { disagreementId: string }).disagreementId} goes against the majority`,
+          data: override,
+        });
+      }
+    }
+    return output as Prisma.InputJsonValue;
+  }
+  const items = voteItems(phase, context);
+  const result = gatherVote(phase, items, calls);
+  await storeVotes(deps.db, session.id, result.votes);
+  return result as unknown as Prisma.InputJsonValue;
+}
+
+async function finishPhase(
+  deps: EngineDeps,
+  session: SessionForRun,
+  workflow: WorkflowDefinition,
+  phase: PhaseDefinition,
+  result: {
+    status: "succeeded" | "skipped";
+    output: Prisma.InputJsonValue | null;
+    skipReason: string | null;
+  },
+): Promise<void> {
+  const isLast = workflow.phases.at(-1)?.id === phase.id;
+  await deps.db.$transaction(async (tx) => {
+    await tx.phaseRun.update({
+      where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
+      data: {
+        status: result.status,
+        output: result.output ?? undefined,
+        skipReason: result.skipReason,
+        finishedAt: new Date(),
+      },
+    });
+    await recordEvent(tx, {
+      sessionId: session.id,
+      phase: phase.id,
+      type: result.status === "skipped" ? "phase.skipped" : "phase.succeeded",
+      message:
+        result.status === "skipped" ? `${phase.title} skipped: ${result.skipReason}` : `${phase.title} done`,
+    });
+    if (isLast) {
+      const ended = await tx.session.updateMany({
+        where: { id: session.id, status: { in: ["queued", "running"] } },
+        data: { status: "succeeded", finishedAt: new Date(), currentPhase: null },
+      });
+      if (ended.count > 0) {
+        await recordEvent(tx, {
+          sessionId: session.id,
+          type: "session.succeeded",
+          message: "all phases done",
+        });
+      }
+    }
+  });
+}

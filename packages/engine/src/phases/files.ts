@@ -1,0 +1,142 @@
+import { createHash } from "node:crypto";
+import type { Prisma } from "@foundry/db";
+import type { FilesPhase, WorkflowDefinition } from "@foundry/workflow";
+import type { EngineDeps } from "../deps.ts";
+import { PhaseInputError, type RunContext } from "../plan.ts";
+import { recordEvent } from "../store/events.ts";
+import type { SessionForRun } from "../store/sessions.ts";
+import { type AcceptedFile, type CandidateFile, checkFiles } from "../workspace/paths.ts";
+import { buildProjectReadme } from "../workspace/readme.ts";
+import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
+
+/** Generated output was refused; the session fails with this message (nothing is written). */
+export class FilesRejectedError extends Error {
+  override readonly name = "FilesRejectedError";
+  readonly code = "FILES_REJECTED";
+}
+
+const MAX_REJECTION_EVENTS = 50;
+
+/**
+ * Collects the files of the phase's sources, checks them as a whole, adds the project README and
+ * writes them to Postgres and to the session's workspace. All or nothing.
+ */
+export async function runFilesPhase(
+  deps: EngineDeps,
+  session: SessionForRun,
+  workflow: WorkflowDefinition,
+  phase: FilesPhase,
+  context: RunContext,
+): Promise<Prisma.InputJsonValue> {
+  const candidates = phase.sources.flatMap((source): CandidateFile[] => {
+    const [phaseId, taskId] = source.split(".") as [string, string];
+    const sourcePhase = workflow.phases.find((candidate) => candidate.id === phaseId);
+    const task =
+      sourcePhase?.kind === "generate" ? sourcePhase.tasks.find((t) => t.id === taskId) : undefined;
+    const files = (context[phaseId] as Record<string, { files?: unknown }> | null | undefined)?.[taskId]
+      ?.files;
+    if (!Array.isArray(files)) throw new PhaseInputError(`${source} produced no file list`);
+    return files.map((file: Record<string, unknown>) => ({
+      path: file?.path,
+      content: file?.content,
+      purpose: file?.purpose,
+      author: task?.role ?? phaseId,
+      phase: phaseId,
+    }));
+  });
+
+  const { accepted, rejected, merged } = checkFiles(candidates, deps.fileLimits);
+  if (rejected.length > 0) {
+    await deps.db.sessionEvent.createMany({
+      data: rejected.slice(0, MAX_REJECTION_EVENTS).map((rejection) => ({
+        sessionId: session.id,
+        phase: phase.id,
+        type: "file.rejected",
+        message: `${rejection.author}: ${rejection.path}: ${rejection.reason}`,
+        data: { path: rejection.path, author: rejection.author, reason: rejection.reason },
+      })),
+    });
+    const shown = rejected.slice(0, 5).map((r) => `${r.path} (${r.author}): ${r.reason}`);
+    const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : "";
+    throw new FilesRejectedError(`rejected ${rejected.length} generated file(s): ${shown.join("; ")}${more}`);
+  }
+  for (const merge of merged) {
+    await recordEvent(deps.db, {
+      sessionId: session.id,
+      phase: phase.id,
+      type: "file.merged",
+      message: `${merge.path} was written identically by ${merge.authors.join(" and ")}; kept once`,
+      data: { path: merge.path, authors: merge.authors },
+    });
+  }
+
+  const files = withReadme(
+    accepted,
+    buildProjectReadme({
+      sessionId: session.id,
+      request: session.request,
+      workflow,
+      context,
+      files: accepted,
+    }),
+    phase.id,
+  );
+
+  const root = sessionWorkspace(deps.workspaceDir, session.id);
+  await deps.db.$transaction(async (tx) => {
+    await tx.generatedFile.deleteMany({ where: { sessionId: session.id } });
+    await tx.generatedFile.createMany({
+      data: files.map((file) => ({
+        sessionId: session.id,
+        phase: file.phase,
+        path: file.path,
+        content: file.content,
+        sizeBytes: file.bytes,
+        sha256: sha256(file.content),
+        purpose: file.purpose,
+        author: file.author,
+      })),
+    });
+    await tx.session.update({ where: { id: session.id }, data: { workspacePath: root } });
+    await recordEvent(tx, {
+      sessionId: session.id,
+      phase: phase.id,
+      type: "files.written",
+      message: `${files.length} files (${files.reduce((sum, file) => sum + file.bytes, 0)} bytes) written to ${root}`,
+      data: { count: files.length, workspace: root },
+    });
+  });
+  await writeWorkspaceFiles(root, files);
+  return {
+    files: files.map((file) => ({
+      path: file.path,
+      bytes: file.bytes,
+      author: file.author,
+      phase: file.phase,
+    })),
+  };
+}
+
+/** The engine's README goes first; a README a model wrote is kept, below it, not dropped. */
+function withReadme(files: readonly AcceptedFile[], readme: string, phase: string): AcceptedFile[] {
+  const modelReadme = files.find((file) => file.path.toLowerCase() === "readme.md");
+  const content = modelReadme
+    ? `${readme}\n## Notes from the ${modelReadme.author}\n\n${modelReadme.content}\n`
+    : readme;
+  const rest = files.filter((file) => file !== modelReadme);
+  return [
+    ...rest,
+    {
+      path: "README.md",
+      content,
+      purpose: "What was asked, planned and decided, and how to run it",
+      author: "foundry",
+      phase,
+      bytes: Buffer.byteLength(content, "utf8"),
+    },
+  ];
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

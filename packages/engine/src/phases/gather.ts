@@ -1,0 +1,108 @@
+import type { ModelCall, Prisma } from "@foundry/db";
+import {
+  type GeneratePhase,
+  type Resolution,
+  resolutionSchema,
+  type VotePhase,
+  voteSchema,
+} from "@foundry/workflow";
+import type { VoteItem } from "../plan.ts";
+import type { Db } from "../store/events.ts";
+import type { StoredRequest } from "../store/journal.ts";
+
+// Turning a phase's answered calls into the phase's result, which later phases' templates read.
+
+export class GatherError extends Error {
+  override readonly name = "GatherError";
+  readonly code = "PHASE_RESULT_INCOMPLETE";
+}
+
+/** `{ <task id>: <answer> }` */
+export function gatherGenerate(phase: GeneratePhase, calls: readonly ModelCall[]): Record<string, unknown> {
+  const byKey = new Map(calls.map((call) => [call.callKey, call]));
+  const output: Record<string, unknown> = {};
+  for (const task of phase.tasks) {
+    const call = byKey.get(task.id);
+    if (!call) throw new GatherError(`phase ${phase.id}: task ${task.id} has no answer`);
+    output[task.id] = call.response;
+  }
+  return output;
+}
+
+export interface CastVote {
+  disagreementId: string;
+  topic: string;
+  voter: string;
+  provider: string;
+  model: string;
+  choice: "backend" | "frontend";
+  rationale: string;
+}
+
+export interface TallyRow {
+  disagreementId: string;
+  topic: string;
+  backend: number;
+  frontend: number;
+  leader: "backend" | "frontend" | "tie";
+}
+
+/** `{ votes, tally }`; the item's own id (not the model's echo of it) identifies what was voted on. */
+export function gatherVote(
+  phase: VotePhase,
+  items: readonly VoteItem[],
+  calls: readonly ModelCall[],
+): { votes: CastVote[]; tally: TallyRow[] } {
+  const votes: CastVote[] = [];
+  for (const item of items) {
+    for (const voter of phase.voters) {
+      const call = calls.find((candidate) => {
+        const meta = (candidate.request as unknown as StoredRequest).meta;
+        return meta.item === item.id && meta.voter === voter;
+      });
+      if (!call) throw new GatherError(`phase ${phase.id}: no vote from ${voter} on ${item.id}`);
+      const vote = voteSchema.parse(call.response);
+      votes.push({
+        disagreementId: item.id,
+        topic: item.topic,
+        voter,
+        provider: call.provider,
+        model: call.model,
+        choice: vote.choice,
+        rationale: vote.rationale,
+      });
+    }
+  }
+  const tally = items.map((item) => {
+    const cast = votes.filter((vote) => vote.disagreementId === item.id);
+    const backend = cast.filter((vote) => vote.choice === "backend").length;
+    const frontend = cast.length - backend;
+    const leader: TallyRow["leader"] =
+      backend === frontend ? "tie" : backend > frontend ? "backend" : "frontend";
+    return { disagreementId: item.id, topic: item.topic, backend, frontend, leader };
+  });
+  return { votes, tally };
+}
+
+/** Stores the votes (idempotent: a re-run of the phase writes nothing new). */
+export async function storeVotes(db: Db, sessionId: string, votes: readonly CastVote[]): Promise<void> {
+  await db.vote.createMany({ skipDuplicates: true, data: votes.map((vote) => ({ sessionId, ...vote })) });
+}
+
+/**
+ * Where a resolution goes against a clear majority of the tally: the manager may, but it is
+ * recorded so a person can see it.
+ */
+export function overriddenMajorities(
+  resolution: unknown,
+  tally: readonly TallyRow[],
+): Prisma.InputJsonValue[] {
+  const parsed = resolutionSchema.safeParse(resolution);
+  if (!parsed.success) return [];
+  const decisions: Resolution["decisions"] = parsed.data.decisions;
+  return decisions.flatMap((decision) => {
+    const row = tally.find((candidate) => candidate.disagreementId === decision.disagreementId);
+    if (!row || row.leader === "tie" || row.leader === decision.outcome) return [];
+    return [{ disagreementId: decision.disagreementId, majority: row.leader, outcome: decision.outcome }];
+  });
+}

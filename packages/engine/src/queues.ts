@@ -1,0 +1,53 @@
+import { PROVIDERS, type ProviderName } from "@foundry/llm";
+import { FlowProducer, Queue } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
+
+/** The queue whose jobs are workflow phases. */
+export const ORCHESTRATOR_QUEUE = "orchestrator";
+/** Every queue the system uses: the orchestrator and one per provider. */
+export const QUEUE_NAMES = [ORCHESTRATOR_QUEUE, ...PROVIDERS] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export function isQueueName(value: string): value is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(value);
+}
+
+/**
+ * A Redis connection as BullMQ wants it: commands wait for a reconnect instead of failing
+ * (`maxRetriesPerRequest: null`), which is what lets workers ride out a Redis restart.
+ */
+export function createRedis(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, ...options });
+}
+
+/** Queue handles for producers (the API, the engine adding call jobs). */
+export class QueueSet {
+  readonly prefix: string;
+  /** The connection the queues share (also used for health checks). */
+  readonly redis: Redis;
+  readonly flows: FlowProducer;
+  readonly #queues: Map<QueueName, Queue>;
+
+  constructor(connection: Redis, prefix: string) {
+    this.prefix = prefix;
+    this.redis = connection;
+    this.flows = new FlowProducer({ connection, prefix });
+    this.#queues = new Map(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix })]));
+  }
+
+  get(name: QueueName): Queue {
+    return this.#queues.get(name) as Queue;
+  }
+
+  provider(name: ProviderName): Queue {
+    return this.get(name);
+  }
+
+  all(): Queue[] {
+    return [...this.#queues.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.flows.close(), ...this.all().map((queue) => queue.close())]);
+  }
+}

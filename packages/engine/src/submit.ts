@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import type { PrismaClient } from "@foundry/db";
+import type { WorkflowCatalog, WorkflowDefinition } from "@foundry/workflow";
+import type { FlowJob } from "bullmq";
+import { JOB_CATALOG, type PhasePayload, phaseJobId, phaseJobName } from "./catalog.ts";
+import { ORCHESTRATOR_QUEUE, type QueueSet } from "./queues.ts";
+import { failSession, insertSession } from "./store/sessions.ts";
+
+export interface SubmitRequest {
+  request: string;
+  /** @default "software-project" */
+  workflow?: string;
+  publish?: boolean;
+  repoName?: string | null;
+}
+
+/** The submission could not be queued (Redis unreachable); the session is recorded as failed. */
+export class EnqueueError extends Error {
+  override readonly name = "EnqueueError";
+  readonly code = "ENQUEUE_FAILED";
+  readonly isRetryable = true;
+}
+
+export const DEFAULT_WORKFLOW = "software-project";
+
+/**
+ * Records a session (with a snapshot of its workflow) and adds its one flow: the phases as a
+ * chain of parent/child jobs, the last phase at the root, so each phase starts when the one
+ * before it completes.
+ * @throws UnknownWorkflowError for an unknown workflow name, EnqueueError when Redis refuses.
+ */
+export async function submitSession(
+  deps: { db: PrismaClient; queues: QueueSet; workflows: WorkflowCatalog },
+  submission: SubmitRequest,
+): Promise<{ id: string; workflow: string }> {
+  const workflowName = submission.workflow ?? DEFAULT_WORKFLOW;
+  const workflow = deps.workflows.get(workflowName);
+  const id = randomUUID();
+  await insertSession(deps.db, {
+    id,
+    request: submission.request,
+    workflowName,
+    workflow,
+    publish: submission.publish ?? false,
+    repoName: submission.repoName ?? null,
+  });
+  try {
+    await deps.queues.flows.add(buildFlow(id, workflow));
+  } catch (cause) {
+    await failSession(deps.db, id, `could not queue the session: ${(cause as Error).message}`, null);
+    throw new EnqueueError("the job queue is unavailable; try again shortly", { cause });
+  }
+  return { id, workflow: workflowName };
+}
+
+/** The session's phases as one flow: each phase's only child is the phase before it. */
+export function buildFlow(sessionId: string, workflow: WorkflowDefinition): FlowJob {
+  let node: FlowJob | undefined;
+  for (const phase of workflow.phases) {
+    const data: PhasePayload = { sessionId, phase: phase.id };
+    node = {
+      name: phaseJobName(phase.id),
+      queueName: ORCHESTRATOR_QUEUE,
+      data,
+      opts: { ...JOB_CATALOG.phase.options, jobId: phaseJobId(sessionId, phase.id) },
+      ...(node && { children: [node] }),
+    } as FlowJob;
+  }
+  if (!node) throw new Error(`workflow ${workflow.name} has no phases`);
+  return node;
+}

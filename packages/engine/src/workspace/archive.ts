@@ -1,0 +1,39 @@
+import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { create } from "tar";
+import { writeWorkspaceFiles } from "./write.ts";
+
+/**
+ * A gzipped tar of a session's project under a top-level folder named `folder`. The workspace
+ * (with its git history) is used when this process can see it; otherwise the files are
+ * materialised from Postgres into a temporary directory that is removed once the stream ends.
+ */
+export async function archiveProject(
+  root: string | null,
+  folder: string,
+  files: () => Promise<ReadonlyArray<{ path: string; content: string }>>,
+): Promise<Readable> {
+  const visible =
+    root !== null &&
+    (await access(join(root, ".git")).then(
+      () => true,
+      () => false,
+    ));
+  if (visible) {
+    return create(
+      { gzip: true, portable: true, cwd: root, prefix: folder },
+      await readdir(root),
+    ) as unknown as Readable;
+  }
+  const temp = await mkdtemp(join(tmpdir(), "foundry-archive-"));
+  const target = join(temp, folder);
+  await writeWorkspaceFiles(target, await files());
+  const stream = create({ gzip: true, portable: true, cwd: temp }, [folder]) as unknown as Readable;
+  const cleanup = () => void rm(temp, { recursive: true, force: true });
+  stream.once("end", cleanup);
+  stream.once("error", cleanup);
+  stream.once("close", cleanup);
+  return stream;
+}

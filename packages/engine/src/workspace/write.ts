@@ -1,0 +1,38 @@
+import { lstat, mkdir, realpath, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { checkGeneratedPath } from "./paths.ts";
+
+/** The directory of one session's generated project. */
+export function sessionWorkspace(workspaceDir: string, sessionId: string): string {
+  return join(resolve(workspaceDir), sessionId);
+}
+
+/**
+ * Writes files under `root`, refusing (again, at the last moment) anything that would land
+ * outside it: each path is re-checked, and each parent directory is resolved through symlinks.
+ */
+export async function writeWorkspaceFiles(
+  root: string,
+  files: ReadonlyArray<{ path: string; content: string }>,
+): Promise<void> {
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
+  for (const file of files) {
+    const checked = checkGeneratedPath(file.path);
+    if (!checked.ok) throw new Error(`refusing to write ${JSON.stringify(file.path)}: ${checked.reason}`);
+    const target = join(realRoot, checked.path);
+    await mkdir(dirname(target), { recursive: true });
+    const parent = await realpath(dirname(target));
+    if (parent !== realRoot && !parent.startsWith(realRoot + sep)) {
+      throw new Error(`refusing to write ${checked.path}: its directory resolves outside the workspace`);
+    }
+    const existing = await lstat(target).catch(() => null);
+    if (existing?.isSymbolicLink() || existing?.isDirectory()) {
+      throw new Error(
+        `refusing to write ${checked.path}: a ${existing.isDirectory() ? "directory" : "symlink"} is in the way`,
+      );
+    }
+    if (relative(realRoot, target).startsWith("..")) throw new Error(`refusing to write ${checked.path}`);
+    await writeFile(target, file.content, "utf8");
+  }
+}

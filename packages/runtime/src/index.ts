@@ -1,0 +1,3 @@
+export { EnvError, parseEnv, sharedEnv } from "./env.ts";
+export { createLogger, type Logger } from "./logger.ts";
+export { onShutdown } from "./shutdown.ts";

@@ -1,0 +1,170 @@
+// An in-process Foundry for tests: the real API app, real BullMQ workers, real Prisma on a fresh
+// database, the real provider SDKs talking to the provider simulator over HTTP.
+//
+//   const stack = await startStack();
+//   const id = await stack.submit("Build a todo list app");
+//   const session = await stack.waitForSession(id);
+//   await stack.close();
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { createApp } from "@foundry/api";
+import {
+  createRedis,
+  DEFAULT_FILE_LIMITS,
+  DEFAULT_PRICES,
+  type EngineDeps,
+  type FileLimits,
+  QueueSet,
+  type RateLimit,
+  type SessionView,
+  SlidingWindowLimiter,
+  silentLogger,
+  startWorkers,
+  type WorkerPool,
+} from "@foundry/engine";
+import { PROVIDERS, type ProviderName } from "@foundry/llm";
+import { createModel, providerSettingsFromEnv } from "@foundry/providers";
+import { type Simulator, type SimulatorOptions, startSimulator } from "@foundry/simulator";
+import { WorkflowCatalog } from "@foundry/workflow";
+import type { Hono } from "hono";
+import { createTestDatabase, type TestDatabase } from "./db.ts";
+import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "./redis.ts";
+
+export const API_TOKEN = "test-token-0123456789abcdef";
+export const WORKFLOWS_DIR = fileURLToPath(new URL("../../workflows", import.meta.url));
+
+export interface StackOptions {
+  simulator?: SimulatorOptions;
+  /** Start no workers (a test runs its own). */
+  workers?: boolean;
+  limits?: Partial<Record<ProviderName, RateLimit>>;
+  fileLimits?: Partial<FileLimits>;
+  github?: EngineDeps["github"];
+  canPublish?: boolean;
+  workflowsDir?: string;
+}
+
+export interface Stack {
+  app: Hono;
+  db: TestDatabase;
+  sim: Simulator;
+  queues: QueueSet;
+  prefix: string;
+  workspaceDir: string;
+  deps: EngineDeps;
+  pool: WorkerPool | null;
+  /** Authenticated request against the app. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** POST /api/sessions; returns the id. */
+  submit(request: string, extra?: Record<string, unknown>): Promise<string>;
+  /** Polls GET /api/sessions/:id until the session ends. */
+  waitForSession(id: string, timeoutMs?: number): Promise<SessionView>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const db = await createTestDatabase();
+  const sim = await startSimulator(options.simulator);
+  const prefix = uniquePrefix();
+  const redis = createRedis(redisUrl());
+  const workerRedis = createRedis(redisUrl());
+  const queues = new QueueSet(redis, prefix);
+  const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-ws-"));
+  const workflows = await WorkflowCatalog.load(options.workflowsDir ?? WORKFLOWS_DIR);
+  const settings = providerSettingsFromEnv(sim.env());
+  const models = Object.fromEntries(
+    PROVIDERS.flatMap((provider) => {
+      const setting = settings[provider];
+      return setting ? [[provider, createModel(provider, setting)]] : [];
+    }),
+  );
+  const deps: EngineDeps = {
+    db: db.prisma,
+    queues,
+    log: silentLogger,
+    workspaceDir,
+    fileLimits: { ...DEFAULT_FILE_LIMITS, ...options.fileLimits },
+    prices: DEFAULT_PRICES,
+    models,
+    limits: options.limits ?? {},
+    limiter: new SlidingWindowLimiter(redis, prefix),
+    github: options.github ?? null,
+    worker: { host: "test-host", pid: process.pid },
+    callTimeoutMs: 10_000,
+  };
+  const pool =
+    options.workers === false
+      ? null
+      : startWorkers({
+          deps,
+          connection: workerRedis,
+          prefix,
+          queues: ["orchestrator", ...PROVIDERS],
+          concurrency: {},
+        });
+  const app = createApp({
+    db: db.prisma,
+    queues,
+    workflows,
+    apiToken: API_TOKEN,
+    canPublish: options.canPublish ?? options.github != null,
+    maxBodyBytes: 1024 * 1024,
+    logError: (error) => console.error(error),
+  });
+
+  const request = (path: string, init: RequestInit = {}) =>
+    Promise.resolve(
+      app.request(path, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${API_TOKEN}`,
+          "content-type": "application/json",
+          ...init.headers,
+        },
+      }),
+    );
+
+  return {
+    app,
+    db,
+    sim,
+    queues,
+    prefix,
+    workspaceDir,
+    deps,
+    pool,
+    request,
+    async submit(text, extra = {}) {
+      const response = await request("/api/sessions", {
+        method: "POST",
+        body: JSON.stringify({ request: text, ...extra }),
+      });
+      if (response.status !== 202) throw new Error(`submit: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { id: string }).id;
+    },
+    async waitForSession(id, timeoutMs = 45_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const response = await request(`/api/sessions/${id}`);
+        const view = (await response.json()) as SessionView;
+        if (["succeeded", "failed", "cancelled"].includes(view.status)) return view;
+        if (Date.now() > deadline)
+          throw new Error(`session ${id} still ${view.status} after ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+    async close() {
+      await pool?.close(5_000);
+      await queues.close();
+      redis.disconnect();
+      workerRedis.disconnect();
+      await sim.close();
+      await deleteKeysWithPrefix(prefix);
+      await db.drop();
+      await rm(workspaceDir, { recursive: true, force: true });
+    },
+  };
+}
