@@ -16,9 +16,14 @@ try {
 }
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 
-const workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
-const { applied } = await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
-if (applied.length > 0) log.info({ applied }, "migrations applied");
+let workflows: WorkflowCatalog;
+try {
+  workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
+  await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+} catch (error) {
+  console.error(`api: ${(error as Error).message}`);
+  process.exit(1);
+}
 const db = createPrisma(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL);
 const queues = new QueueSet(redis, env.QUEUE_PREFIX);

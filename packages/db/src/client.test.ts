@@ -1,0 +1,145 @@
+// The generated client through @prisma/adapter-pg against real Postgres (a clone of the migrated template).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { Prisma } from "./index.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db?.drop());
+
+function sessionData(id: string) {
+  return {
+    id,
+    request: "Build a todo app",
+    workflowName: "default",
+    workflow: { phases: [{ name: "plan", tasks: ["a", "b"] }], version: 1 },
+    status: "queued",
+  };
+}
+
+describe("generated client", () => {
+  it("writes a session with its relations and reads them back", async () => {
+    const created = await db.prisma.session.create({
+      data: {
+        ...sessionData("s-relations"),
+        costUsd: new Prisma.Decimal("0.123456"),
+        phases: {
+          create: [
+            { phase: "plan", position: 0, status: "succeeded", output: { plan: "x" } },
+            { phase: "build", position: 1, status: "pending" },
+          ],
+        },
+        calls: {
+          create: {
+            idempotencyKey: "s-relations.plan.pm",
+            phase: "plan",
+            callKey: "pm",
+            role: "manager",
+            provider: "openai",
+            model: "gpt-test",
+            schemaName: "Plan",
+            request: { system: "s", user: "u" },
+            status: "succeeded",
+            inputTokens: 12,
+            outputTokens: 34,
+            costUsd: "0.000789",
+          },
+        },
+        files: {
+          create: {
+            phase: "build",
+            path: "src/a.ts",
+            content: "x",
+            sizeBytes: 1,
+            sha256: "ab",
+            author: "be",
+          },
+        },
+        votes: {
+          create: {
+            disagreementId: "d1",
+            topic: "db",
+            voter: "frontend",
+            provider: "gemini",
+            model: "g",
+            choice: "postgres",
+            rationale: "r",
+          },
+        },
+        events: {
+          create: [
+            { type: "submitted", message: "queued" },
+            { type: "started", message: "go" },
+          ],
+        },
+      },
+    });
+    expect(created).toMatchObject({ publish: false, inputTokens: 0, error: null });
+    expect(created.createdAt).toBeInstanceOf(Date);
+    expect(created.updatedAt).toBeInstanceOf(Date);
+
+    const read = await db.prisma.session.findUniqueOrThrow({
+      where: { id: "s-relations" },
+      include: {
+        phases: { orderBy: { position: "asc" } },
+        calls: true,
+        files: true,
+        votes: true,
+        events: { orderBy: { id: "asc" } },
+      },
+    });
+    expect(read.workflow).toEqual({ phases: [{ name: "plan", tasks: ["a", "b"] }], version: 1 });
+    expect(read.costUsd).toBeInstanceOf(Prisma.Decimal);
+    expect(read.costUsd.toString()).toBe("0.123456");
+    expect(read.phases.map((phase) => [phase.phase, phase.status, phase.output])).toEqual([
+      ["plan", "succeeded", { plan: "x" }],
+      ["build", "pending", null],
+    ]);
+    expect(read.phases[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(read.calls[0]).toMatchObject({
+      idempotencyKey: "s-relations.plan.pm",
+      inputTokens: 12,
+      attempts: 0,
+    });
+    expect(read.calls[0]?.costUsd.toFixed(6)).toBe("0.000789");
+    expect(read.files[0]).toMatchObject({ path: "src/a.ts", author: "be" });
+    expect(read.votes[0]).toMatchObject({ disagreementId: "d1", choice: "postgres" });
+    expect(read.events.map((event) => event.type)).toEqual(["submitted", "started"]);
+    const [first, second] = read.events;
+    expect(typeof first?.id).toBe("bigint");
+    expect(second!.id > first!.id).toBe(true);
+  });
+
+  it("reports unique violations as P2002, the code idempotent writers rely on", async () => {
+    await db.prisma.session.create({ data: sessionData("s-unique") });
+    const duplicate = await db.prisma.session
+      .create({ data: sessionData("s-unique") })
+      .catch((error) => error);
+    expect(duplicate).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    expect(duplicate.code).toBe("P2002");
+  });
+
+  it("rolls back an interactive transaction that throws", async () => {
+    const failure = await db.prisma
+      .$transaction(async (tx: Prisma.TransactionClient) => {
+        await tx.session.create({ data: sessionData("s-rollback") });
+        throw new Error("abort");
+      })
+      .catch((error) => error);
+    expect(failure).toMatchObject({ message: "abort" });
+    expect(await db.prisma.session.findUnique({ where: { id: "s-rollback" } })).toBeNull();
+  });
+
+  it("deletes a session's rows with it (ON DELETE CASCADE)", async () => {
+    await db.prisma.session.create({
+      data: {
+        ...sessionData("s-cascade"),
+        phases: { create: { phase: "plan", position: 0, status: "pending" } },
+      },
+    });
+    await db.prisma.session.delete({ where: { id: "s-cascade" } });
+    expect(await db.prisma.phaseRun.count({ where: { sessionId: "s-cascade" } })).toBe(0);
+  });
+});

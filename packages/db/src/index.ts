@@ -1,0 +1,14 @@
+export { type CreatePrismaOptions, createPrisma } from "./client.ts";
+export { ensureDatabase } from "./ensure-database.ts";
+export type {
+  GeneratedFile,
+  ModelCall,
+  PhaseRun,
+  PrismaClient,
+  Session,
+  SessionEvent,
+  Vote,
+} from "./generated/client.ts";
+export { Prisma } from "./generated/client.ts";
+export { DEFAULT_MIGRATIONS_DIR, type MigrateOptions, type MigrateResult, migrate } from "./migrate.ts";
+export { MigrationError, type MigrationErrorCode, type MigrationErrorOptions } from "./migration-error.ts";

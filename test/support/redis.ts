@@ -1,0 +1,51 @@
+// Redis helpers for tests: one server per run (see global-setup.ts), isolated by key prefix.
+//
+//   const prefix = uniquePrefix();          // pass as BullMQ's `prefix` option
+//   afterAll(() => deleteKeysWithPrefix(prefix));
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { inject } from "vitest";
+import type { TestServices } from "./global-setup.ts";
+
+/** The run's Redis URL. */
+export function redisUrl(): TestServices["redisUrl"] {
+  const url = inject("redisUrl");
+  if (!url)
+    throw new Error("No test Redis: test/support/global-setup.ts must be listed in vitest's globalSetup");
+  return url;
+}
+
+/**
+ * A prefix no other test uses, e.g. `test-3f2c…`. BullMQ names its keys `<prefix>:<queue>:…`, so
+ * `deleteKeysWithPrefix(prefix)` removes everything a test's queues wrote. It contains no `:` (BullMQ
+ * joins with it) and no glob characters.
+ */
+export function uniquePrefix(): string {
+  return `test-${randomUUID()}`;
+}
+
+/**
+ * Deletes every key that starts with `prefix` (SCAN + UNLINK, never KEYS) and returns how many it deleted.
+ * Uses `client` when given, else a short-lived connection to `redisUrl()`.
+ */
+export async function deleteKeysWithPrefix(prefix: string, client?: Redis): Promise<number> {
+  if (!prefix) throw new Error("deleteKeysWithPrefix needs a non-empty prefix: it would empty the server");
+  const redis = client ?? new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    let deleted = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== "0");
+    return deleted;
+  } finally {
+    if (!client) redis.disconnect();
+  }
+}
+
+/** Escapes Redis MATCH glob characters so that a prefix matches literally. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
