@@ -1,25 +1,26 @@
 /**
- * Runs `stop` once on SIGINT or SIGTERM, then exits; a second signal, or `stop` running past
- * `timeoutMs`, exits at once with status 1.
+ * Runs `stop` once on SIGINT or SIGTERM — or, for a process started by a launcher with an IPC
+ * channel (`npm run demo`, `npm run dev`), when that channel closes because the launcher died —
+ * then exits. A second signal, or `stop` running past `timeoutMs`, exits at once with status 1.
  */
 export function onShutdown(
-  stop: (signal: string) => Promise<void>,
+  stop: (reason: string) => Promise<void>,
   options: { timeoutMs: number; log?: (message: string) => void },
 ): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (reason: string) => {
     if (stopping) {
-      options.log?.(`${signal} again: exiting now`);
+      options.log?.(`${reason} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
-    options.log?.(`${signal}: shutting down`);
+    options.log?.(`${reason}: shutting down`);
     const timer = setTimeout(() => {
       options.log?.(`shutdown took longer than ${options.timeoutMs} ms: exiting`);
       process.exit(1);
     }, options.timeoutMs + 2_000);
     timer.unref();
-    stop(signal).then(
+    stop(reason).then(
       () => process.exit(0),
       (error: unknown) => {
         options.log?.(`shutdown failed: ${String(error)}`);
@@ -27,6 +28,7 @@ export function onShutdown(
       },
     );
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  process.on("SIGINT", () => handler("SIGINT"));
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  if (process.connected) process.on("disconnect", () => handler("launcher gone"));
 }

@@ -58,7 +58,7 @@ export async function runGitPhase(
       sessionId: session.id,
       phase: phaseId,
       type: "git.committed",
-      message: `committed ${phaseFiles.length} files of ${phase} as ${sha}`,
+      message: `committed ${phaseFiles.length === 1 ? phaseFiles[0]?.path : `${phaseFiles.length} files`} from ${phase} as ${sha.slice(0, 12)}`,
       data: { sha, phase, files: phaseFiles.length },
     });
   }

@@ -142,7 +142,7 @@ export async function completeCall(
         inputTokens: { increment: outcome.usage.inputTokens },
         outputTokens: { increment: outcome.usage.outputTokens },
         costUsd: { increment: outcome.cost },
-        latencyMs: outcome.latencyMs,
+        latencyMs: Math.round(outcome.latencyMs),
         finishedAt: new Date(),
         error: null,
         errorCode: null,
@@ -154,13 +154,13 @@ export async function completeCall(
       sessionId: call.sessionId,
       phase: call.phase,
       type: "call.succeeded",
-      message: `${call.provider}/${call.model} answered ${call.callKey} in ${outcome.latencyMs} ms (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, $${outcome.cost.toFixed(6)})`,
+      message: `${call.provider}/${call.model} answered ${call.callKey} in ${Math.round(outcome.latencyMs)} ms (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, $${outcome.cost.toFixed(6)})`,
       data: {
         callKey: call.callKey,
         inputTokens: outcome.usage.inputTokens,
         outputTokens: outcome.usage.outputTokens,
         costUsd: outcome.cost.toString(),
-        latencyMs: outcome.latencyMs,
+        latencyMs: Math.round(outcome.latencyMs),
       },
     });
     return true;

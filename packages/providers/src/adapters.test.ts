@@ -1,0 +1,350 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type LanguageModel, ProviderError, type ProviderName, type ProviderSettings } from "@foundry/llm";
+import { type RecordedRequest, type Simulator, startSimulator } from "@foundry/simulator";
+import { requirementsSchema, technicalPlanSchema, voteSchema } from "@foundry/workflow";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { providerSettingsFromEnv } from "./env.ts";
+import { createModel } from "./factory.ts";
+import { createOpenAIModel } from "./openai.ts";
+
+// Each adapter on its real SDK against the provider simulator over HTTP: the simulator reads each
+// wire protocol on its own, so these tests hold the adapters to an independent reading of it.
+
+interface Case {
+  provider: ProviderName;
+  model: string;
+  schemaName: string;
+  schema: z.ZodType;
+  /** The header that carries the key (the simulator records it as "[redacted]"). */
+  keyHeader: string;
+  /** Checks the provider-specific fields of the recorded request body. */
+  checkWire(body: Record<string, unknown>, recorded: RecordedRequest): void;
+}
+
+const SYSTEM = "You are the project manager. Answer in the requested structure.";
+const PROMPT = "Build a todo list web app with a REST backend.";
+
+const cases: Case[] = [
+  {
+    provider: "openai",
+    model: "gpt-4.1",
+    schemaName: "requirements",
+    schema: requirementsSchema,
+    keyHeader: "authorization",
+    checkWire(body, recorded) {
+      expect(recorded.path).toBe("/openai/v1/chat/completions");
+      expect(body.messages).toEqual([
+        { role: "system", content: SYSTEM },
+        { role: "user", content: PROMPT },
+      ]);
+      expect(body.response_format).toMatchObject({
+        type: "json_schema",
+        json_schema: {
+          name: "requirements",
+          strict: true,
+          schema: { type: "object", additionalProperties: false },
+        },
+      });
+      expect(body.max_completion_tokens).toBe(1234);
+      expect(body).not.toHaveProperty("max_tokens");
+      expect(body.temperature).toBe(0.2);
+    },
+  },
+  {
+    provider: "anthropic",
+    model: "claude-sonnet-5-5",
+    schemaName: "backend_plan",
+    schema: technicalPlanSchema,
+    // @anthropic-ai/sdk 1.x sends an API key as `Authorization: Bearer`, not `x-api-key`.
+    keyHeader: "authorization",
+    checkWire(body, recorded) {
+      expect(recorded.path).toBe("/anthropic/v1/messages");
+      expect(recorded.headers["anthropic-version"]).toBeTruthy();
+      expect(body.system).toBe(SYSTEM);
+      expect(body.messages).toEqual([{ role: "user", content: PROMPT }]);
+      expect(body.tools).toEqual([
+        expect.objectContaining({
+          name: "backend_plan",
+          description: expect.any(String),
+          input_schema: expect.objectContaining({ type: "object", title: "backend_plan" }),
+        }),
+      ]);
+      expect(body.tool_choice).toEqual({ type: "tool", name: "backend_plan" });
+      expect(body.max_tokens).toBe(1234);
+      expect(body.temperature).toBe(0.2);
+    },
+  },
+  {
+    provider: "gemini",
+    model: "gemini-2.5-pro",
+    schemaName: "frontend_plan",
+    schema: technicalPlanSchema,
+    keyHeader: "x-goog-api-key",
+    checkWire(body, recorded) {
+      expect(recorded.path).toBe("/gemini/v1beta/models/gemini-2.5-pro:generateContent");
+      expect(body.systemInstruction).toMatchObject({ parts: [{ text: SYSTEM }] });
+      expect(body.contents).toEqual([{ role: "user", parts: [{ text: PROMPT }] }]);
+      expect(body.generationConfig).toMatchObject({
+        responseMimeType: "application/json",
+        responseJsonSchema: { title: "frontend_plan", type: "object" },
+        maxOutputTokens: 1234,
+        temperature: 0.2,
+      });
+    },
+  },
+];
+
+let sim: Simulator;
+let settings: Partial<Record<ProviderName, ProviderSettings>>;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  settings = providerSettingsFromEnv(sim.env());
+});
+
+afterAll(async () => {
+  await sim?.close();
+});
+
+beforeEach(() => {
+  sim.clearFaults();
+  sim.clearRequests();
+  sim.configure({ limits: { openai: null, anthropic: null, gemini: null } });
+});
+
+/** The rejection of `promise`, which must be a ProviderError. */
+async function failure(promise: Promise<unknown>): Promise<ProviderError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  return error as ProviderError;
+}
+
+/** A loopback port that nothing listens on (just released by the OS). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe.each(cases)("$provider adapter", (c) => {
+  const model = (): LanguageModel => {
+    const own = settings[c.provider];
+    if (!own) throw new Error(`the simulator's env has no ${c.provider} settings`);
+    return createModel(c.provider, own);
+  };
+  const call = (overrides: Partial<Parameters<LanguageModel["generate"]>[0]> = {}) =>
+    model().generate({
+      model: c.model,
+      system: SYSTEM,
+      prompt: PROMPT,
+      schemaName: c.schemaName,
+      schema: c.schema,
+      ...overrides,
+    });
+  const recorded = () => sim.requests({ provider: c.provider });
+
+  it("returns a validated value with usage, latency, model and request id", async () => {
+    const result = await call();
+
+    expect(model().provider).toBe(c.provider);
+    expect(c.schema.safeParse(result.value).success).toBe(true);
+    expect(result.value).toEqual(c.schema.parse(JSON.parse(result.text)));
+    expect(result.usage.inputTokens).toBeGreaterThan(0);
+    expect(result.usage.outputTokens).toBeGreaterThan(0);
+    expect(result.latencyMs).toBeGreaterThan(0);
+    expect(result.model).toBe(c.model);
+    expect(result.requestId).toEqual(expect.any(String));
+  });
+
+  it("sends the schema name, model, system prompt, output limit and key the provider's way", async () => {
+    await call({ maxOutputTokens: 1234, temperature: 0.2 });
+
+    const requests = recorded();
+    expect(requests).toHaveLength(1);
+    const [request] = requests as [RecordedRequest];
+    expect(request).toMatchObject({ method: "POST", model: c.model, schemaName: c.schemaName, status: 200 });
+    // Present (the simulator redacts it), and accepted: the simulator answers 401 to a wrong key.
+    expect(request.headers[c.keyHeader]).toBe("[redacted]");
+    c.checkWire(request.body as Record<string, unknown>, request);
+  });
+
+  it("surfaces an injected 429 as rate_limited with the provider's retry-after", async () => {
+    sim.injectFault({ provider: c.provider, kind: "rate_limit", retryAfterSeconds: 7 });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({
+      provider: c.provider,
+      code: "rate_limited",
+      status: 429,
+      retryAfterMs: 7000,
+    });
+    expect(error.isRetryable).toBe(true);
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it("surfaces the simulator's rate limit as rate_limited with a retry-after inside the window", async () => {
+    sim.configure({ limits: { [c.provider]: { max: 1, windowMs: 60_000 } } });
+
+    await call();
+    const error = await failure(call());
+
+    expect(error.code).toBe("rate_limited");
+    expect(error.retryAfterMs).toBeGreaterThan(0);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(recorded().map((r) => r.status)).toEqual([200, 429]);
+  });
+
+  it("reports output that is not JSON as malformed_output, keeping the text and usage", async () => {
+    sim.injectFault({ provider: c.provider, kind: "malformed_json" });
+
+    const error = await failure(call());
+
+    expect(error.code).toBe("malformed_output");
+    expect(error.isRetryable).toBe(true);
+    expect(error.message).toContain(c.provider);
+    // Anthropic's tool input always arrives as JSON; a malformed answer there is a missing tool call.
+    if (c.provider !== "anthropic") expect(() => JSON.parse(error.text ?? "")).toThrow();
+    expect(error.usage?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("reports JSON that breaks the schema as schema_violation, keeping the text and usage", async () => {
+    sim.injectFault({ provider: c.provider, kind: "schema_violation" });
+
+    const error = await failure(call());
+
+    expect(error.code).toBe("schema_violation");
+    expect(error.isRetryable).toBe(true);
+    expect(c.schema.safeParse(JSON.parse(error.text ?? "")).success).toBe(false);
+    expect(error.usage?.inputTokens).toBeGreaterThan(0);
+    expect(error.usage?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("reports a 500 as a retryable server_error after exactly one request (SDK retries off)", async () => {
+    sim.injectFault({ provider: c.provider, kind: "server_error", status: 500, times: 3 });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({ code: "server_error", status: 500 });
+    expect(error.isRetryable).toBe(true);
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it("reports an overloaded provider as a retryable server_error", async () => {
+    sim.injectFault({ provider: c.provider, kind: "overloaded" });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({ code: "server_error", status: c.provider === "anthropic" ? 529 : 503 });
+    expect(error.isRetryable).toBe(true);
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it("reports a rejected key as auth, not retryable, without the key in the error", async () => {
+    const own = settings[c.provider];
+    const wrongKey = `sk-wrong-${c.provider}-0123456789abcdefXYZ`;
+    const wrong = createModel(c.provider, { apiKey: wrongKey, baseURL: own?.baseURL });
+
+    const error = await failure(
+      wrong.generate({ model: c.model, prompt: PROMPT, schemaName: c.schemaName, schema: c.schema }),
+    );
+
+    expect(error).toMatchObject({ code: "auth", status: 401 });
+    expect(error.isRetryable).toBe(false);
+    expect(error.message).toContain(c.provider);
+    expect(error.message).not.toContain(wrongKey);
+    expect(JSON.stringify({ ...error, message: error.message })).not.toContain(wrongKey);
+    expect(String((error.cause as Error | undefined)?.message ?? "")).not.toContain(wrongKey);
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it("aborts a hanging request when the caller's signal fires", async () => {
+    sim.injectFault({ provider: c.provider, kind: "hang" });
+    const controller = new AbortController();
+
+    const pending = failure(call({ signal: controller.signal }));
+    await until(() => recorded().length === 1);
+    controller.abort();
+    const error = await pending;
+
+    expect(error.code).toBe("aborted");
+    expect(error.isRetryable).toBe(false);
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it("rejects at once, without a request, when the signal is already aborted", async () => {
+    const error = await failure(call({ signal: AbortSignal.abort() }));
+
+    expect(error.code).toBe("aborted");
+    expect(recorded()).toHaveLength(0);
+  });
+
+  it("times out a hanging request after timeoutMs, without retrying it", async () => {
+    sim.injectFault({ provider: c.provider, kind: "hang", times: 3 });
+
+    const error = await failure(call({ timeoutMs: 300 }));
+
+    expect(error.code).toBe("timeout");
+    expect(error.isRetryable).toBe(true);
+    expect(error.message).toContain("300 ms");
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it("reports an unreachable server as network", async () => {
+    const unreachable = createModel(c.provider, {
+      apiKey: "k",
+      baseURL: `http://127.0.0.1:${await closedPort()}/x`,
+    });
+
+    const error = await failure(
+      unreachable.generate({ model: c.model, prompt: PROMPT, schemaName: c.schemaName, schema: c.schema }),
+    );
+
+    expect(error.code).toBe("network");
+    expect(error.isRetryable).toBe(true);
+  });
+
+  it("rejects a schema name the provider would refuse, without a request", async () => {
+    const error = await failure(call({ schemaName: "not a name", schema: voteSchema }));
+
+    expect(error.code).toBe("bad_request");
+    expect(recorded()).toHaveLength(0);
+  });
+});
+
+describe("openai adapter options", () => {
+  it("sends max_tokens for servers that read only that (Ollama), and the organization header", async () => {
+    const own = settings.openai;
+    if (!own) throw new Error("the simulator's env has no openai settings");
+    const model = createOpenAIModel({ ...own, organization: "org-foundry", maxTokensField: "max_tokens" });
+
+    const result = await model.generate({
+      model: "llama3.1",
+      prompt: PROMPT,
+      schemaName: "vote",
+      schema: voteSchema,
+    });
+
+    expect(voteSchema.safeParse(result.value).success).toBe(true);
+    const [request] = sim.requests({ provider: "openai" }) as [RecordedRequest];
+    expect(request.body).toMatchObject({ model: "llama3.1", max_tokens: 8192 });
+    expect(request.body).not.toHaveProperty("max_completion_tokens");
+    expect(request.body).toMatchObject({ messages: [{ role: "user", content: PROMPT }] });
+    expect(request.headers["openai-organization"]).toBe("org-foundry");
+  });
+});

@@ -1,0 +1,174 @@
+import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
+import {
+  codeForStatus,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  ProviderError,
+  type ProviderSettings,
+  parseRetryAfter,
+  toWireJsonSchema,
+  type Usage,
+} from "@foundry/llm";
+import {
+  assertApiKey,
+  assertSchemaName,
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  DEFAULT_TIMEOUT_MS,
+  elapsedMs,
+  excerpt,
+  parseAnswer,
+  rootMessage,
+  safeCause,
+  timeoutOf,
+} from "./shared.ts";
+
+const PROVIDER = "anthropic";
+const DEFAULT_BASE_URL = "https://api.anthropic.com";
+
+/** Settings of the Anthropic adapter. */
+export type AnthropicModelSettings = ProviderSettings;
+
+/**
+ * A `LanguageModel` on Anthropic's Messages API. Structured output is a forced tool call: one
+ * tool named after the schema, `tool_choice` naming it, and the `tool_use` block's `input` is
+ * the answer. The SDK's retries are off: the queue owns retries.
+ *
+ * @example
+ * const model = createAnthropicModel({ apiKey: env.ANTHROPIC_API_KEY });
+ * const { value } = await model.generate({ model: "claude-sonnet-5-5", prompt, schemaName: "backend_plan", schema });
+ */
+export function createAnthropicModel(settings: AnthropicModelSettings): LanguageModel {
+  const { apiKey } = settings;
+  assertApiKey(PROVIDER, apiKey);
+  // Every option the SDK would otherwise read from process.env is given explicitly.
+  const client = new Anthropic({
+    apiKey,
+    authToken: null,
+    webhookKey: null,
+    baseURL: settings.baseURL ?? DEFAULT_BASE_URL,
+    maxRetries: 0,
+    timeout: DEFAULT_TIMEOUT_MS,
+  });
+
+  async function generate<T>(request: GenerateRequest<T>): Promise<GenerateResult<T>> {
+    assertSchemaName(PROVIDER, request.schemaName);
+    const timeout = timeoutOf(PROVIDER, request.timeoutMs);
+    const inputSchema = toWireJsonSchema(request.schemaName, request.schema);
+    const params: Anthropic.MessageCreateParamsNonStreaming = {
+      model: request.model,
+      max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+      ...(request.system === undefined ? {} : { system: request.system }),
+      messages: [{ role: "user", content: request.prompt }],
+      tools: [
+        {
+          name: request.schemaName,
+          description: request.schema.description ?? `Return the answer as a ${request.schemaName} object.`,
+          input_schema: { ...inputSchema, type: "object" },
+        },
+      ],
+      tool_choice: { type: "tool", name: request.schemaName },
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    };
+
+    const start = performance.now();
+    let message: Anthropic.Message & { _request_id?: string | null };
+    try {
+      message = await client.messages.create(params, { signal: request.signal, timeout });
+    } catch (error) {
+      throw toProviderError(error, { apiKey, timeoutMs: timeout, signal: request.signal });
+    }
+    const latencyMs = elapsedMs(start);
+
+    // Anthropic counts cached prompt tokens apart from `input_tokens`; the other providers
+    // include them in their prompt count, so they are added here for the same meaning.
+    const u = message.usage;
+    const usage: Usage = {
+      inputTokens:
+        (u?.input_tokens ?? 0) + (u?.cache_creation_input_tokens ?? 0) + (u?.cache_read_input_tokens ?? 0),
+      outputTokens: u?.output_tokens ?? 0,
+    };
+    const toolUse = message.content.find(
+      (block): block is Anthropic.ToolUseBlock =>
+        block.type === "tool_use" && block.name === request.schemaName,
+    );
+    if (!toolUse) {
+      const said = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n");
+      throw new ProviderError(
+        `${PROVIDER} did not call the ${request.schemaName} tool (stop reason: ${message.stop_reason ?? "none"})`,
+        { provider: PROVIDER, code: "malformed_output", text: said, usage },
+      );
+    }
+    const text = JSON.stringify(toolUse.input) ?? "";
+    const value = parseAnswer(PROVIDER, request.schema, text, usage, message.stop_reason === "max_tokens");
+    return {
+      value,
+      text,
+      usage,
+      latencyMs,
+      model: message.model || request.model,
+      // The `request-id` header, else the message id.
+      requestId: message._request_id ?? (message.id || undefined),
+    };
+  }
+
+  return { provider: PROVIDER, generate };
+}
+
+/** Maps anything the Anthropic SDK throws to a ProviderError whose message is free of the key. */
+function toProviderError(
+  error: unknown,
+  { apiKey, timeoutMs, signal }: { apiKey: string; timeoutMs: number; signal: AbortSignal | undefined },
+): ProviderError {
+  const cause = safeCause(error, apiKey);
+  if (error instanceof APIUserAbortError || signal?.aborted) {
+    return new ProviderError(`${PROVIDER} request was aborted`, {
+      provider: PROVIDER,
+      code: "aborted",
+      cause,
+    });
+  }
+  if (error instanceof APIConnectionTimeoutError) {
+    return new ProviderError(`${PROVIDER} request timed out after ${timeoutMs} ms`, {
+      provider: PROVIDER,
+      code: "timeout",
+      cause,
+    });
+  }
+  if (error instanceof APIError && error.status !== undefined) {
+    // 529 (overloaded) maps to server_error like any 5xx.
+    const code = codeForStatus(error.status);
+    const detail = excerpt(error.apiMessage ?? error.message.replace(/^\d{3} /, ""), apiKey);
+    return new ProviderError(`${PROVIDER} answered HTTP ${error.status}: ${detail}`, {
+      provider: PROVIDER,
+      code,
+      status: error.status,
+      retryAfterMs:
+        code === "rate_limited" || code === "server_error"
+          ? parseRetryAfter(error.headers?.get("retry-after"), error.headers?.get("retry-after-ms"))
+          : undefined,
+      cause,
+    });
+  }
+  if (error instanceof APIError) {
+    // APIConnectionError: no HTTP answer (refused, reset, DNS).
+    return new ProviderError(`${PROVIDER} connection failed: ${rootMessage(error, apiKey)}`, {
+      provider: PROVIDER,
+      code: "network",
+      cause,
+    });
+  }
+  if (error instanceof SyntaxError) {
+    return new ProviderError(`${PROVIDER} sent a response body that is not JSON`, {
+      provider: PROVIDER,
+      code: "malformed_output",
+      cause,
+    });
+  }
+  const message = excerpt(error instanceof Error ? error.message : String(error), apiKey);
+  return new ProviderError(`${PROVIDER} request failed: ${message}`, {
+    provider: PROVIDER,
+    code: "unknown",
+    cause,
+  });
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { providerSettingsFromEnv } from "./env.ts";
+import { createModel } from "./factory.ts";
+
+describe("providerSettingsFromEnv", () => {
+  it("reads each provider's key and base URL", () => {
+    expect(
+      providerSettingsFromEnv({
+        OPENAI_API_KEY: "o-key",
+        OPENAI_BASE_URL: "http://localhost:11434/v1",
+        ANTHROPIC_API_KEY: "a-key",
+        GEMINI_API_KEY: "g-key",
+        GEMINI_BASE_URL: "http://sim/gemini",
+      }),
+    ).toEqual({
+      openai: { apiKey: "o-key", baseURL: "http://localhost:11434/v1" },
+      anthropic: { apiKey: "a-key" },
+      gemini: { apiKey: "g-key", baseURL: "http://sim/gemini" },
+    });
+  });
+
+  it("leaves out a provider without a key, and treats empty values as unset", () => {
+    expect(
+      providerSettingsFromEnv({ OPENAI_API_KEY: "", ANTHROPIC_BASE_URL: "http://x", GEMINI_API_KEY: " " }),
+    ).toEqual({});
+  });
+
+  it("accepts GOOGLE_API_KEY for Gemini, preferring GEMINI_API_KEY", () => {
+    expect(providerSettingsFromEnv({ GOOGLE_API_KEY: "google" })).toEqual({ gemini: { apiKey: "google" } });
+    expect(providerSettingsFromEnv({ GOOGLE_API_KEY: "google", GEMINI_API_KEY: "gemini" })).toEqual({
+      gemini: { apiKey: "gemini" },
+    });
+  });
+});
+
+describe("createModel", () => {
+  it("returns the adapter of the named provider", () => {
+    for (const provider of ["openai", "anthropic", "gemini"] as const) {
+      expect(createModel(provider, { apiKey: "k", baseURL: "http://127.0.0.1:1" }).provider).toBe(provider);
+    }
+  });
+
+  it("refuses a missing key when the model is created", () => {
+    for (const provider of ["openai", "anthropic", "gemini"] as const) {
+      expect(() => createModel(provider, { apiKey: "" })).toThrow(
+        expect.objectContaining({ name: "ProviderError", code: "auth", provider }),
+      );
+    }
+  });
+
+  it("refuses an unknown provider", () => {
+    expect(() => createModel("mistral" as never, { apiKey: "k" })).toThrow(/unknown provider "mistral"/);
+  });
+});
