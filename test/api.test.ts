@@ -26,7 +26,9 @@ describe("REST API", () => {
     });
     const wrong = await stack.app.request("/api/sessions", { headers: { authorization: "Bearer nope" } });
     expect(wrong.status).toBe(401);
-    expect(((await wrong.json()) as { error: { message: string } }).error.message).toBe("the API token is not valid");
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toBe(
+      "the API token is not valid",
+    );
     expect(await stack.db.prisma.session.count()).toBe(0);
   });
 
@@ -37,7 +39,9 @@ describe("REST API", () => {
 
     const missing = await post(JSON.stringify({ workflow: "software-project" }));
     expect(missing.status).toBe(400);
-    const body = (await missing.json()) as { error: { code: string; message: string; details: { issues: { path: string }[] } } };
+    const body = (await missing.json()) as {
+      error: { code: string; message: string; details: { issues: { path: string }[] } };
+    };
     expect(body.error.code).toBe("INVALID_REQUEST");
     expect(body.error.message).toMatch(/request/);
     expect(body.error.details.issues.map((issue) => issue.path)).toEqual(["request"]);
@@ -82,7 +86,10 @@ describe("REST API", () => {
       expect(response.headers.get("location")).toBe(`/api/sessions/${body.id}`);
       ids.push(body.id);
     }
-    const stored = await stack.db.prisma.session.findUniqueOrThrow({ where: { id: ids[0] as string }, include: { phases: true } });
+    const stored = await stack.db.prisma.session.findUniqueOrThrow({
+      where: { id: ids[0] as string },
+      include: { phases: true },
+    });
     expect(stored.status).toBe("queued");
     expect((stored.workflow as { name: string }).name).toBe("software-project");
     expect(stored.phases).toHaveLength(9);
@@ -94,17 +101,24 @@ describe("REST API", () => {
       nextCursor: string;
     };
     expect(page1.sessions.map((session) => session.request)).toEqual(["third", "second"]);
-    const page2 = (await (await stack.request(`/api/sessions?limit=2&cursor=${page1.nextCursor}`)).json()) as {
+    const page2 = (await (
+      await stack.request(`/api/sessions?limit=2&cursor=${page1.nextCursor}`)
+    ).json()) as {
       sessions: { request: string }[];
       nextCursor: string | null;
     };
     expect(page2.sessions.map((session) => session.request)).toEqual(["first"]);
     expect(page2.nextCursor).toBeNull();
 
-    const view = (await (await stack.request(`/api/sessions/${ids[0]}`)).json()) as { status: string; phases: unknown[] };
+    const view = (await (await stack.request(`/api/sessions/${ids[0]}`)).json()) as {
+      status: string;
+      phases: unknown[];
+    };
     expect(view.status).toBe("queued");
     expect(view.phases).toHaveLength(9);
-    const events = (await (await stack.request(`/api/sessions/${ids[0]}/events`)).json()) as { events: { type: string }[] };
+    const events = (await (await stack.request(`/api/sessions/${ids[0]}/events`)).json()) as {
+      events: { type: string }[];
+    };
     expect(events.events.map((event) => event.type)).toEqual(["session.submitted"]);
   });
 
@@ -134,10 +148,18 @@ describe("the API process", () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   const start = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", timeout: 20_000 });
+    spawnSync(process.execPath, [main], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
 
   it("refuses to start with a missing or short token, naming the variable", () => {
-    const result = start({ DATABASE_URL: "postgresql://localhost/x", REDIS_URL: redisUrl(), API_TOKEN: "short" });
+    const result = start({
+      DATABASE_URL: "postgresql://localhost/x",
+      REDIS_URL: redisUrl(),
+      API_TOKEN: "short",
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("API_TOKEN: API_TOKEN must be at least 16 characters");
   });
@@ -155,7 +177,9 @@ describe("the API process", () => {
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`${join(dir, "broken.yaml")}: invalid workflow`);
-    expect(result.stderr).toContain('broken.yaml:6:29 roles.pm.providers[0].provider: unknown provider "openia"');
+    expect(result.stderr).toContain(
+      'broken.yaml:6:29 roles.pm.providers[0].provider: unknown provider "openia"',
+    );
     expect(result.stderr).toContain("broken.yaml:7:9 phases: Too small: expected array to have >=1 items");
   });
 });

@@ -22,38 +22,63 @@ describe("model-call journal", () => {
     const id = await stack.submit("Build a todo list app");
     const session = await stack.waitForSession(id);
     expect(session.status).toBe("succeeded");
-    const call = session.calls.find((candidate) => candidate.phase === "planning" && candidate.provider === "anthropic");
+    const call = session.calls.find(
+      (candidate) => candidate.phase === "planning" && candidate.provider === "anthropic",
+    );
     expect(call).toBeDefined();
     const served = stack.sim.requests().length;
-    const before = await stack.db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: call!.idempotencyKey } });
+    const before = await stack.db.prisma.modelCall.findUniqueOrThrow({
+      where: { idempotencyKey: call!.idempotencyKey },
+    });
 
     // The same call delivered again (as after a crash between "answered" and "job completed", a stall, or a retry).
-    const payload: ModelCallPayload = { sessionId: id, phase: "planning", idempotencyKey: call!.idempotencyKey };
+    const payload: ModelCallPayload = {
+      sessionId: id,
+      phase: "planning",
+      idempotencyKey: call!.idempotencyKey,
+    };
     const job = await stack.queues
       .provider("anthropic")
-      .add("call planning.backend (re-delivered)", payload, { ...JOB_CATALOG.modelCall.options, jobId: `${id}.redelivered` });
+      .add("call planning.backend (re-delivered)", payload, {
+        ...JOB_CATALOG.modelCall.options,
+        jobId: `${id}.redelivered`,
+      });
     const result = await job.waitUntilFinished(events, 20_000);
 
     expect(result).toEqual({ idempotencyKey: call!.idempotencyKey, reused: true });
     expect(stack.sim.requests().length).toBe(served);
-    const after = await stack.db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: call!.idempotencyKey } });
+    const after = await stack.db.prisma.modelCall.findUniqueOrThrow({
+      where: { idempotencyKey: call!.idempotencyKey },
+    });
     expect(after.attempts).toBe(before.attempts);
     expect(after.inputTokens).toBe(before.inputTokens);
     expect(after.costUsd.toString()).toBe(before.costUsd.toString());
     const totals = await stack.db.prisma.session.findUniqueOrThrow({ where: { id } });
     expect(totals.inputTokens).toBe(session.totals.inputTokens);
-    const reused = await stack.db.prisma.sessionEvent.count({ where: { sessionId: id, type: "call.reused" } });
+    const reused = await stack.db.prisma.sessionEvent.count({
+      where: { sessionId: id, type: "call.reused" },
+    });
     expect(reused).toBe(1);
   });
 
   it("a provider error is retried by the queue, and only the successful answer is kept", async () => {
-    stack.sim.injectFault({ provider: "gemini", schemaName: "frontend_plan", kind: "server_error", status: 503, times: 2 });
+    stack.sim.injectFault({
+      provider: "gemini",
+      schemaName: "frontend_plan",
+      kind: "server_error",
+      status: 503,
+      times: 2,
+    });
     const id = await stack.submit("Build a todo list app");
     const session = await stack.waitForSession(id);
     expect(session.status).toBe("succeeded");
-    const call = session.calls.find((candidate) => candidate.callKey === "frontend" && candidate.phase === "planning");
+    const call = session.calls.find(
+      (candidate) => candidate.callKey === "frontend" && candidate.phase === "planning",
+    );
     expect(call).toMatchObject({ status: "succeeded", attempts: 3, error: null });
-    const retries = await stack.db.prisma.sessionEvent.findMany({ where: { sessionId: id, type: "call.retrying" } });
+    const retries = await stack.db.prisma.sessionEvent.findMany({
+      where: { sessionId: id, type: "call.retrying" },
+    });
     expect(retries).toHaveLength(2);
     expect(retries[0]?.message).toMatch(/gemini/);
     const wire = stack.sim.requests({ provider: "gemini", schemaName: "frontend_plan" }).slice(-3);

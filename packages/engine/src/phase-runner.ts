@@ -66,26 +66,43 @@ export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Pr
   }
 
   let output: Prisma.InputJsonValue;
+  try {
+    output = await runPhaseKind(deps, job, token, session, workflow, phase, context);
+  } catch (error) {
+    // Failures that a retry cannot fix (bad model output, a refused publish) end the session now.
+    if (error instanceof Error && (error as { isRetryable?: boolean }).isRetryable === false) {
+      throw new UnrecoverableError(error.message);
+    }
+    throw error;
+  }
+  await finishPhase(deps, session, workflow, phase, { status: "succeeded", output, skipReason: null });
+  log.info({}, "phase succeeded");
+  return { phase: phaseId, status: "succeeded" };
+}
+
+async function runPhaseKind(
+  deps: EngineDeps,
+  job: Job,
+  token: string,
+  session: SessionForRun,
+  workflow: WorkflowDefinition,
+  phase: PhaseDefinition,
+  context: RunContext,
+): Promise<Prisma.InputJsonValue> {
   switch (phase.kind) {
     case "generate":
     case "vote": {
       const waiting = await queueMissingCalls(deps, job, token, session, workflow, phase, context);
       if (waiting) throw new WaitingChildrenError();
-      output = await gather(deps, session, phase, context);
-      break;
+      return gather(deps, session, phase, context);
     }
     case "files":
-      output = await runFilesPhase(deps, session, workflow, phase, context);
-      break;
+      return runFilesPhase(deps, session, workflow, phase, context);
     case "git":
-      output = await runGitPhase(deps, session, workflow, phase.id);
-      break;
+      return runGitPhase(deps, session, workflow, phase.id);
     default:
       throw new UnrecoverableError(`unknown phase kind ${(phase as PhaseDefinition).kind}`);
   }
-  await finishPhase(deps, session, workflow, phase, { status: "succeeded", output, skipReason: null });
-  log.info({}, "phase succeeded");
-  return { phase: phaseId, status: "succeeded" };
 }
 
 async function markRunning(deps: EngineDeps, session: SessionForRun, phase: PhaseDefinition, status: string) {

@@ -41,6 +41,7 @@ export function skipReason(phase: PhaseDefinition, context: RunContext): string 
 export class PhaseInputError extends Error {
   override readonly name = "PhaseInputError";
   readonly code = "PHASE_INPUT_INVALID";
+  readonly isRetryable = false;
 }
 
 /** The provider and model a role uses: the first of its list (later entries are fallbacks). */

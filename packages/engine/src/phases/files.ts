@@ -13,6 +13,7 @@ import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 export class FilesRejectedError extends Error {
   override readonly name = "FilesRejectedError";
   readonly code = "FILES_REJECTED";
+  readonly isRetryable = false;
 }
 
 const MAX_REJECTION_EVENTS = 50;

@@ -15,6 +15,7 @@ import type { StoredRequest } from "../store/journal.ts";
 export class GatherError extends Error {
   override readonly name = "GatherError";
   readonly code = "PHASE_RESULT_INCOMPLETE";
+  readonly isRetryable = false;
 }
 
 /** `{ <task id>: <answer> }` */

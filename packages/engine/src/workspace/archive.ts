@@ -1,7 +1,7 @@
 import { access, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { create } from "tar";
 import { writeWorkspaceFiles } from "./write.ts";
 
@@ -22,15 +22,15 @@ export async function archiveProject(
       () => false,
     ));
   if (visible) {
-    return create(
-      { gzip: true, portable: true, cwd: root, prefix: folder },
-      await readdir(root),
-    ) as unknown as Readable;
+    return Readable.from(
+      create({ gzip: true, portable: true, cwd: root, prefix: folder }, await readdir(root)),
+    );
   }
   const temp = await mkdtemp(join(tmpdir(), "foundry-archive-"));
   const target = join(temp, folder);
   await writeWorkspaceFiles(target, await files());
-  const stream = create({ gzip: true, portable: true, cwd: temp }, [folder]) as unknown as Readable;
+  // tar's streams are minipass streams; Readable.from makes them Node streams (for Readable.toWeb).
+  const stream = Readable.from(create({ gzip: true, portable: true, cwd: temp }, [folder]));
   const cleanup = () => void rm(temp, { recursive: true, force: true });
   stream.once("end", cleanup);
   stream.once("error", cleanup);

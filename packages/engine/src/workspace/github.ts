@@ -76,7 +76,7 @@ export async function pushRepository(
   const basic = Buffer.from(`x-access-token:${settings.token}`).toString("base64");
   try {
     await git
-      .env({ ...process.env, GIT_TERMINAL_PROMPT: "0" })
+      .env(gitEnvironment())
       .raw([
         "-c",
         `http.extraHeader=Authorization: Basic ${basic}`,
@@ -117,4 +117,29 @@ async function createOrFind(
     cloneUrl: created.data.clone_url,
     fullName: created.data.full_name,
   };
+}
+
+/**
+ * The environment of the push: only what git needs to find itself and its home. The parent's
+ * editor, askpass or ssh settings are not passed on (simple-git refuses several of them anyway).
+ */
+function gitEnvironment(): Record<string, string> {
+  const keep = [
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+  ];
+  const env: Record<string, string> = {};
+  for (const name of keep) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
