@@ -2,6 +2,7 @@ import type { Prisma } from "@foundry/db";
 import {
   type GeneratePhase,
   type PhaseDefinition,
+  schemaHasFiles,
   type VotePhase,
   type WorkflowDefinition,
   workflowFromSnapshot,
@@ -9,7 +10,7 @@ import {
 import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
 import { callJobId, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
-import { runFilesPhase } from "./phases/files.ts";
+import { rejectFiles, runFilesPhase } from "./phases/files.ts";
 import {
   gatherGenerate,
   gatherVote,
@@ -22,6 +23,7 @@ import { buildContext, planCalls, type RunContext, skipReason, voteItems } from 
 import { recordEvent } from "./store/events.ts";
 import { ensureCalls, succeededCalls } from "./store/journal.ts";
 import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
+import { checkFiles } from "./workspace/paths.ts";
 
 /** What a phase job returns: small, because BullMQ stores it in three places. */
 export interface PhaseJobResult {
@@ -191,6 +193,22 @@ async function gather(
   const calls = await succeededCalls(deps.db, session.id, phase.id);
   if (phase.kind === "generate") {
     const output = gatherGenerate(phase, calls);
+    // Generated files are checked as soon as they arrive, so hostile or oversized output fails
+    // here instead of being passed on (and paid for again) in later phases' prompts.
+    for (const task of phase.tasks.filter((candidate) => schemaHasFiles(candidate.schema))) {
+      const files = (output[task.id] as { files?: Array<Record<string, unknown>> } | null)?.files ?? [];
+      const { rejected } = checkFiles(
+        files.map((file) => ({
+          path: file.path,
+          content: file.content,
+          purpose: file.purpose,
+          author: task.role,
+          phase: phase.id,
+        })),
+        deps.fileLimits,
+      );
+      if (rejected.length > 0) await rejectFiles(deps, session.id, phase.id, rejected);
+    }
     const tally = Object.values(context).flatMap((value) =>
       value && typeof value === "object" && "tally" in value
         ? ((value as { tally: TallyRow[] }).tally ?? [])

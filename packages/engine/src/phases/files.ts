@@ -5,7 +5,7 @@ import type { EngineDeps } from "../deps.ts";
 import { PhaseInputError, type RunContext } from "../plan.ts";
 import { recordEvent } from "../store/events.ts";
 import type { SessionForRun } from "../store/sessions.ts";
-import { type AcceptedFile, type CandidateFile, checkFiles } from "../workspace/paths.ts";
+import { type AcceptedFile, type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
 import { buildProjectReadme } from "../workspace/readme.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 
@@ -47,20 +47,7 @@ export async function runFilesPhase(
   });
 
   const { accepted, rejected, merged } = checkFiles(candidates, deps.fileLimits);
-  if (rejected.length > 0) {
-    await deps.db.sessionEvent.createMany({
-      data: rejected.slice(0, MAX_REJECTION_EVENTS).map((rejection) => ({
-        sessionId: session.id,
-        phase: phase.id,
-        type: "file.rejected",
-        message: `${rejection.author}: ${rejection.path}: ${rejection.reason}`,
-        data: { path: rejection.path, author: rejection.author, reason: rejection.reason },
-      })),
-    });
-    const shown = rejected.slice(0, 5).map((r) => `${r.path} (${r.author}): ${r.reason}`);
-    const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : "";
-    throw new FilesRejectedError(`rejected ${rejected.length} generated file(s): ${shown.join("; ")}${more}`);
-  }
+  if (rejected.length > 0) await rejectFiles(deps, session.id, phase.id, rejected);
   for (const merge of merged) {
     await recordEvent(deps.db, {
       sessionId: session.id,
@@ -116,6 +103,30 @@ export async function runFilesPhase(
       phase: file.phase,
     })),
   };
+}
+
+/**
+ * Records each rejected file as an event (the first 50) and fails the phase with a message that
+ * names the first few, so nothing is silently dropped.
+ */
+export async function rejectFiles(
+  deps: EngineDeps,
+  sessionId: string,
+  phaseId: string,
+  rejected: readonly Rejection[],
+): Promise<never> {
+  await deps.db.sessionEvent.createMany({
+    data: rejected.slice(0, MAX_REJECTION_EVENTS).map((rejection) => ({
+      sessionId,
+      phase: phaseId,
+      type: "file.rejected",
+      message: `${rejection.author}: ${rejection.path}: ${rejection.reason}`,
+      data: { path: rejection.path, author: rejection.author, reason: rejection.reason },
+    })),
+  });
+  const shown = rejected.slice(0, 5).map((r) => `${r.path} (${r.author}): ${r.reason}`);
+  const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : "";
+  throw new FilesRejectedError(`rejected ${rejected.length} generated file(s): ${shown.join("; ")}${more}`);
 }
 
 /** The engine's README goes first; a README a model wrote is kept, below it, not dropped. */

@@ -41,11 +41,15 @@ describe("a set of generated files", () => {
   it("rejects oversized files and too many files, naming the limit", () => {
     const big = checkFiles([file("big.bin", "x".repeat(DEFAULT_FILE_LIMITS.maxFileBytes + 1))]);
     expect(big.accepted).toEqual([]);
-    expect(big.rejected[0]?.reason).toBe(`${DEFAULT_FILE_LIMITS.maxFileBytes + 1} bytes exceed the per-file limit of ${DEFAULT_FILE_LIMITS.maxFileBytes}`);
+    expect(big.rejected[0]?.reason).toBe(
+      `${DEFAULT_FILE_LIMITS.maxFileBytes + 1} bytes exceed the per-file limit of ${DEFAULT_FILE_LIMITS.maxFileBytes}`,
+    );
 
     const many = checkFiles(Array.from({ length: 10_000 }, (_, index) => file(`f${index}.txt`)));
     expect(many.accepted).toEqual([]);
-    expect(many.rejected).toEqual([{ path: "(all)", author: "backend", reason: "10000 files exceed the limit of 500" }]);
+    expect(many.rejected).toEqual([
+      { path: "(all)", author: "backend", reason: "10000 files exceed the limit of 500" },
+    ]);
 
     const total = checkFiles(
       Array.from({ length: 4 }, (_, index) => file(`f${index}`, "y".repeat(600))),
@@ -56,11 +60,19 @@ describe("a set of generated files", () => {
   });
 
   it("rejects collisions between authors, but merges identical files", () => {
-    const clash = checkFiles([file("package.json", "{}", "backend"), file("package.json", "{ }", "frontend")]);
-    expect(clash.rejected).toEqual([{ path: "package.json", author: "frontend", reason: "collides with package.json written by backend" }]);
+    const clash = checkFiles([
+      file("package.json", "{}", "backend"),
+      file("package.json", "{ }", "frontend"),
+    ]);
+    expect(clash.rejected).toEqual([
+      { path: "package.json", author: "frontend", reason: "collides with package.json written by backend" },
+    ]);
     const caseClash = checkFiles([file("App.js", "a", "backend"), file("app.js", "b", "frontend")]);
     expect(caseClash.rejected[0]?.reason).toBe("collides with App.js written by backend");
-    const same = checkFiles([file(".gitignore", "node_modules\n", "backend"), file(".gitignore", "node_modules\n", "frontend")]);
+    const same = checkFiles([
+      file(".gitignore", "node_modules\n", "backend"),
+      file(".gitignore", "node_modules\n", "frontend"),
+    ]);
     expect(same.rejected).toEqual([]);
     expect(same.accepted.map((f) => f.path)).toEqual([".gitignore"]);
     expect(same.merged).toEqual([{ path: ".gitignore", authors: ["backend", "frontend"] }]);
@@ -68,7 +80,9 @@ describe("a set of generated files", () => {
 
   it("rejects a file where another needs a directory, and text that is not Unicode", () => {
     const shadow = checkFiles([file("app", "x"), file("app/main.js", "y")]);
-    expect(shadow.rejected).toEqual([{ path: "app/main.js", author: "backend", reason: "app is a file, not a directory" }]);
+    expect(shadow.rejected).toEqual([
+      { path: "app/main.js", author: "backend", reason: "app is a file, not a directory" },
+    ]);
     const broken = checkFiles([file("bad.txt", "ok \ud800 not ok")]);
     expect(broken.rejected[0]?.reason).toBe("the content is not valid Unicode text");
     const notText = checkFiles([file("x.txt", { evil: true })]);

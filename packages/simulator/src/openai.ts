@@ -1,0 +1,139 @@
+import { z } from "zod";
+import type { JsonSchema } from "./json-schema.ts";
+import type { LimitStatus } from "./limiter.ts";
+import type { AnswerContent, ParsedCall, ParseResult, Protocol, SimError, Usage } from "./protocol.ts";
+import { randomId } from "./random.ts";
+import { bearerToken, invalidBody, joinTexts, textOf } from "./wire.ts";
+
+// OpenAI Chat Completions (POST /v1/chat/completions), as documented in the API reference and read
+// by the `openai` SDK: structured output arrives as response_format json_schema; the answer is a
+// chat.completion whose message content is the JSON text.
+
+const schemaObject = z.record(z.string(), z.unknown());
+
+const requestSchema = z.looseObject({
+  model: z.string().min(1),
+  stream: z.boolean().nullable().optional(),
+  messages: z
+    .array(
+      z.looseObject({
+        role: z.string(),
+        content: z.union([z.string(), z.array(z.looseObject({ type: z.string() })), z.null()]).optional(),
+      }),
+    )
+    .min(1),
+  response_format: z
+    .discriminatedUnion("type", [
+      z.looseObject({
+        type: z.literal("json_schema"),
+        json_schema: z.looseObject({ name: z.string().min(1), schema: schemaObject.optional() }),
+      }),
+      z.looseObject({ type: z.literal("json_object") }),
+      z.looseObject({ type: z.literal("text") }),
+    ])
+    .optional(),
+});
+
+export type OpenAICall = ParsedCall;
+
+const ERROR_TYPES: Record<SimError["kind"], { type: string; code: string | null }> = {
+  invalid_request: { type: "invalid_request_error", code: null },
+  unauthorized: { type: "invalid_request_error", code: "invalid_api_key" },
+  not_found: { type: "invalid_request_error", code: "unknown_url" },
+  rate_limited: { type: "requests", code: "rate_limit_exceeded" },
+  server_error: { type: "server_error", code: null },
+  overloaded: { type: "server_error", code: "server_overloaded" },
+};
+
+export const openaiProtocol: Protocol<OpenAICall> = {
+  provider: "openai",
+  requestIdHeader: "x-request-id",
+
+  newRequestId: () => `req_${randomId(32, "hex")}`,
+
+  apiKey: (headers) => bearerToken(headers),
+
+  parse(body): ParseResult<OpenAICall> {
+    const parsed = requestSchema.safeParse(body);
+    if (!parsed.success) return invalidBody(parsed.error);
+    const request = parsed.data;
+    if (request.stream === true)
+      return { ok: false, message: "The simulator does not stream; send stream: false." };
+    const format = request.response_format;
+    let schemaName: string | null = null;
+    let schema: JsonSchema | null = null;
+    if (format?.type === "json_schema") {
+      schemaName = format.json_schema.name;
+      schema = format.json_schema.schema ?? {};
+    }
+    return {
+      ok: true,
+      call: {
+        model: request.model,
+        schemaName,
+        schema,
+        json: format !== undefined && format.type !== "text",
+        promptText: joinTexts(request.messages.map((message) => textOf(message.content))),
+        schemaText: schema ? JSON.stringify(schema) : "",
+      },
+    };
+  },
+
+  success(call, content: AnswerContent, usage: Usage) {
+    return {
+      id: `chatcmpl-${randomId(29)}`,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: call.model,
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: content.text, refusal: null, annotations: [] },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
+      usage: {
+        prompt_tokens: usage.inputTokens,
+        completion_tokens: usage.outputTokens,
+        total_tokens: usage.inputTokens + usage.outputTokens,
+        prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: 0,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+      },
+      service_tier: "default",
+      system_fingerprint: "fp_simulator",
+    };
+  },
+
+  error(error) {
+    const { type, code } = ERROR_TYPES[error.kind];
+    return { error: { message: error.message, type, param: null, code } };
+  },
+
+  limitHeaders(status: LimitStatus) {
+    return {
+      "x-ratelimit-limit-requests": String(status.limit),
+      "x-ratelimit-remaining-requests": String(status.remaining),
+      "x-ratelimit-reset-requests": `${status.resetMs}ms`,
+    };
+  },
+};
+
+/** GET /v1/models: the models the simulator answers for (it accepts any model id). */
+export function openaiModelList(): unknown {
+  const created = 1_700_000_000;
+  return {
+    object: "list",
+    data: ["gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini", "o4-mini"].map((id) => ({
+      id,
+      object: "model",
+      created,
+      owned_by: "foundry-simulator",
+    })),
+  };
+}
