@@ -65,6 +65,8 @@ describe("Bull Board behind the API token", () => {
   it("serves the board, its files and its API to a bearer token, listing every queue", async () => {
     const page = await stack.app.request("/admin/queues", { headers: { ...asPage, ...bearer } });
     expect(page.status).toBe(200);
+    // The login page's strict CSP would stop the board's scripts; it must stay on the login page.
+    expect(page.headers.get("content-security-policy")).toBeNull();
     const html = await page.text();
     expect(html).toContain("<title>Foundry queues</title>");
     expect(html).toContain('<base href="/admin/queues/"');
@@ -231,8 +233,9 @@ describe("Bull Board behind the API token", () => {
     expect(await stack.queues.get("openai").isPaused()).toBe(true);
     await stack.queues.get("openai").resume();
 
-    // A cross-site login form post is refused too.
+    // A cross-site login form post is refused too; the login page's own post is not.
     expect((await login(API_TOKEN, "/admin/queues", { origin: "https://evil.com" })).status).toBe(403);
+    expect((await login(API_TOKEN, "/admin/queues", { origin: "http://localhost" })).status).toBe(303);
   });
 
   it("signs out by clearing the cookie", async () => {
@@ -254,10 +257,9 @@ describe("Bull Board behind the API token", () => {
     expect(list.status).toBe(200);
     // The login page's headers and 16 KiB form limit stay on the login page.
     expect(list.headers.get("content-security-policy")).toBeNull();
-    expect((await stack.app.request("/healthz")).headers.get("x-frame-options")).toBeNull();
     const big = await stack.request("/api/sessions", {
       method: "POST",
-      body: JSON.stringify({ request: "x".repeat(64 * 1024) }),
+      body: JSON.stringify({ request: "x".repeat(19_000) }), // over the login form's 16 KiB
     });
     expect(big.status).toBe(202);
     expect((await stack.app.request("/nothing")).status).toBe(404);

@@ -4,7 +4,9 @@ import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "./auth.ts";
+import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
+import { loginRoutes } from "./login.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 
 export interface AppDeps {
@@ -16,11 +18,18 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Called with unexpected errors (the response says only "internal error"). */
   logError: (error: Error) => void;
-  /** Extra routes mounted by main (Bull Board, the dashboard). */
+  /** Serve Bull Board at /admin/queues and the login page at /login. @default true */
+  board?: boolean;
+  /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
+  secureCookies?: boolean;
+  /** Extra routes mounted by main (the dashboard). */
   extend?: (app: Hono) => void;
 }
 
-/** The HTTP API. Everything under /api needs the token; /healthz and /readyz do not. */
+/**
+ * The HTTP API. Everything under /api and /admin/queues needs the token (a bearer header, or the
+ * cookie `POST /login` sets); /healthz, /readyz and /login do not.
+ */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => handleError(error, c, deps.logError));
@@ -65,6 +74,13 @@ export function createApp(deps: AppDeps): Hono {
       }),
     }),
   );
+  if (deps.board !== false) {
+    app.route(
+      "/",
+      loginRoutes({ apiToken: deps.apiToken, defaultNext: BOARD_PATH, secureCookie: deps.secureCookies }),
+    );
+    app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, apiToken: deps.apiToken }));
+  }
   deps.extend?.(app);
   return app;
 }

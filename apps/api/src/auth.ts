@@ -1,9 +1,13 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { errorBody } from "./errors.ts";
 
-export const SESSION_COOKIE = "foundry_token";
+/** The browser's login cookie. It holds a value derived from the token, never the token itself. */
+export const SESSION_COOKIE = "foundry_login";
+
+/** How long a browser login lasts. */
+export const LOGIN_TTL_SECONDS = 12 * 3600;
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
@@ -13,33 +17,105 @@ export function tokenMatches(expected: string, given: string | undefined): boole
   return timingSafeEqual(digest(expected), digest(given));
 }
 
-/** The token a request presents: `Authorization: Bearer …`, or the login cookie for a browser. */
-export function presentedToken(header: string | undefined, cookie: string | undefined): string | undefined {
+/** The token of an `Authorization: Bearer …` header, if the request sends one. */
+export function bearerToken(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-  return match?.[1]?.trim() ?? cookie;
+  return match?.[1]?.trim();
+}
+
+const loginMac = (token: string, expiresAt: number) =>
+  createHmac("sha256", token).update(`foundry-login.${expiresAt}`).digest("base64url");
+
+/**
+ * The login cookie's value: `<expiry in unix seconds>.<HMAC-SHA256(token, "foundry-login.<expiry>")>`.
+ * The raw token never reaches the browser; changing the token signs every browser out, and the
+ * server refuses the value after its expiry whatever the browser does with Max-Age.
+ */
+export function loginCookieValue(token: string, now = Date.now(), ttlSeconds = LOGIN_TTL_SECONDS): string {
+  const expiresAt = Math.floor(now / 1000) + ttlSeconds;
+  return `${expiresAt}.${loginMac(token, expiresAt)}`;
+}
+
+/** Whether a login cookie's value was issued for this token and has not expired. */
+export function loginCookieValid(token: string, value: string | undefined, now = Date.now()): boolean {
+  const match = value ? /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value) : null;
+  if (!match) return false;
+  const expiresAt = Number(match[1]);
+  // Check the MAC before the clock so that the answer's timing says nothing about the MAC.
+  const macOk = tokenMatches(loginMac(token, expiresAt), match[2]);
+  return macOk && expiresAt * 1000 > now;
+}
+
+/** Whether the request carries the token: as a bearer header, or else as a valid login cookie. */
+export function isAuthenticated(c: Context, token: string): boolean {
+  const bearer = bearerToken(c.req.header("authorization"));
+  if (bearer !== undefined) return tokenMatches(token, bearer);
+  return loginCookieValid(token, getCookie(c, SESSION_COOKIE));
+}
+
+const safeMethod = /^(GET|HEAD|OPTIONS)$/;
+
+/**
+ * Refuses state-changing requests that a browser marks as coming from another site: an `Origin`
+ * whose host is not the request's host, or a `Sec-Fetch-Site` other than `same-origin`/`none`.
+ * The SameSite=Strict login cookie already keeps cross-site requests unauthenticated; this is the
+ * second lock. Requests without these headers (curl, SDKs) pass: they are not a browser's.
+ * Hosts are compared rather than whole origins so that a TLS-terminating proxy, which makes the
+ * app see `http:` for an `https:` page, does not lock operators out.
+ */
+export function refuseCrossSiteWrites(): MiddlewareHandler {
+  return async (c, next) => {
+    if (safeMethod.test(c.req.method)) return next();
+    const fetchSite = c.req.header("sec-fetch-site");
+    const origin = c.req.header("origin");
+    const crossSite =
+      (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") ||
+      (origin !== undefined && originHost(origin) !== new URL(c.req.url).host);
+    if (!crossSite) return next();
+    return c.json(
+      errorBody(
+        "CROSS_SITE_REQUEST",
+        "refused: this request comes from another site (Origin/Sec-Fetch-Site)",
+      ),
+      403,
+    );
+  };
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null; // includes the opaque origin "null"
+  }
 }
 
 /**
- * Requires the API token. JSON clients get 401; `onPage` lets browser pages redirect to the login
- * page instead.
+ * Requires the API token, as `Authorization: Bearer <token>` or as the login cookie set by
+ * `POST /login`. JSON clients get 401; `onPage` lets browser pages (a GET that accepts HTML)
+ * redirect to the login page instead. It receives the path and query that were asked for.
  */
 export function requireToken(
   token: string,
-  options: { onPage?: (path: string) => Response } = {},
+  options: { onPage?: (target: string) => Response } = {},
 ): MiddlewareHandler {
   return async (c, next) => {
-    const given = presentedToken(c.req.header("authorization"), getCookie(c, SESSION_COOKIE));
-    if (tokenMatches(token, given)) return next();
+    if (isAuthenticated(c, token)) return next();
     const wantsPage =
       options.onPage && c.req.method === "GET" && (c.req.header("accept") ?? "").includes("text/html");
-    if (wantsPage && options.onPage) return options.onPage(c.req.path);
+    if (wantsPage && options.onPage) {
+      const url = new URL(c.req.url);
+      return options.onPage(`${url.pathname}${url.search}`);
+    }
     c.header("WWW-Authenticate", 'Bearer realm="foundry"');
-    return c.json(
-      errorBody(
-        "UNAUTHORIZED",
-        given ? "the API token is not valid" : "missing API token: send Authorization: Bearer <API_TOKEN>",
-      ),
-      401,
-    );
+    const bearer = bearerToken(c.req.header("authorization"));
+    const cookie = getCookie(c, SESSION_COOKIE);
+    const message =
+      bearer !== undefined
+        ? "the API token is not valid"
+        : cookie !== undefined
+          ? "the login has expired or is not valid: sign in again at /login"
+          : "missing API token: send Authorization: Bearer <API_TOKEN>";
+    return c.json(errorBody("UNAUTHORIZED", message), 401);
   };
 }

@@ -54,13 +54,24 @@ describe("admin API in-process", () => {
     const patched = await json("PATCH", "/_sim/config", {
       latencyMs: { openai: { min: 1, max: 2 } },
       limits: { anthropic: { max: 5, windowMs: 1000 } },
-      scenario: { planComparison: "agree" },
+      scenario: {
+        planComparison: "agree",
+        answers: { vote: { disagreementId: "D1", choice: "backend", rationale: "x" } },
+      },
     });
     expect(patched.status).toBe(200);
     expect(await patched.json()).toEqual({
       latencyMs: { openai: { min: 1, max: 2 } },
       limits: { anthropic: { max: 5, windowMs: 1000 } },
-      scenario: { planComparison: "agree" },
+      scenario: {
+        planComparison: "agree",
+        answers: { vote: { disagreementId: "D1", choice: "backend", rationale: "x" } },
+      },
+    });
+    await json("PATCH", "/_sim/config", { scenario: { answers: { vote: null } } });
+    expect(((await (await app.request("/_sim/config")).json()) as { scenario: unknown }).scenario).toEqual({
+      planComparison: "agree",
+      answers: {},
     });
     await json("PATCH", "/_sim/config", { latencyMs: { openai: null }, limits: { anthropic: null } });
     expect(await (await app.request("/_sim/config")).json()).toMatchObject({ latencyMs: {}, limits: {} });

@@ -82,7 +82,11 @@ describe("fixed answers", () => {
   };
 
   test("win over the scripted answer when they fit the schema", () => {
-    const { content, warnings } = answer(call("vote", schema), null, new Map([["vote", { summary: "fixed" }]]));
+    const { content, warnings } = answer(
+      call("vote", schema),
+      null,
+      new Map([["vote", { summary: "fixed" }]]),
+    );
     expect(content).toMatchObject({ kind: "json", value: { summary: "fixed" } });
     expect(warnings).toEqual([]);
   });
