@@ -47,10 +47,14 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
 
 onShutdown(
   async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting, let requests in flight finish, and drop idle keep-alive connections.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    await closed;
     await queues.close();
     redis.disconnect();
     await db.$disconnect();
+    log.info({}, "stopped");
   },
   { timeoutMs: 10_000, log: (message) => log.info({}, message) },
 );

@@ -43,7 +43,8 @@ export function startApp(
     async stop(graceMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+      // An unref'd timer: the grace period must not keep the launcher alive once the child is gone.
+      const done = await Promise.race([exited.then(() => true), sleep(graceMs, false, { ref: false })]);
       if (!done) {
         child.kill("SIGKILL");
         await exited;

@@ -108,9 +108,11 @@ log.info(
 onShutdown(
   async () => {
     await pool.close(env.SHUTDOWN_TIMEOUT_MS);
+    log.info({}, "workers closed");
     await queues.close();
     redis.disconnect();
     await db.$disconnect();
+    log.info({}, "stopped");
   },
   { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, log: (message) => log.info({}, message) },
 );
