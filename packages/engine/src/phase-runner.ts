@@ -1,4 +1,5 @@
 import type { Prisma } from "@foundry/db";
+import type { ProviderName } from "@foundry/llm";
 import {
   type GeneratePhase,
   type PhaseDefinition,
@@ -159,11 +160,13 @@ async function queueMissingCalls(
         phase: phase.id,
         idempotencyKey: call.idempotencyKey,
       };
-      return deps.queues.provider(call.provider as never).add(callJobName(phase.id, call.callKey), data, {
-        ...JOB_CATALOG.modelCall.options,
-        jobId: callJobId(session.id, phase.id, call.callKey),
-        parent,
-      });
+      return deps.queues
+        .provider(call.provider as ProviderName)
+        .add(callJobName(phase.id, call.callKey), data, {
+          ...JOB_CATALOG.modelCall.options,
+          jobId: callJobId(session.id, phase.id, call.callKey),
+          parent,
+        });
     }),
   );
   await deps.db.$transaction([
