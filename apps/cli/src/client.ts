@@ -1,0 +1,281 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { z } from "zod";
+import {
+  errorBodySchema,
+  eventPageSchema,
+  type SessionEvent,
+  type SessionPage,
+  type SessionView,
+  sessionPageSchema,
+  sessionViewSchema,
+  submitResponseSchema,
+  type WorkflowList,
+  workflowListSchema,
+} from "./api-schemas.ts";
+
+/** Why a request to the API did not give the CLI what it asked for. */
+export type ApiRequestErrorCode =
+  /** No connection: refused, DNS, reset. */
+  | "UNREACHABLE"
+  /** No answer within the timeout. */
+  | "TIMEOUT"
+  /** 401: the token is missing or wrong. */
+  | "UNAUTHORIZED"
+  /** Another 4xx: the API's message says what to change. */
+  | "REJECTED"
+  /** 5xx. */
+  | "SERVER_ERROR"
+  /** An answer that is not what this API sends (another server on that port?). */
+  | "BAD_RESPONSE";
+
+/** A failed API request. `message` is one line a person can act on; it never contains the token. */
+export class ApiRequestError extends Error {
+  override readonly name = "ApiRequestError";
+  readonly code: ApiRequestErrorCode;
+  /** The HTTP status, when the API answered. */
+  readonly status: number | null;
+  /** The API's own error code (`NOT_FOUND`, `INVALID_REQUEST`…), when it sent one. */
+  readonly apiCode: string | null;
+
+  constructor(
+    code: ApiRequestErrorCode,
+    message: string,
+    options: { status?: number; apiCode?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? null;
+    this.apiCode = options.apiCode ?? null;
+  }
+
+  /** Whether trying again later can help (as the AI SDK derives it: no answer, 408/409/429/5xx). */
+  get isRetryable(): boolean {
+    if (this.code === "UNREACHABLE" || this.code === "TIMEOUT") return true;
+    const status = this.status ?? 0;
+    return status === 408 || status === 409 || status === 429 || status >= 500;
+  }
+}
+
+export interface ApiClientOptions {
+  /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** How long to wait for an answer's headers. @default 30_000 */
+  timeoutMs?: number;
+}
+
+export interface SubmitInput {
+  request: string;
+  workflow?: string;
+  publish?: boolean;
+  repoName?: string;
+}
+
+export interface FollowOptions {
+  /** Pause between polls that found no new event. @default 250 */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+const FINAL_EVENTS = new Set(["session.succeeded", "session.failed"]);
+const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
+/** How often a quiet follow asks for the status: a cancelled session ends without an event. */
+const STATUS_CHECK_MS = 2_000;
+
+/** A client of the Foundry REST API (`/api/...`). */
+export class ApiClient {
+  readonly url: string;
+  readonly #token: string | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(options: ApiClientOptions) {
+    this.url = options.url.replace(/\/+$/, "");
+    this.#token = options.token || undefined;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** `POST /api/sessions`. */
+  async submit(input: SubmitInput) {
+    return this.#json("/api/sessions", submitResponseSchema, { method: "POST", body: JSON.stringify(input) });
+  }
+
+  /** `GET /api/sessions`: one page, newest first. */
+  async listSessions(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<SessionPage> {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    if (query.cursor) params.set("cursor", query.cursor);
+    if (query.status) params.set("status", query.status);
+    const search = params.size > 0 ? `?${params}` : "";
+    return this.#json(`/api/sessions${search}`, sessionPageSchema);
+  }
+
+  /** `GET /api/sessions/:id`, as sent (for `--json`). */
+  async sessionJson(id: string): Promise<unknown> {
+    return this.#parsedBody(await this.#request(sessionPath(id)), sessionPath(id));
+  }
+
+  /** `GET /api/sessions/:id`. */
+  async session(id: string): Promise<SessionView> {
+    return this.#json(sessionPath(id), sessionViewSchema);
+  }
+
+  /** `GET /api/sessions/:id/events`: events after the event id `after`, oldest first. */
+  async events(id: string, after = "0", limit = 500): Promise<{ events: SessionEvent[]; last: string }> {
+    const params = new URLSearchParams({ after, limit: String(limit) });
+    return this.#json(`${sessionPath(id)}/events?${params}`, eventPageSchema);
+  }
+
+  /** `GET /api/workflows`. */
+  async workflows(): Promise<WorkflowList> {
+    return this.#json("/api/workflows", workflowListSchema);
+  }
+
+  /**
+   * `GET /api/sessions/:id/archive`: the project as a tar.gz stream, and the file name the API
+   * suggests (Content-Disposition), if it gave a usable one.
+   */
+  async archive(id: string): Promise<{ filename: string | null; body: ReadableStream<Uint8Array> }> {
+    const response = await this.#request(`${sessionPath(id)}/archive`);
+    if (!response.body) throw this.#badResponse(`${sessionPath(id)}/archive`, "an empty body");
+    return { filename: attachmentName(response.headers.get("content-disposition")), body: response.body };
+  }
+
+  /**
+   * Calls `onEvent` with each event of the session, oldest first, from the beginning, and returns
+   * once the session has ended (a final event, or a final status such as `cancelled`).
+   */
+  async follow(id: string, onEvent: (event: SessionEvent) => void, options: FollowOptions = {}) {
+    let after = "0";
+    let checkedAt = 0;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const page = await this.events(id, after);
+      for (const event of page.events) {
+        onEvent(event);
+        if (FINAL_EVENTS.has(event.type)) return;
+      }
+      after = page.last;
+      if (page.events.length > 0) continue;
+      if (Date.now() - checkedAt >= STATUS_CHECK_MS) {
+        checkedAt = Date.now();
+        if (FINAL_STATUSES.has((await this.session(id)).status)) {
+          // Events written just before the status changed.
+          for (const event of (await this.events(id, after)).events) onEvent(event);
+          return;
+        }
+      }
+      await sleep(options.pollMs ?? 250, undefined, { signal: options.signal });
+    }
+  }
+
+  async #json<T>(path: string, schema: z.ZodType<T>, init: RequestInit = {}): Promise<T> {
+    const body = await this.#parsedBody(await this.#request(path, init), path);
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw this.#badResponse(path, "JSON of an unexpected shape", parsed.error);
+    return parsed.data;
+  }
+
+  async #parsedBody(response: Response, path: string): Promise<unknown> {
+    try {
+      return await response.json();
+    } catch (cause) {
+      throw this.#badResponse(path, "a body that is not JSON", cause);
+    }
+  }
+
+  /** Sends one request; resolves with a 2xx response, or throws `ApiRequestError`. */
+  async #request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("accept", "application/json");
+    if (init.body !== undefined) headers.set("content-type", "application/json");
+    if (this.#token) headers.set("authorization", `Bearer ${this.#token}`);
+    // The timeout covers the wait for the headers only: an archive may take longer to stream.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, { ...init, headers, signal: abort.signal });
+    } catch (cause) {
+      if (abort.signal.aborted) {
+        throw new ApiRequestError(
+          "TIMEOUT",
+          `the API at ${this.url} did not answer within ${this.#timeoutMs / 1000} s`,
+          { cause },
+        );
+      }
+      throw new ApiRequestError(
+        "UNREACHABLE",
+        `cannot reach the API at ${this.url}: ${networkReason(cause)}; is it running? (npm run dev)`,
+        { cause },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.ok) return response;
+    throw await this.#errorFor(response, path);
+  }
+
+  async #errorFor(response: Response, path: string): Promise<ApiRequestError> {
+    const text = await response.text().catch(() => "");
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON: not this API's error body.
+    }
+    const parsed = errorBodySchema.safeParse(body);
+    const status = response.status;
+    if (status === 401) {
+      const message = this.#token
+        ? "the API refused the token: set API_TOKEN or --token"
+        : "the API wants a token and none was given: set API_TOKEN or --token";
+      return new ApiRequestError("UNAUTHORIZED", message, { status, apiCode: parsed.data?.error.code });
+    }
+    if (!parsed.success) {
+      return this.#badResponse(path, `HTTP ${status} ${response.statusText}`.trim(), undefined, status);
+    }
+    const { code, message } = parsed.data.error;
+    if (status >= 500) {
+      return new ApiRequestError("SERVER_ERROR", oneLine(`the API failed (HTTP ${status}): ${message}`), {
+        status,
+        apiCode: code,
+      });
+    }
+    return new ApiRequestError("REJECTED", oneLine(message), { status, apiCode: code });
+  }
+
+  #badResponse(path: string, what: string, cause?: unknown, status?: number): ApiRequestError {
+    return new ApiRequestError(
+      "BAD_RESPONSE",
+      `unexpected answer from ${this.url}${path.split("?")[0]}: ${what}; is API_URL a Foundry API?`,
+      { cause, status },
+    );
+  }
+}
+
+function sessionPath(id: string): string {
+  return `/api/sessions/${encodeURIComponent(id)}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** The most specific reason a fetch gives for not connecting (`connect ECONNREFUSED 127.0.0.1:9`). */
+function networkReason(error: unknown): string {
+  let cause = (error as { cause?: unknown }).cause ?? error;
+  // A host with several addresses fails with one error per address.
+  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
+  if (cause instanceof Error) {
+    return oneLine(cause.message || (cause as NodeJS.ErrnoException).code || cause.name);
+  }
+  return String(cause);
+}
+
+/** The file name of `attachment; filename="x.tar.gz"`, reduced to a safe base name. */
+function attachmentName(header: string | null): string | null {
+  const match = header ? /filename="?([^";]+)"?/i.exec(header) : null;
+  const name = match?.[1]?.trim().split(/[\\/]/).at(-1);
+  return name && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ? name : null;
+}
