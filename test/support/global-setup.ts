@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEmbeddedPostgres, startPrivateRedis } from "@foundry/devstack";
 import { ensureDatabase, migrate } from "@foundry/db";
+import { startEmbeddedPostgres, startPrivateRedis } from "@foundry/devstack";
 import { Client, escapeIdentifier } from "pg";
 import type { TestProject } from "vitest/node";
 

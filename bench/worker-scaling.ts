@@ -1,0 +1,292 @@
+// Sessions per minute with 1 and 3 worker processes when no rate limit binds (see bench/README.md).
+//
+//   npm run bench
+//   node bench/worker-scaling.ts --replicas 1,3 --concurrency 2 --sessions 30 --latency 300
+//
+// For each replica count N: a scratch database and BullMQ prefix, one orchestrator process and N
+// processes consuming all three provider queues at a fixed per-process concurrency, the simulator
+// with a fixed per-call latency, M sessions submitted at once through the in-process API; wall time
+// is first submit to last session finished.
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createApp } from "@foundry/api";
+import { createPrisma } from "@foundry/db";
+import { installShutdownHandlers } from "@foundry/devstack";
+import { createRedis, QueueSet } from "@foundry/engine";
+import { type LatencySpec, type Simulator, startSimulator } from "@foundry/simulator";
+import { WorkflowCatalog } from "@foundry/workflow";
+import {
+  createScratchDatabase,
+  deleteKeysWithPrefix,
+  startWorkerProcess,
+  type WorkerProcess,
+  waitForWorkers,
+} from "./cluster.ts";
+
+const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
+const ENDED = ["succeeded", "failed", "cancelled"];
+// Far above anything a run reaches, so that only concurrency and latency set the pace.
+const GENEROUS_LIMIT = "1000000/60s";
+
+interface Options {
+  replicas: number[];
+  concurrency: number;
+  sessions: number;
+  latency: LatencySpec;
+  rounds: number;
+  timeoutMs: number;
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+interface RunResult {
+  replicas: number;
+  round: number;
+  sessions: number;
+  succeeded: number;
+  calls: number;
+  wallMs: number;
+}
+
+function usage(message: string): never {
+  console.error(`bench: ${message}`);
+  console.error(
+    "usage: node bench/worker-scaling.ts [--replicas 1,3] [--concurrency 2] [--sessions 30] [--latency 300|200-400] [--rounds 1] [--timeout 600]\n" +
+      "env: DATABASE_URL (a database on a server where it may create databases), REDIS_URL",
+  );
+  process.exit(2);
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      replicas: { type: "string", default: "1,3" },
+      concurrency: { type: "string", default: "2" },
+      sessions: { type: "string", default: "30" },
+      latency: { type: "string", default: "300" },
+      rounds: { type: "string", default: "1" },
+      timeout: { type: "string", default: "600" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) usage("sessions per minute with 1 and 3 worker processes");
+  const positive = (name: string, text: string) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) usage(`--${name}: expected a positive integer, got "${text}"`);
+    return value;
+  };
+  const range = /^(\d+)(?:-(\d+))?$/.exec(values.latency);
+  if (!range) usage(`--latency: expected milliseconds such as 300 or 200-400, got "${values.latency}"`);
+  const latency = range[2] ? { min: Number(range[1]), max: Number(range[2]) } : Number(range[1]);
+  return {
+    replicas: values.replicas.split(",").map((text) => positive("replicas", text.trim())),
+    concurrency: positive("concurrency", values.concurrency),
+    sessions: positive("sessions", values.sessions),
+    latency,
+    rounds: positive("rounds", values.rounds),
+    timeoutMs: positive("timeout", values.timeout) * 1000,
+    databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  };
+}
+
+// Cleanup steps, run last-in first-out on success, failure or Ctrl-C.
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop() as () => Promise<unknown>;
+    await step().catch((error: unknown) => console.error(`bench: cleanup: ${String(error)}`));
+  }
+}
+/** Registers `step` and returns a function that runs it now (once) instead of at the end. */
+function defer(step: () => Promise<unknown>): () => Promise<void> {
+  cleanups.push(step);
+  return async () => {
+    const index = cleanups.lastIndexOf(step);
+    if (index >= 0) {
+      cleanups.splice(index, 1);
+      await step();
+    }
+  };
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+async function runOnce(
+  options: Options,
+  sim: Simulator,
+  replicas: number,
+  round: number,
+): Promise<RunResult> {
+  const database = await createScratchDatabase(options.databaseUrl);
+  const dropDatabase = defer(() => database.drop());
+  const prefix = `bench-${randomUUID()}`;
+  const redis = createRedis(options.redisUrl);
+  const queues = new QueueSet(redis, prefix);
+  const closeQueues = defer(async () => {
+    await queues.close();
+    await deleteKeysWithPrefix(redis, prefix);
+    redis.disconnect();
+  });
+  const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-bench-ws-"));
+  const removeWorkspace = defer(() => rm(workspaceDir, { recursive: true, force: true }));
+  const db = createPrisma(database.url, { max: 4 });
+  const disconnect = defer(() => db.$disconnect());
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    ...sim.env(),
+    DATABASE_URL: database.url,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: prefix,
+    WORKSPACE_DIR: workspaceDir,
+    LOG_LEVEL: "warn",
+    OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
+    ANTHROPIC_RATE_LIMIT: GENEROUS_LIMIT,
+    GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
+    SHUTDOWN_TIMEOUT_MS: "5000",
+  };
+  const processes: WorkerProcess[] = [startWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
+  for (let index = 1; index <= replicas; index++) {
+    const args = ["--queues", "openai,anthropic,gemini", "--concurrency", String(options.concurrency)];
+    processes.push(startWorkerProcess(`providers-${index}`, args, env));
+  }
+  const stopProcesses = defer(() => Promise.all(processes.map((worker) => worker.stop())));
+  await waitForWorkers(queues, processes, {
+    orchestrator: 1,
+    openai: replicas,
+    anthropic: replicas,
+    gemini: replicas,
+  });
+
+  const apiToken = randomBytes(24).toString("base64url");
+  const app = createApp({
+    db,
+    queues,
+    workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
+    apiToken,
+    canPublish: false,
+    maxBodyBytes: 1024 * 1024,
+    logError: (error) => console.error(error),
+    board: false,
+  });
+
+  log(`N=${replicas} round ${round}: submitting ${options.sessions} sessions`);
+  const started = Date.now();
+  const ids = await Promise.all(
+    Array.from({ length: options.sessions }, async (_, index) => {
+      const response = await app.request("/api/sessions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ request: `Build a todo list app (benchmark session ${index + 1})` }),
+      });
+      if (response.status !== 202) throw new Error(`submit: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { id: string }).id;
+    }),
+  );
+
+  let sessions: Array<{ status: string; finishedAt: Date | null }> = [];
+  let nextReport = started + 5_000;
+  for (;;) {
+    sessions = await db.session.findMany({
+      where: { id: { in: ids } },
+      select: { status: true, finishedAt: true },
+    });
+    const ended = sessions.filter((session) => ENDED.includes(session.status)).length;
+    if (ended === ids.length) break;
+    if (Date.now() - started > options.timeoutMs) {
+      throw new Error(
+        `N=${replicas}: only ${ended}/${ids.length} sessions ended after ${options.timeoutMs} ms`,
+      );
+    }
+    if (Date.now() >= nextReport) {
+      nextReport += 5_000;
+      const done = await db.modelCall.count({ where: { sessionId: { in: ids }, status: "succeeded" } });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      log(`  ${seconds} s: ${done} calls done, ${ended}/${ids.length} sessions ended`);
+    }
+    await sleep(100);
+  }
+  const lastFinished = Math.max(...sessions.map((session) => session.finishedAt?.getTime() ?? Date.now()));
+  const succeeded = sessions.filter((session) => session.status === "succeeded").length;
+  const calls = await db.modelCall.count({ where: { sessionId: { in: ids }, status: "succeeded" } });
+  const result = { replicas, round, sessions: ids.length, succeeded, calls, wallMs: lastFinished - started };
+  log(`  done: ${succeeded}/${ids.length} succeeded, ${calls} calls, ${(result.wallMs / 1000).toFixed(1)} s`);
+
+  await stopProcesses();
+  await disconnect();
+  await removeWorkspace();
+  await closeQueues();
+  await dropDatabase();
+  return result;
+}
+
+function table(options: Options, results: readonly RunResult[]): string {
+  const perMinute = (result: RunResult) => (result.succeeded / result.wallMs) * 60_000;
+  const base = results.filter((result) => result.replicas === Math.min(...options.replicas));
+  const baseline = base.reduce((sum, result) => sum + perMinute(result), 0) / base.length;
+  const rows = results.map((result) => [
+    String(result.replicas),
+    String(options.concurrency),
+    result.succeeded === result.sessions
+      ? String(result.sessions)
+      : `${result.succeeded}/${result.sessions} ok`,
+    String(result.calls),
+    `${(result.wallMs / 1000).toFixed(1)} s`,
+    perMinute(result).toFixed(1),
+    `${(perMinute(result) / baseline).toFixed(2)}×`,
+  ]);
+  const header = [
+    "worker processes",
+    "per-process concurrency",
+    "sessions",
+    "calls",
+    "wall time",
+    "sessions/min",
+    `speed-up vs ${Math.min(...options.replicas)}`,
+  ];
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const latency =
+    typeof options.latency === "number"
+      ? `${options.latency} ms`
+      : `${options.latency.min}–${options.latency.max} ms`;
+  return [
+    line(header),
+    line(header.map(() => "---")),
+    ...rows.map(line),
+    "",
+    `Each worker process consumes openai, anthropic and gemini at concurrency ${options.concurrency} per queue; ` +
+      `plus 1 orchestrator process. Simulated latency ${latency} per call; rate limits ${GENEROUS_LIMIT} (never bind).`,
+    `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), Node ${process.version}, ${process.platform}/${process.arch}.`,
+  ].join("\n");
+}
+
+const options = parseOptions();
+const shutdown = installShutdownHandlers([cleanUp], { timeoutMs: 30_000 });
+const sim = await startSimulator({
+  latencyMs: { openai: options.latency, anthropic: options.latency, gemini: options.latency },
+  maxRecordedRequests: 10,
+});
+defer(() => sim.close());
+
+const results: RunResult[] = [];
+try {
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const replicas of options.replicas) results.push(await runOnce(options, sim, replicas, round));
+  }
+} catch (error) {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await shutdown.shutdown();
+  shutdown.dispose();
+}
+if (results.length > 0) console.log(table(options, results));
+if (results.some((result) => result.succeeded < result.sessions)) process.exitCode = 1;

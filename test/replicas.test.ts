@@ -1,0 +1,207 @@
+// The cluster-wide rate limit holds across separate worker processes: three OS processes consume the
+// anthropic queue, the simulator enforces the same sliding-window limit the workers are configured
+// with (answering 429 if the cluster ever exceeds it), and several sessions make the limit bind.
+import { type ChildProcess, spawn } from "node:child_process";
+import { hostname } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { SessionView } from "@foundry/engine";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisUrl } from "./support/redis.ts";
+import { type Stack, startStack } from "./support/stack.ts";
+
+const WORKER_MAIN = fileURLToPath(new URL("../apps/worker/src/main.ts", import.meta.url));
+/** What the simulator enforces on anthropic, and what the workers are told (`4/2s`). */
+const LIMIT = { max: 4, windowMs: 2_000 };
+const WORKER_LIMIT = `${LIMIT.max}/${LIMIT.windowMs / 1000}s`;
+const ANTHROPIC_REPLICAS = 3;
+/**
+ * Calls that last longer than BullMQ's pacing interval (2 starts a second for 4/2s) with one call
+ * per process at a time: while two replicas are busy, the next call must go to the third, so every
+ * replica takes part even when one of them is slow to wake on a loaded machine.
+ */
+const ANTHROPIC_LATENCY = { min: 700, max: 1_000 };
+/** Each makes 4 anthropic calls with the "conflicts" scenario: a plan, two votes, an implementation. */
+const SESSIONS = 4;
+
+interface WorkerProcess {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<string>;
+  /** The last lines it wrote, for failure messages. */
+  output(): string;
+}
+
+/**
+ * `node apps/worker/src/main.ts <args>` with an IPC channel: if this test process dies, the channel
+ * closes and the worker shuts itself down (@foundry/runtime's onShutdown).
+ */
+function startWorkerProcess(name: string, args: string[], env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, [WORKER_MAIN, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString("utf8").trimEnd().split("\n"));
+    lines.splice(0, Math.max(0, lines.length - 40));
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(signal ?? `exit code ${code}`));
+  });
+  return { name, child, exited, output: () => lines.join("\n") };
+}
+
+/** SIGTERM (the worker drains, bounded by SHUTDOWN_TIMEOUT_MS), then SIGKILL after `graceMs`. */
+async function stopWorkerProcess(worker: WorkerProcess, graceMs = 8_000): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    worker.exited.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, graceMs, true);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    worker.child.kill("SIGKILL");
+    await worker.exited;
+  }
+}
+
+/** The most timestamps inside any half-open window `[t, t + windowMs)`. */
+function maxInAnyWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let end = 0;
+  for (let start = 0; start < sorted.length; start++) {
+    while (end < sorted.length && (sorted[end] as number) - (sorted[start] as number) < windowMs) end++;
+    most = Math.max(most, end - start);
+  }
+  return most;
+}
+
+describe("worker replicas in separate processes", () => {
+  let stack: Stack;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({
+      workers: false,
+      simulator: {
+        latencyMs: { anthropic: ANTHROPIC_LATENCY, openai: 20, gemini: 20 },
+        limits: { anthropic: LIMIT },
+      },
+    });
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      ...stack.sim.env(),
+      DATABASE_URL: stack.db.url,
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: stack.prefix,
+      WORKSPACE_DIR: stack.workspaceDir,
+      LOG_LEVEL: "warn",
+      ANTHROPIC_RATE_LIMIT: WORKER_LIMIT,
+      OPENAI_RATE_LIMIT: "6000/60s",
+      GEMINI_RATE_LIMIT: "6000/60s",
+      SHUTDOWN_TIMEOUT_MS: "5000",
+    };
+    workers.push(startWorkerProcess("orchestrator", ["--queues", "orchestrator,openai,gemini"], env));
+    for (let index = 1; index <= ANTHROPIC_REPLICAS; index++) {
+      workers.push(
+        startWorkerProcess(`anthropic-${index}`, ["--queues", "anthropic", "--concurrency", "1"], env),
+      );
+    }
+    await waitForWorkers(stack, workers, {
+      orchestrator: 1,
+      openai: 1,
+      gemini: 1,
+      anthropic: ANTHROPIC_REPLICAS,
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => stopWorkerProcess(worker)));
+    await stack?.close();
+  });
+
+  it("keeps every window under the provider's limit while all three replicas take calls", async () => {
+    const ids = await Promise.all(
+      Array.from({ length: SESSIONS }, (_, index) =>
+        stack.submit(`Build a todo list app, variant ${index + 1}`),
+      ),
+    );
+    const deadline = Date.now() + 75_000;
+    const views: SessionView[] = [];
+    for (const id of ids) {
+      views.push(await stack.waitForSession(id, Math.max(1_000, deadline - Date.now())));
+    }
+
+    expect(views.map((view) => [view.id, view.status, view.error])).toEqual(
+      ids.map((id) => [id, "succeeded", null]),
+    );
+
+    // Which process made each anthropic call (API view): every replica took part, and only they did.
+    const replicaPids = workers
+      .filter((worker) => worker.name.startsWith("anthropic-"))
+      .map((worker) => worker.child.pid as number);
+    const calls = views.flatMap((view) => view.calls.filter((call) => call.provider === "anthropic"));
+    expect(calls.length).toBeGreaterThanOrEqual(SESSIONS * 4);
+    expect(calls.filter((call) => !replicaPids.includes(call.worker?.pid as number))).toEqual([]);
+    const perReplica = replicaPids.map((pid) => calls.filter((call) => call.worker?.pid === pid).length);
+    expect(
+      perReplica.every((count) => count > 0),
+      `anthropic calls per replica: ${perReplica}`,
+    ).toBe(true);
+    // The journal agrees: the model_calls rows name the same processes, on this host.
+    const rows = await stack.db.prisma.modelCall.findMany({
+      where: { provider: "anthropic" },
+      select: { workerPid: true, workerHost: true },
+    });
+    expect(new Set(rows.map((row) => row.workerPid))).toEqual(new Set(replicaPids));
+    expect(new Set(rows.map((row) => row.workerHost))).toEqual(new Set([hostname()]));
+
+    // What went over the wire: never a 429, and never more than `max` requests in any window.
+    const requests = stack.sim.requests({ provider: "anthropic" });
+    expect(requests.length).toBeGreaterThan(LIMIT.max);
+    const statuses = requests.map((request) => request.status);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    const busiest = maxInAnyWindow(
+      requests.map((request) => request.receivedAt),
+      LIMIT.windowMs,
+    );
+    expect(busiest, `most anthropic requests in any ${LIMIT.windowMs} ms`).toBeLessThanOrEqual(LIMIT.max);
+  }, 90_000);
+});
+
+/** Waits until each queue has the given number of connected workers, failing fast if a process exits. */
+async function waitForWorkers(
+  stack: Stack,
+  processes: readonly WorkerProcess[],
+  expected: Record<"orchestrator" | "openai" | "anthropic" | "gemini", number>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let counts: Record<string, number> = {};
+  while (Date.now() < deadline) {
+    const dead = processes.find(
+      (worker) => worker.child.exitCode !== null || worker.child.signalCode !== null,
+    );
+    if (dead) throw new Error(`worker ${dead.name} exited before it was ready:\n${dead.output()}`);
+    counts = Object.fromEntries(
+      await Promise.all(
+        Object.keys(expected).map(async (name) => [
+          name,
+          await stack.queues.get(name as keyof typeof expected).getWorkersCount(),
+        ]),
+      ),
+    );
+    if (Object.entries(expected).every(([name, count]) => counts[name] === count)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const output = processes.map((worker) => `--- ${worker.name}\n${worker.output()}`).join("\n");
+  throw new Error(`workers not ready after ${timeoutMs} ms: ${JSON.stringify(counts)}\n${output}`);
+}
