@@ -51,6 +51,44 @@ describe("worker process", () => {
     expect(served).toHaveLength(session.calls.length);
     const workersUsed = new Set(session.calls.map((call) => call.worker?.pid));
     expect(workersUsed).toEqual(new Set([first.pid, second.pid]));
+    await second.stop();
+  });
+
+  it("hands a call still in flight after SHUTDOWN_TIMEOUT_MS back to the queue without using an attempt", async () => {
+    stack.sim.configure({ latencyMs: { gemini: 8_000 } });
+    try {
+      const first = startWorkerProcess(stack, ["--queues", "all"], { SHUTDOWN_TIMEOUT_MS: "300" });
+      workers.push(first);
+      await waitUntilConsuming(first);
+      const id = await stack.submit("Build a todo list app");
+      const key = `${id}.planning.frontend`;
+      const deadline = Date.now() + 20_000;
+      while (
+        !stack.sim.requests({ provider: "gemini", schemaName: "frontend_plan" }).some((r) => r.status === 0)
+      ) {
+        if (Date.now() > deadline) throw new Error(`no gemini call in flight:\n${first.output()}`);
+        await sleep(20);
+      }
+      expect(await first.stop()).toBe(0);
+
+      // The call was aborted and handed back: pending again, and its job waiting with no attempt used.
+      const call = await stack.db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: key } });
+      expect(call).toMatchObject({ status: "pending", attempts: 1 });
+      const job = await stack.queues.provider("gemini").getJob(key);
+      expect(await job?.getState()).toBe("waiting");
+      expect(job?.attemptsMade).toBe(0);
+
+      stack.sim.configure({ latencyMs: { gemini: null } });
+      const second = startWorkerProcess(stack, ["--queues", "all"]);
+      workers.push(second);
+      const session = await stack.waitForSession(id, 60_000);
+      expect(session.status).toBe("succeeded");
+      const answered = await stack.db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: key } });
+      expect(answered).toMatchObject({ status: "succeeded", attempts: 2, workerPid: second.pid });
+      await second.stop();
+    } finally {
+      stack.sim.configure({ latencyMs: { gemini: null } });
+    }
   });
 
   it("refuses unknown queues with a usage message and exit code 1", async () => {

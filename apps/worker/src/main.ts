@@ -40,7 +40,12 @@ try {
 }
 
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
-await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+try {
+  await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+} catch (error) {
+  console.error(`worker: ${(error as Error).message}`);
+  process.exit(1);
+}
 const db = createPrisma(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL);
 const queues = new QueueSet(redis, env.QUEUE_PREFIX);
@@ -114,5 +119,6 @@ onShutdown(
     await db.$disconnect();
     log.info({}, "stopped");
   },
-  { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, log: (message) => log.info({}, message) },
+  // The pool waits SHUTDOWN_TIMEOUT_MS, then up to 5 s for aborted calls to be handed back.
+  { timeoutMs: env.SHUTDOWN_TIMEOUT_MS + 8_000, log: (message) => log.info({}, message) },
 );

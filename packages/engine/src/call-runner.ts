@@ -1,14 +1,16 @@
 import { ProviderError, type ProviderName } from "@foundry/llm";
 import { isOutputSchemaName, OUTPUT_SCHEMAS } from "@foundry/workflow";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { z } from "zod";
 import { modelCallPayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
-import { costOf } from "./pricing.ts";
+import { pauseQueueAtLeast } from "./limits/queue-pause.ts";
+import { costOf, hasPrice } from "./pricing.ts";
 import { recordEvent } from "./store/events.ts";
 import {
   completeCall,
   getCall,
+  type JournaledCall,
   recordFailedAttempt,
   type StoredRequest,
   startAttempt,
@@ -27,7 +29,12 @@ export interface CallJobResult {
  * provider's 429 pauses the whole queue for its retry-after. Retryable failures are thrown for
  * BullMQ to retry with backoff; the others end the call (and, through its parent, the session).
  */
-export async function runCallJob(deps: EngineDeps, job: Job, signal?: AbortSignal): Promise<CallJobResult> {
+export async function runCallJob(
+  deps: EngineDeps,
+  job: Job,
+  token?: string,
+  signal?: AbortSignal,
+): Promise<CallJobResult> {
   const payload = modelCallPayload.safeParse(job.data);
   if (!payload.success) throw new UnrecoverableError(`invalid model-call payload: ${payload.error.message}`);
   const key = payload.data.idempotencyKey;
@@ -65,15 +72,19 @@ export async function runCallJob(deps: EngineDeps, job: Job, signal?: AbortSigna
   if (limit) {
     const wait = await deps.limiter.acquire(provider, limit);
     if (wait > 0) {
-      await pauseQueue(deps, provider, wait);
+      await pauseQueueAtLeast(deps.queues.redis, deps.queues.provider(provider), wait);
       throw Worker.RateLimitError();
     }
   }
 
   const request = call.request as unknown as StoredRequest;
-  await startAttempt(deps.db, call, { jobId: job.id, ...deps.worker });
+  if (!(await startAttempt(deps.db, call, { jobId: job.id, ...deps.worker }))) {
+    // Answered meanwhile by another run of this job (a stalled copy): nothing to pay for.
+    return { idempotencyKey: key, reused: true };
+  }
+  let result: Awaited<ReturnType<typeof model.generate>>;
   try {
-    const result = await model.generate({
+    result = await model.generate({
       model: call.model,
       system: request.system,
       prompt: request.prompt,
@@ -84,55 +95,80 @@ export async function runCallJob(deps: EngineDeps, job: Job, signal?: AbortSigna
       signal,
       timeoutMs: deps.callTimeoutMs,
     });
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    return handleProviderError(deps, job, token, signal, call, error);
+  }
+  const cost = costOf(deps.prices, provider, call.model, result.usage);
+  try {
     await completeCall(deps.db, call, {
       value: result.value,
       text: result.text,
       usage: result.usage,
       latencyMs: result.latencyMs,
-      cost: costOf(deps.prices, provider, call.model, result.usage),
-    });
-    return { idempotencyKey: key, reused: false };
-  } catch (error) {
-    if (!(error instanceof ProviderError)) throw error;
-    if (error.code === "aborted") {
-      // Our own abort: the lock was lost (another worker has the job) or the worker is closing.
-      await recordFailedAttempt(deps.db, call, { message: error.message, code: error.code, final: false });
-      throw error;
-    }
-    const usage = error.usage;
-    const cost = usage ? costOf(deps.prices, provider, call.model, usage) : undefined;
-    if (error.code === "rate_limited") {
-      await recordFailedAttempt(deps.db, call, { message: error.message, code: error.code, final: false });
-      const wait = error.retryAfterMs ?? 1_000;
-      await pauseQueue(deps, provider, wait);
-      await recordEvent(deps.db, {
-        sessionId: call.sessionId,
-        phase: call.phase,
-        type: "provider.rate_limited",
-        message: `rate-limited by ${provider}, resuming in ${Math.ceil(wait / 1000)} s`,
-        data: { provider, retryAfterMs: wait },
-      });
-      throw Worker.RateLimitError();
-    }
-    const final = !error.isRetryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    await recordFailedAttempt(deps.db, call, {
-      message: error.message,
-      code: error.code,
-      usage,
       cost,
-      final,
+      priced: hasPrice(deps.prices, provider, call.model),
     });
-    if (!error.isRetryable) throw new UnrecoverableError(error.message);
+  } catch (error) {
+    // The answer was paid for but could not be stored: at least count what it cost (best effort;
+    // if Postgres is down this fails too), then let the queue retry.
+    await recordFailedAttempt(deps.db, call, {
+      message: `the answer could not be stored: ${(error as Error).message}`,
+      code: "journal_failed",
+      usage: result.usage,
+      cost,
+      final: false,
+    }).catch(() => {});
     throw error;
   }
+  return { idempotencyKey: key, reused: false };
 }
 
-/**
- * Pauses a provider queue for every worker of the cluster. BullMQ's `rateLimit` replaces the
- * current pause, so a shorter pause never cuts a longer one short.
- */
-async function pauseQueue(deps: EngineDeps, provider: ProviderName, ms: number): Promise<void> {
-  const queue = deps.queues.provider(provider);
-  const current = await queue.getRateLimitTtl();
-  if (current < ms) await queue.rateLimit(ms);
+/** Said by the worker pool when it aborts calls in flight to shut down (see workers.ts). */
+export const SHUTDOWN_REASON = "worker shutting down";
+
+async function handleProviderError(
+  deps: EngineDeps,
+  job: Job,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+  call: JournaledCall,
+  error: ProviderError,
+): Promise<never> {
+  const provider = call.provider as ProviderName;
+  if (error.code === "aborted") {
+    if (signal?.reason === SHUTDOWN_REASON && token) {
+      // The worker is closing: hand the job back without using up an attempt.
+      await deps.db.modelCall.updateMany({
+        where: { idempotencyKey: call.idempotencyKey, status: "running" },
+        data: { status: "pending" },
+      });
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    // The lock was lost: another worker has this job and owns the journal row now.
+    throw error;
+  }
+  const usage = error.usage;
+  const cost = usage ? costOf(deps.prices, provider, call.model, usage) : undefined;
+  if (error.code === "rate_limited") {
+    await recordFailedAttempt(deps.db, call, { message: error.message, code: error.code, final: false });
+    const wait = await pauseQueueAtLeast(
+      deps.queues.redis,
+      deps.queues.provider(provider),
+      error.retryAfterMs ?? 1_000,
+    );
+    await recordEvent(deps.db, {
+      sessionId: call.sessionId,
+      phase: call.phase,
+      type: "provider.rate_limited",
+      message: `rate-limited by ${provider}, resuming in ${Math.ceil(wait / 1000)} s`,
+      data: { provider, retryAfterMs: wait },
+    });
+    throw Worker.RateLimitError();
+  }
+  const final = !error.isRetryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  await recordFailedAttempt(deps.db, call, { message: error.message, code: error.code, usage, cost, final });
+  if (!error.isRetryable) throw new UnrecoverableError(error.message);
+  throw error;
 }

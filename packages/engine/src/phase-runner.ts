@@ -169,21 +169,19 @@ async function queueMissingCalls(
         });
     }),
   );
-  await deps.db.$transaction([
-    deps.db.phaseRun.update({
+  await deps.db.$transaction(async (tx) => {
+    await tx.phaseRun.update({
       where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
       data: { status: "waiting" },
-    }),
-    deps.db.sessionEvent.create({
-      data: {
-        sessionId: session.id,
-        phase: phase.id,
-        type: "phase.waiting",
-        message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
-        data: { calls: pending.map((call) => call.callKey) },
-      },
-    }),
-  ]);
+    });
+    await recordEvent(tx, {
+      sessionId: session.id,
+      phase: phase.id,
+      type: "phase.waiting",
+      message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
+      data: { calls: pending.map((call) => call.callKey) },
+    });
+  });
   return job.moveToWaitingChildren(token);
 }
 

@@ -1,7 +1,7 @@
 import { ProviderError, type ProviderName } from "@foundry/llm";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { runCallJob } from "./call-runner.ts";
+import { runCallJob, SHUTDOWN_REASON } from "./call-runner.ts";
 import type { EngineDeps } from "./deps.ts";
 import { bullmqLimiter } from "./limits/rate-limit.ts";
 import { runPhaseJob } from "./phase-runner.ts";
@@ -46,7 +46,7 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
     const worker = new Worker(
       name,
       async (job: Job, token?: string, signal?: AbortSignal) =>
-        isOrchestrator ? runPhaseJob(deps, job, token as string) : runCallJob(deps, job, signal),
+        isOrchestrator ? runPhaseJob(deps, job, token as string) : runCallJob(deps, job, token, signal),
       {
         connection: options.connection,
         prefix: options.prefix,
@@ -97,8 +97,8 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
         new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, true).unref()),
       ]);
       if (timedOut) {
-        // Active calls are aborted; their jobs return to the queue when their locks expire.
-        for (const worker of workers) worker.cancelAllJobs("worker shutting down");
+        // Calls still in flight are aborted and handed back to the queue without using an attempt.
+        for (const worker of workers) worker.cancelAllJobs(SHUTDOWN_REASON);
         await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       }
     },

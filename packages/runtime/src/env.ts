@@ -29,7 +29,10 @@ export function parseEnv<T extends z.ZodType>(
   schema: T,
   env: Record<string, string | undefined>,
 ): z.infer<T> {
-  const parsed = schema.safeParse(env);
+  // `NAME=` (as an .env file or docker compose passes an unused setting) means unset, not "".
+  const parsed = schema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")),
+  );
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
       (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,

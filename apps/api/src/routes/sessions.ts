@@ -32,7 +32,10 @@ const createSessionBody = z.strictObject({
   publish: z.boolean().optional(),
   repoName: z
     .string()
-    .regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'")
+    .regex(
+      /^(?!\.)[A-Za-z0-9._-]{1,100}$/,
+      "expected 1–100 letters, digits, '.', '_' or '-', not starting with '.'",
+    )
     .optional(),
 });
 

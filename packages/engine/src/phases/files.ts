@@ -3,7 +3,7 @@ import type { Prisma } from "@foundry/db";
 import type { FilesPhase, WorkflowDefinition } from "@foundry/workflow";
 import type { EngineDeps } from "../deps.ts";
 import { PhaseInputError, type RunContext } from "../plan.ts";
-import { recordEvent } from "../store/events.ts";
+import { recordEvent, recordEvents } from "../store/events.ts";
 import type { SessionForRun } from "../store/sessions.ts";
 import { type AcceptedFile, type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
 import { buildProjectReadme } from "../workspace/readme.ts";
@@ -115,15 +115,16 @@ export async function rejectFiles(
   phaseId: string,
   rejected: readonly Rejection[],
 ): Promise<never> {
-  await deps.db.sessionEvent.createMany({
-    data: rejected.slice(0, MAX_REJECTION_EVENTS).map((rejection) => ({
-      sessionId,
+  await recordEvents(
+    deps.db,
+    sessionId,
+    rejected.slice(0, MAX_REJECTION_EVENTS).map((rejection) => ({
       phase: phaseId,
-      type: "file.rejected",
+      type: "file.rejected" as const,
       message: `${rejection.author}: ${rejection.path}: ${rejection.reason}`,
       data: { path: rejection.path, author: rejection.author, reason: rejection.reason },
     })),
-  });
+  );
   const shown = rejected.slice(0, 5).map((r) => `${r.path} (${r.author}): ${r.reason}`);
   const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : "";
   throw new FilesRejectedError(`rejected ${rejected.length} generated file(s): ${shown.join("; ")}${more}`);

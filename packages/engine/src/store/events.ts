@@ -15,6 +15,7 @@ export type EventType =
   | "call.started"
   | "call.succeeded"
   | "call.reused"
+  | "call.duplicate"
   | "call.retrying"
   | "call.failed"
   | "provider.rate_limited"
@@ -36,15 +37,37 @@ export interface EventInput {
   data?: Prisma.InputJsonValue;
 }
 
-/** Appends to a session's event log (the execution log the API and the dashboard show). */
+/**
+ * Appends to a session's event log (the execution log the API and the dashboard show).
+ *
+ * Event ids come from one sequence, and transactions commit in any order, so a reader that asks
+ * for "ids after N" could miss an id allocated before N but committed after it. Appending under
+ * the session's row lock makes each session's events commit in id order; readers can then follow
+ * a session by id alone. Inside a transaction the lock is held until it commits.
+ */
 export async function recordEvent(db: Db, event: EventInput): Promise<void> {
-  await db.sessionEvent.create({
-    data: {
-      sessionId: event.sessionId,
-      type: event.type,
-      message: event.message,
-      phase: event.phase ?? null,
-      data: event.data,
-    },
-  });
+  await recordEvents(db, event.sessionId, [event]);
+}
+
+/** Appends several events of one session, in order, under the session's row lock. */
+export async function recordEvents(
+  db: Db,
+  sessionId: string,
+  events: readonly Omit<EventInput, "sessionId">[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const append = async (tx: Prisma.TransactionClient) => {
+    await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
+    await tx.sessionEvent.createMany({
+      data: events.map((event) => ({
+        sessionId,
+        type: event.type,
+        message: event.message,
+        phase: event.phase ?? null,
+        data: event.data,
+      })),
+    });
+  };
+  if ("$transaction" in db) await db.$transaction(append);
+  else await append(db);
 }

@@ -82,11 +82,15 @@ export interface Runner {
   pid: number;
 }
 
-/** Records that a provider request is about to be made (one more attempt, by this worker). */
-export async function startAttempt(db: PrismaClient, call: JournaledCall, runner: Runner): Promise<void> {
-  await db.$transaction([
-    db.modelCall.update({
-      where: { idempotencyKey: call.idempotencyKey },
+/**
+ * Records that a provider request is about to be made (one more attempt, by this worker).
+ * Returns false, and records nothing, when the call has meanwhile succeeded elsewhere (a job that
+ * ran twice): then no request must be made.
+ */
+export async function startAttempt(db: PrismaClient, call: JournaledCall, runner: Runner): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const started = await tx.modelCall.updateMany({
+      where: { idempotencyKey: call.idempotencyKey, status: { in: ["pending", "running"] } },
       data: {
         status: "running",
         attempts: { increment: 1 },
@@ -97,22 +101,22 @@ export async function startAttempt(db: PrismaClient, call: JournaledCall, runner
         error: null,
         errorCode: null,
       },
-    }),
-    db.sessionEvent.create({
+    });
+    if (started.count === 0) return false;
+    await recordEvent(tx, {
+      sessionId: call.sessionId,
+      phase: call.phase,
+      type: "call.started",
+      message: `${call.role} → ${call.provider}/${call.model} (${call.callKey}, attempt ${call.attempts + 1})`,
       data: {
-        sessionId: call.sessionId,
-        phase: call.phase,
-        type: "call.started",
-        message: `${call.role} → ${call.provider}/${call.model} (${call.callKey}, attempt ${call.attempts + 1})`,
-        data: {
-          callKey: call.callKey,
-          provider: call.provider,
-          attempt: call.attempts + 1,
-          worker: `${runner.host}:${runner.pid}`,
-        },
+        callKey: call.callKey,
+        provider: call.provider,
+        attempt: call.attempts + 1,
+        worker: `${runner.host}:${runner.pid}`,
       },
-    }),
-  ]);
+    });
+    return true;
+  });
 }
 
 export interface CallOutcome {
@@ -121,6 +125,8 @@ export interface CallOutcome {
   usage: Usage;
   latencyMs: number;
   cost: Prisma.Decimal;
+  /** False when the price table has no price for the model: the cost is then 0 and says so. */
+  priced: boolean;
 }
 
 /**
@@ -148,18 +154,34 @@ export async function completeCall(
         errorCode: null,
       },
     });
-    if (updated.count === 0) return false;
+    if (updated.count === 0) {
+      // Another run of this call answered first. This answer was billed too: count it, keep the first.
+      await addBilledUsage(tx, call, outcome.usage, outcome.cost);
+      await recordEvent(tx, {
+        sessionId: call.sessionId,
+        phase: call.phase,
+        type: "call.duplicate",
+        message: `${call.callKey} was answered twice (a job ran twice); the second answer was billed (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens) and discarded`,
+        data: {
+          callKey: call.callKey,
+          inputTokens: outcome.usage.inputTokens,
+          outputTokens: outcome.usage.outputTokens,
+        },
+      });
+      return false;
+    }
     await addToSessionTotals(tx, call.sessionId, outcome.usage, outcome.cost);
     await recordEvent(tx, {
       sessionId: call.sessionId,
       phase: call.phase,
       type: "call.succeeded",
-      message: `${call.provider}/${call.model} answered ${call.callKey} in ${Math.round(outcome.latencyMs)} ms (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, $${outcome.cost.toFixed(6)})`,
+      message: `${call.provider}/${call.model} answered ${call.callKey} in ${Math.round(outcome.latencyMs)} ms (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, ${outcome.priced ? `$${outcome.cost.toFixed(6)}` : "no price for this model: cost not counted, set PRICES"})`,
       data: {
         callKey: call.callKey,
         inputTokens: outcome.usage.inputTokens,
         outputTokens: outcome.usage.outputTokens,
         costUsd: outcome.cost.toString(),
+        priced: outcome.priced,
         latencyMs: Math.round(outcome.latencyMs),
       },
     });
@@ -177,21 +199,18 @@ export async function recordFailedAttempt(
   failure: { message: string; code: string; usage?: Usage; cost?: Prisma.Decimal; final: boolean },
 ): Promise<void> {
   await db.$transaction(async (tx) => {
-    await tx.modelCall.update({
-      where: { idempotencyKey: call.idempotencyKey },
+    // A call that succeeded elsewhere meanwhile stays succeeded; a billed failure still counts.
+    const updated = await tx.modelCall.updateMany({
+      where: { idempotencyKey: call.idempotencyKey, status: { not: "succeeded" } },
       data: {
         status: failure.final ? "failed" : "pending",
         error: failure.message,
         errorCode: failure.code,
         finishedAt: failure.final ? new Date() : null,
-        ...(failure.usage && {
-          inputTokens: { increment: failure.usage.inputTokens },
-          outputTokens: { increment: failure.usage.outputTokens },
-          costUsd: { increment: failure.cost ?? 0 },
-        }),
       },
     });
-    if (failure.usage) await addToSessionTotals(tx, call.sessionId, failure.usage, failure.cost);
+    if (failure.usage) await addBilledUsage(tx, call, failure.usage, failure.cost);
+    if (updated.count === 0) return;
     await recordEvent(tx, {
       sessionId: call.sessionId,
       phase: call.phase,
@@ -200,6 +219,24 @@ export async function recordFailedAttempt(
       data: { callKey: call.callKey, code: failure.code },
     });
   });
+}
+
+/** Adds tokens and cost that were billed without a usable answer to the call and its session. */
+async function addBilledUsage(
+  tx: Prisma.TransactionClient,
+  call: JournaledCall,
+  usage: Usage,
+  cost: Prisma.Decimal | undefined,
+): Promise<void> {
+  await tx.modelCall.update({
+    where: { idempotencyKey: call.idempotencyKey },
+    data: {
+      inputTokens: { increment: usage.inputTokens },
+      outputTokens: { increment: usage.outputTokens },
+      costUsd: { increment: cost ?? 0 },
+    },
+  });
+  await addToSessionTotals(tx, call.sessionId, usage, cost);
 }
 
 /** The phase's answered calls, in a stable order. */

@@ -15,6 +15,9 @@ export async function archiveProject(
   folder: string,
   files: () => Promise<ReadonlyArray<{ path: string; content: string }>>,
 ): Promise<Readable> {
+  // The folder becomes a path (the temporary directory's child, the entries' prefix): one plain name only.
+  if (!/^(?!\.)[A-Za-z0-9._-]{1,100}$/.test(folder))
+    throw new Error(`unsafe archive folder name ${JSON.stringify(folder)}`);
   const visible =
     root !== null &&
     (await access(join(root, ".git")).then(

@@ -1,0 +1,73 @@
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
+import { pauseQueueAtLeast } from "./queue-pause.ts";
+import { bullmqLimiter, parseRateLimit, SlidingWindowLimiter } from "./rate-limit.ts";
+
+describe("rate limit settings", () => {
+  it.each([
+    ["600", { max: 600, windowMs: 60_000 }],
+    ["600/60s", { max: 600, windowMs: 60_000 }],
+    ["10/5s", { max: 10, windowMs: 5_000 }],
+    ["1000/1m", { max: 1000, windowMs: 60_000 }],
+    ["50/500ms", { max: 50, windowMs: 500 }],
+    [" 4 / 2s ", { max: 4, windowMs: 2_000 }],
+  ])("parses %j", (text, limit) => {
+    expect(parseRateLimit(text)).toEqual(limit);
+  });
+
+  it.each(["", "0", "-5", "ten", "10/", "10/5x", "1.5/1s"])("refuses %j", (text) => {
+    expect(() => parseRateLimit(text)).toThrow(/expected <requests>\[\/<window>\]/);
+  });
+
+  it("paces BullMQ's fixed-window limiter at the same rate, never in bursts of a full window", () => {
+    expect(bullmqLimiter({ max: 600, windowMs: 60_000 })).toEqual({ max: 10, duration: 1_000 });
+    expect(bullmqLimiter({ max: 4, windowMs: 2_000 })).toEqual({ max: 2, duration: 1_000 });
+    expect(bullmqLimiter({ max: 5, windowMs: 60_000 })).toEqual({ max: 1, duration: 12_000 });
+  });
+});
+
+describe("in Redis", () => {
+  let redis: Redis;
+  const prefix = uniquePrefix();
+  beforeAll(() => {
+    redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(prefix);
+    redis.disconnect();
+  });
+
+  it("admits at most max requests in any window, for every client of the same Redis", async () => {
+    const other = new Redis(redisUrl());
+    try {
+      const a = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
+      const b = new SlidingWindowLimiter(other, prefix, { marginMs: 0 });
+      const limit = { max: 3, windowMs: 1_000 };
+      const waits = [await a.acquire("p", limit), await b.acquire("p", limit), await a.acquire("p", limit)];
+      expect(waits).toEqual([0, 0, 0]);
+      const refused = await b.acquire("p", limit);
+      expect(refused).toBeGreaterThan(0);
+      expect(refused).toBeLessThanOrEqual(1_000);
+      // Another name has its own window.
+      expect(await a.acquire("q", limit)).toBe(0);
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it("pauses a queue for at least the requested time and never shortens a longer pause", async () => {
+    const queue = new Queue("anthropic", { connection: redis, prefix });
+    try {
+      expect(await pauseQueueAtLeast(redis, queue, 5_000)).toBe(5_000);
+      const remaining = await pauseQueueAtLeast(redis, queue, 1_000);
+      expect(remaining).toBeGreaterThan(4_000);
+      expect(await queue.getRateLimitTtl()).toBeGreaterThan(4_000);
+      expect(await pauseQueueAtLeast(redis, queue, 9_000)).toBe(9_000);
+      expect(await queue.getRateLimitTtl()).toBeGreaterThan(8_000);
+    } finally {
+      await queue.close();
+    }
+  });
+});
