@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ProviderError, type ProviderName } from "@foundry/llm";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -74,10 +75,16 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       const sessionId = (job.data as { sessionId?: unknown })?.sessionId;
       const phase = (job.data as { phase?: unknown })?.phase;
       if (typeof sessionId !== "string") return;
-      const reason = describeFailure(name, job, error);
-      failSession(deps.db, sessionId, reason, typeof phase === "string" ? phase : null).catch(
-        (cause: unknown) =>
-          log.error({ sessionId, error: String(cause) }, "could not record the session's failure"),
+      // A phase fails "because its child failed" right after the child itself: the child's own
+      // report carries the real reason, so a cascade is recorded only if that report never came.
+      const cascade = CASCADE.test(error.message);
+      void recordFailure(
+        deps,
+        sessionId,
+        cascade ? `${describeFailure(name, job, error)} (its cause was not recorded)` : describeFailure(name, job, error),
+        cascade || typeof phase !== "string" ? null : phase,
+        cascade ? CASCADE_GRACE_MS : 0,
+        log,
       );
     });
     worker.on("lockRenewalFailed", (jobIds) => {
@@ -103,6 +110,37 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       }
     },
   };
+}
+
+/** BullMQ's reason for a parent failed by `failParentOnFailure`: `child <queue key>:<id> failed`. */
+const CASCADE = /^child \S+ failed$/;
+const CASCADE_GRACE_MS = 3_000;
+
+/**
+ * Marks the session failed, retrying for about a minute (the failure that ended the job may be
+ * Postgres itself being briefly unreachable), so that a session does not stay "running".
+ */
+async function recordFailure(
+  deps: EngineDeps,
+  sessionId: string,
+  reason: string,
+  phase: string | null,
+  delayMs: number,
+  log: EngineDeps["log"],
+): Promise<void> {
+  if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await failSession(deps.db, sessionId, reason, phase);
+      return;
+    } catch (cause) {
+      if (attempt >= 8) {
+        log.error({ sessionId, reason, error: String(cause) }, "could not record the session's failure");
+        return;
+      }
+      await sleep(250 * 2 ** attempt, undefined, { ref: false });
+    }
+  }
 }
 
 function describeFailure(queue: QueueName, job: Job, error: Error): string {

@@ -1,30 +1,32 @@
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import {
-  codeForStatus,
   type GenerateRequest,
   type GenerateResult,
   type LanguageModel,
   ProviderError,
   type ProviderSettings,
-  parseRetryAfter,
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
 import {
   assertApiKey,
-  assertSchemaName,
+  callContext,
   DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_TIMEOUT_MS,
-  elapsedMs,
-  excerpt,
   parseAnswer,
-  rootMessage,
-  safeCause,
-  timeoutOf,
+  timedCall,
 } from "./shared.ts";
+import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
 
 const PROVIDER = "anthropic";
 const DEFAULT_BASE_URL = "https://api.anthropic.com";
+// The SDK reads the error body's `error.message` into `apiMessage`.
+const classifyError = stainlessErrorClassifier({
+  APIError,
+  APIUserAbortError,
+  APIConnectionTimeoutError,
+  apiMessage: (error: APIError) => error.apiMessage,
+});
 
 /** Settings of the Anthropic adapter. */
 export type AnthropicModelSettings = ProviderSettings;
@@ -52,8 +54,7 @@ export function createAnthropicModel(settings: AnthropicModelSettings): Language
   });
 
   async function generate<T>(request: GenerateRequest<T>): Promise<GenerateResult<T>> {
-    assertSchemaName(PROVIDER, request.schemaName);
-    const timeout = timeoutOf(PROVIDER, request.timeoutMs);
+    const ctx = callContext(PROVIDER, apiKey, request);
     const inputSchema = toWireJsonSchema(request.schemaName, request.schema);
     const params: Anthropic.MessageCreateParamsNonStreaming = {
       model: request.model,
@@ -71,14 +72,9 @@ export function createAnthropicModel(settings: AnthropicModelSettings): Language
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     };
 
-    const start = performance.now();
-    let message: Anthropic.Message & { _request_id?: string | null };
-    try {
-      message = await client.messages.create(params, { signal: request.signal, timeout });
-    } catch (error) {
-      throw toProviderError(error, { apiKey, timeoutMs: timeout, signal: request.signal });
-    }
-    const latencyMs = elapsedMs(start);
+    const { response: message, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
+      client.messages.create(params, { signal: request.signal, timeout: ctx.timeoutMs }),
+    );
 
     // Anthropic counts cached prompt tokens apart from `input_tokens`; the other providers
     // include them in their prompt count, so they are added here for the same meaning.
@@ -113,62 +109,4 @@ export function createAnthropicModel(settings: AnthropicModelSettings): Language
   }
 
   return { provider: PROVIDER, generate };
-}
-
-/** Maps anything the Anthropic SDK throws to a ProviderError whose message is free of the key. */
-function toProviderError(
-  error: unknown,
-  { apiKey, timeoutMs, signal }: { apiKey: string; timeoutMs: number; signal: AbortSignal | undefined },
-): ProviderError {
-  const cause = safeCause(error, apiKey);
-  if (error instanceof APIUserAbortError || signal?.aborted) {
-    return new ProviderError(`${PROVIDER} request was aborted`, {
-      provider: PROVIDER,
-      code: "aborted",
-      cause,
-    });
-  }
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError(`${PROVIDER} request timed out after ${timeoutMs} ms`, {
-      provider: PROVIDER,
-      code: "timeout",
-      cause,
-    });
-  }
-  if (error instanceof APIError && error.status !== undefined) {
-    // 529 (overloaded) maps to server_error like any 5xx.
-    const code = codeForStatus(error.status);
-    const detail = excerpt(error.apiMessage ?? error.message.replace(/^\d{3} /, ""), apiKey);
-    return new ProviderError(`${PROVIDER} answered HTTP ${error.status}: ${detail}`, {
-      provider: PROVIDER,
-      code,
-      status: error.status,
-      retryAfterMs:
-        code === "rate_limited" || code === "server_error"
-          ? parseRetryAfter(error.headers?.get("retry-after"), error.headers?.get("retry-after-ms"))
-          : undefined,
-      cause,
-    });
-  }
-  if (error instanceof APIError) {
-    // APIConnectionError: no HTTP answer (refused, reset, DNS).
-    return new ProviderError(`${PROVIDER} connection failed: ${rootMessage(error, apiKey)}`, {
-      provider: PROVIDER,
-      code: "network",
-      cause,
-    });
-  }
-  if (error instanceof SyntaxError) {
-    return new ProviderError(`${PROVIDER} sent a response body that is not JSON`, {
-      provider: PROVIDER,
-      code: "malformed_output",
-      cause,
-    });
-  }
-  const message = excerpt(error instanceof Error ? error.message : String(error), apiKey);
-  return new ProviderError(`${PROVIDER} request failed: ${message}`, {
-    provider: PROVIDER,
-    code: "unknown",
-    cause,
-  });
 }

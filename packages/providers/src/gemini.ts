@@ -1,7 +1,6 @@
 // Built on @google/genai, Google's maintained SDK. It replaces @google/generative-ai, which is
 // deprecated and whose support ended in August 2025.
 import {
-  codeForStatus,
   type GenerateRequest,
   type GenerateResult,
   type LanguageModel,
@@ -10,18 +9,15 @@ import {
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
-import { ApiError, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import { ApiError, GoogleGenAI } from "@google/genai";
 import { z } from "zod";
 import {
   assertApiKey,
-  assertSchemaName,
+  type ClassifiedError,
+  callContext,
   DEFAULT_MAX_OUTPUT_TOKENS,
-  elapsedMs,
-  excerpt,
   parseAnswer,
-  rootMessage,
-  safeCause,
-  timeoutOf,
+  timedCall,
 } from "./shared.ts";
 
 const PROVIDER = "gemini";
@@ -58,12 +54,9 @@ export function createGeminiModel(settings: GeminiModelSettings): LanguageModel 
   });
 
   async function generate<T>(request: GenerateRequest<T>): Promise<GenerateResult<T>> {
-    assertSchemaName(PROVIDER, request.schemaName);
-    const timeout = timeoutOf(PROVIDER, request.timeoutMs);
-    const start = performance.now();
-    let response: GenerateContentResponse;
-    try {
-      response = await client.models.generateContent({
+    const ctx = callContext(PROVIDER, apiKey, request);
+    const { response, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
+      client.models.generateContent({
         model: request.model,
         contents: [{ role: "user", parts: [{ text: request.prompt }] }],
         config: {
@@ -78,13 +71,10 @@ export function createGeminiModel(settings: GeminiModelSettings): LanguageModel 
           abortSignal: request.signal,
           // Per request: the SDK arms it around the fetch and the body read, and sends it to the
           // server as X-Server-Timeout.
-          httpOptions: { timeout },
+          httpOptions: { timeout: ctx.timeoutMs },
         },
-      });
-    } catch (error) {
-      throw toProviderError(error, { apiKey, timeoutMs: timeout, signal: request.signal });
-    }
-    const latencyMs = elapsedMs(start);
+      }),
+    );
 
     const meta = response.usageMetadata;
     const usage: Usage = {
@@ -162,62 +152,24 @@ export function retryDelayMs(body: z.infer<typeof errorBodySchema>["error"] | un
   return undefined;
 }
 
-/** Maps anything @google/genai throws to a ProviderError whose message is free of the key. */
-function toProviderError(
-  error: unknown,
-  { apiKey, timeoutMs, signal }: { apiKey: string; timeoutMs: number; signal: AbortSignal | undefined },
-): ProviderError {
-  const cause = safeCause(error, apiKey);
-  if (signal?.aborted) {
-    return new ProviderError(`${PROVIDER} request was aborted`, {
-      provider: PROVIDER,
-      code: "aborted",
-      cause,
-    });
-  }
+/** Classifies what @google/genai throws; an abort by our own signal is recognised before. */
+function classifyError(error: unknown): ClassifiedError | undefined {
   // The SDK aborts its own per-attempt controller on timeout, so fetch (or the body read) fails
   // with an AbortError that our signal did not cause.
   if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
-    return new ProviderError(`${PROVIDER} request timed out after ${timeoutMs} ms`, {
-      provider: PROVIDER,
-      code: "timeout",
-      cause,
-    });
+    return { kind: "timeout" };
   }
   if (error instanceof ApiError) {
-    const code = codeForStatus(error.status);
     const body = parseErrorBody(error.message);
-    const detail = excerpt(body?.message ?? error.message, apiKey);
-    return new ProviderError(
-      `${PROVIDER} answered HTTP ${error.status}${body?.status ? ` ${body.status}` : ""}: ${detail}`,
-      {
-        provider: PROVIDER,
-        code,
-        status: error.status,
-        retryAfterMs: code === "rate_limited" || code === "server_error" ? retryDelayMs(body) : undefined,
-        cause,
-      },
-    );
+    return {
+      kind: "http",
+      status: error.status,
+      statusText: body?.status,
+      detail: body?.message ?? error.message,
+      retryAfterMs: retryDelayMs(body),
+    };
   }
   // undici's fetch fails with TypeError("fetch failed") whose cause names the reason.
-  if (error instanceof TypeError) {
-    return new ProviderError(`${PROVIDER} connection failed: ${rootMessage(error, apiKey)}`, {
-      provider: PROVIDER,
-      code: "network",
-      cause,
-    });
-  }
-  if (error instanceof SyntaxError) {
-    return new ProviderError(`${PROVIDER} sent a response body that is not JSON`, {
-      provider: PROVIDER,
-      code: "malformed_output",
-      cause,
-    });
-  }
-  const message = excerpt(error instanceof Error ? error.message : String(error), apiKey);
-  return new ProviderError(`${PROVIDER} request failed: ${message}`, {
-    provider: PROVIDER,
-    code: "unknown",
-    cause,
-  });
+  if (error instanceof TypeError) return { kind: "network" };
+  return undefined;
 }

@@ -1,11 +1,9 @@
 import {
-  codeForStatus,
   type GenerateRequest,
   type GenerateResult,
   type LanguageModel,
   ProviderError,
   type ProviderSettings,
-  parseRetryAfter,
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
@@ -13,19 +11,18 @@ import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from "
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import {
   assertApiKey,
-  assertSchemaName,
+  callContext,
   DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_TIMEOUT_MS,
-  elapsedMs,
   excerpt,
   parseAnswer,
-  rootMessage,
-  safeCause,
-  timeoutOf,
+  timedCall,
 } from "./shared.ts";
+import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
 
 const PROVIDER = "openai";
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+const classifyError = stainlessErrorClassifier({ APIError, APIUserAbortError, APIConnectionTimeoutError });
 
 /** Settings of the OpenAI adapter. */
 export interface OpenAIModelSettings extends ProviderSettings {
@@ -66,8 +63,7 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
   });
 
   async function generate<T>(request: GenerateRequest<T>): Promise<GenerateResult<T>> {
-    assertSchemaName(PROVIDER, request.schemaName);
-    const timeout = timeoutOf(PROVIDER, request.timeoutMs);
+    const ctx = callContext(PROVIDER, apiKey, request);
     const maxTokens = request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: request.model,
@@ -87,14 +83,9 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     };
 
-    const start = performance.now();
-    let completion: OpenAI.ChatCompletion & { _request_id?: string | null };
-    try {
-      completion = await client.chat.completions.create(body, { signal: request.signal, timeout });
-    } catch (error) {
-      throw toProviderError(error, { apiKey, timeoutMs: timeout, signal: request.signal });
-    }
-    const latencyMs = elapsedMs(start);
+    const { response: completion, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
+      client.chat.completions.create(body, { signal: request.signal, timeout: ctx.timeoutMs }),
+    );
 
     const usage: Usage = {
       inputTokens: completion.usage?.prompt_tokens ?? 0,
@@ -130,62 +121,4 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
   }
 
   return { provider: PROVIDER, generate };
-}
-
-/** Maps anything the OpenAI SDK throws to a ProviderError whose message is free of the key. */
-function toProviderError(
-  error: unknown,
-  { apiKey, timeoutMs, signal }: { apiKey: string; timeoutMs: number; signal: AbortSignal | undefined },
-): ProviderError {
-  const cause = safeCause(error, apiKey);
-  if (error instanceof APIUserAbortError || signal?.aborted) {
-    return new ProviderError(`${PROVIDER} request was aborted`, {
-      provider: PROVIDER,
-      code: "aborted",
-      cause,
-    });
-  }
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError(`${PROVIDER} request timed out after ${timeoutMs} ms`, {
-      provider: PROVIDER,
-      code: "timeout",
-      cause,
-    });
-  }
-  if (error instanceof APIError && error.status !== undefined) {
-    const code = codeForStatus(error.status);
-    // The SDK's message is "<status> <body message>".
-    const detail = excerpt(error.message.replace(/^\d{3} /, ""), apiKey);
-    return new ProviderError(`${PROVIDER} answered HTTP ${error.status}: ${detail}`, {
-      provider: PROVIDER,
-      code,
-      status: error.status,
-      retryAfterMs:
-        code === "rate_limited" || code === "server_error"
-          ? parseRetryAfter(error.headers?.get("retry-after"), error.headers?.get("retry-after-ms"))
-          : undefined,
-      cause,
-    });
-  }
-  if (error instanceof APIError) {
-    // APIConnectionError: no HTTP answer (refused, reset, DNS).
-    return new ProviderError(`${PROVIDER} connection failed: ${rootMessage(error, apiKey)}`, {
-      provider: PROVIDER,
-      code: "network",
-      cause,
-    });
-  }
-  if (error instanceof SyntaxError) {
-    return new ProviderError(`${PROVIDER} sent a response body that is not JSON`, {
-      provider: PROVIDER,
-      code: "malformed_output",
-      cause,
-    });
-  }
-  const message = excerpt(error instanceof Error ? error.message : String(error), apiKey);
-  return new ProviderError(`${PROVIDER} request failed: ${message}`, {
-    provider: PROVIDER,
-    code: "unknown",
-    cause,
-  });
 }

@@ -1,7 +1,16 @@
-import { ProviderError, type ProviderName, parseStructured, type Usage } from "@foundry/llm";
+import {
+  codeForStatus,
+  type GenerateRequest,
+  ProviderError,
+  type ProviderErrorCode,
+  type ProviderName,
+  parseStructured,
+  type Usage,
+} from "@foundry/llm";
 import type { z } from "zod";
 
-// Helpers every adapter uses. Nothing here knows an SDK: each adapter maps its own SDK's errors.
+// Helpers every adapter uses. Nothing here knows an SDK: each adapter classifies its own SDK's
+// errors and `mapProviderError` turns that into a ProviderError.
 
 /** Timeout of one provider call when the request sets none, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -117,4 +126,98 @@ export function timeoutOf(provider: ProviderName, timeoutMs: number | undefined)
     });
   }
   return ms;
+}
+
+/** What an adapter's classifier makes of a thrown error. */
+export type ClassifiedError =
+  | { kind: "aborted" | "timeout" | "network" | "syntax" | "other" }
+  | {
+      kind: "http";
+      status: number;
+      /** A status name the provider sends besides the number (Gemini's `RESOURCE_EXHAUSTED`). */
+      statusText?: string;
+      /** The provider's own error message; redacted and bounded here. */
+      detail?: string;
+      /** When to try again, if the provider said; kept only for rate limits and server errors. */
+      retryAfterMs?: number;
+    };
+
+/**
+ * Classifies an error the SDK throws. `undefined`: not one of the SDK's own, left to the shared
+ * ladder (a SyntaxError is a response body that is not JSON; anything else is `unknown`).
+ */
+export type ErrorClassifier = (error: unknown) => ClassifiedError | undefined;
+
+/** The call a failure belongs to. */
+export interface CallContext {
+  /** Redacted from every message and cause. */
+  apiKey: string;
+  timeoutMs: number;
+  /** The caller's signal: once it has fired, any failure is `aborted`. */
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Validates what a request would be refused for (schema name, timeout) before anything is sent.
+ */
+export function callContext(
+  provider: ProviderName,
+  apiKey: string,
+  request: GenerateRequest<unknown>,
+): CallContext {
+  assertSchemaName(provider, request.schemaName);
+  return { apiKey, timeoutMs: timeoutOf(provider, request.timeoutMs), signal: request.signal };
+}
+
+/** Awaits one SDK call, timing it and mapping whatever it throws to a ProviderError. */
+export async function timedCall<R>(
+  provider: ProviderName,
+  ctx: CallContext,
+  classify: ErrorClassifier,
+  send: () => Promise<R>,
+): Promise<{ response: R; latencyMs: number }> {
+  const start = performance.now();
+  try {
+    const response = await send();
+    return { response, latencyMs: elapsedMs(start) };
+  } catch (error) {
+    throw mapProviderError(provider, error, ctx, classify);
+  }
+}
+
+/** Maps anything an SDK throws to a ProviderError whose message and cause are free of the key. */
+export function mapProviderError(
+  provider: ProviderName,
+  error: unknown,
+  { apiKey, timeoutMs, signal }: CallContext,
+  classify: ErrorClassifier,
+): ProviderError {
+  const cause = safeCause(error, apiKey);
+  const fail = (what: string, code: ProviderErrorCode, more?: { status: number; retryAfterMs?: number }) =>
+    new ProviderError(`${provider} ${what}`, { provider, code, ...more, cause });
+  const found: ClassifiedError = signal?.aborted
+    ? { kind: "aborted" }
+    : (classify(error) ?? { kind: error instanceof SyntaxError ? "syntax" : "other" });
+  switch (found.kind) {
+    case "aborted":
+      return fail("request was aborted", "aborted");
+    case "timeout":
+      return fail(`request timed out after ${timeoutMs} ms`, "timeout");
+    case "http": {
+      const { status, statusText, detail, retryAfterMs } = found;
+      const code = codeForStatus(status);
+      const keepsRetryAfter = code === "rate_limited" || code === "server_error";
+      const what = `answered HTTP ${status}${statusText ? ` ${statusText}` : ""}: ${excerpt(detail, apiKey)}`;
+      return fail(what, code, { status, retryAfterMs: keepsRetryAfter ? retryAfterMs : undefined });
+    }
+    case "network":
+      return fail(`connection failed: ${rootMessage(error, apiKey)}`, "network");
+    case "syntax":
+      return fail("sent a response body that is not JSON", "malformed_output");
+    case "other":
+      return fail(
+        `request failed: ${excerpt(error instanceof Error ? error.message : String(error), apiKey)}`,
+        "unknown",
+      );
+  }
 }
