@@ -12,7 +12,13 @@ describe("publishing to GitHub", () => {
   let stack: Stack;
   beforeAll(async () => {
     github = await startFakeGitHub({ token: TOKEN });
-    stack = await startStack({ github: { token: TOKEN, apiUrl: github.url } });
+    stack = await startStack({
+      github: {
+        token: TOKEN,
+        apiUrl: github.url,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      },
+    });
   });
   afterAll(async () => {
     await stack?.close();

@@ -82,3 +82,13 @@ export function parseQueues(text: string | undefined): QueueName[] {
   }
   return [...new Set(names)] as QueueName[];
 }
+
+/** The named variables of `env` that are set. */
+export function pickEnv(
+  env: Record<string, string | undefined>,
+  names: readonly string[],
+): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]])),
+  );
+}

@@ -7,6 +7,7 @@ import {
   createRedis,
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
+  GIT_PUSH_ENV_VARS,
   QueueSet,
   SlidingWindowLimiter,
   startWorkers,
@@ -14,7 +15,7 @@ import {
 import { PROVIDERS } from "@foundry/llm";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
 import { createLogger, onShutdown } from "@foundry/runtime";
-import { parseQueues, parseWorkerEnv } from "./config.ts";
+import { parseQueues, parseWorkerEnv, pickEnv } from "./config.ts";
 
 let env: ReturnType<typeof parseWorkerEnv>;
 let queueNames: ReturnType<typeof parseQueues>;
@@ -90,6 +91,7 @@ const pool = startWorkers({
           apiUrl: env.GITHUB_API_URL,
           owner: env.GITHUB_OWNER,
           privateRepos: env.GITHUB_PRIVATE === "true",
+          env: pickEnv(process.env, GIT_PUSH_ENV_VARS),
         }
       : null,
     worker: { host: hostname(), pid: process.pid },

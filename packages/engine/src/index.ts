@@ -34,6 +34,6 @@ export { getSessionView, listEvents, listSessions, type SessionView } from "./st
 export { buildFlow, DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";
 export { startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";
 export { archiveProject } from "./workspace/archive.ts";
-export { type GitHubSettings, PublishError } from "./workspace/github.ts";
+export { GIT_PUSH_ENV_VARS, type GitHubSettings, PublishError } from "./workspace/github.ts";
 export { checkFiles, checkGeneratedPath, DEFAULT_FILE_LIMITS, type FileLimits } from "./workspace/paths.ts";
 export { sessionWorkspace } from "./workspace/write.ts";

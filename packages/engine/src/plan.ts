@@ -93,10 +93,21 @@ export interface VoteItem {
 export function voteItems(phase: VotePhase, context: RunContext): VoteItem[] {
   const items = readPath(context, phase.items);
   if (!Array.isArray(items)) throw new PhaseInputError(`${phase.items} is not a list`);
+  // Each item is one paid call per voter: a runaway list fails clearly instead of running up a bill.
+  if (items.length > phase.max_items) {
+    throw new PhaseInputError(
+      `${phase.items} lists ${items.length} items, more than this vote's max_items (${phase.max_items})`,
+    );
+  }
+  const seen = new Set<string>();
   return items.map((item, index) => {
     if (item === null || typeof item !== "object" || typeof (item as { id?: unknown }).id !== "string") {
       throw new PhaseInputError(`${phase.items}[${index}] has no string "id"`);
     }
+    const id = (item as { id: string }).id;
+    if (seen.has(id))
+      throw new PhaseInputError(`${phase.items} lists the id "${id}" twice; votes could not be told apart`);
+    seen.add(id);
     const topic = (item as { topic?: unknown }).topic;
     return {
       ...(item as Record<string, unknown>),

@@ -81,7 +81,9 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       void recordFailure(
         deps,
         sessionId,
-        cascade ? `${describeFailure(name, job, error)} (its cause was not recorded)` : describeFailure(name, job, error),
+        cascade
+          ? `${describeFailure(name, job, error)} (its cause was not recorded)`
+          : describeFailure(name, job, error),
         cascade || typeof phase !== "string" ? null : phase,
         cascade ? CASCADE_GRACE_MS : 0,
         log,

@@ -67,6 +67,8 @@ const votePhase = z.strictObject({
   voters: z.array(id).min(1),
   /** Path to the list of disagreements to vote on (each item needs `id` and `topic`). */
   items: z.string().min(1),
+  /** More items than this fail the phase (each item costs one call per voter). @default 10 */
+  max_items: z.number().int().min(1).max(100).default(10),
   schema: schemaName,
   prompt: z.string().min(1),
 });

@@ -78,7 +78,7 @@ export async function runGitPhase(
       where: { id: session.id },
       data: { repoUrl: repo.htmlUrl, repoName: name },
     });
-    await pushRepository(git, deps.github, repo);
+    await pushRepository(root, deps.github, repo);
     repository = repo.htmlUrl;
     await recordEvent(deps.db, {
       sessionId: session.id,

@@ -48,7 +48,6 @@ export async function commitPhase(
   git: SimpleGit,
   commit: PhaseCommit & { sessionId: string; request: string },
 ): Promise<string> {
-  await git.add([...commit.paths]);
   const firstLine = commit.request.split("\n")[0]?.slice(0, 120) ?? "";
   const message = [
     `${commit.phase}: ${commit.title}`,
@@ -59,6 +58,17 @@ export async function commitPhase(
     `Foundry-Phase: ${commit.phase}`,
     `Foundry-Models: ${commit.models.join(", ") || "none"}`,
   ].join("\n");
-  const result = await git.commit(message, [...commit.paths], { "--allow-empty": null });
-  return result.commit;
+  // Paths come from a model: after `--`, and literal, so `-n` or `:!x` stay file names.
+  await git.raw(["--literal-pathspecs", "add", "--", ...commit.paths]);
+  await git.raw([
+    "--literal-pathspecs",
+    "commit",
+    "--quiet",
+    "--allow-empty",
+    "-m",
+    message,
+    "--",
+    ...commit.paths,
+  ]);
+  return (await git.revparse(["HEAD"])).trim();
 }

@@ -1,5 +1,5 @@
 import { Octokit } from "@octokit/rest";
-import type { SimpleGit } from "simple-git";
+import { simpleGit } from "simple-git";
 
 /** How to reach GitHub (or GitHub Enterprise, or a stand-in server in tests). */
 export interface GitHubSettings {
@@ -10,7 +10,26 @@ export interface GitHubSettings {
   owner?: string;
   /** @default true */
   privateRepos?: boolean;
+  /**
+   * The environment git runs with for the push: what it needs to find itself, its home, CA
+   * certificates and proxies (see `gitPushEnvironment`). Nothing else of the worker's is passed on.
+   */
+  env: Record<string, string>;
 }
+
+/** Variables of a process environment that a `git push` over HTTPS may need. */
+export const GIT_PUSH_ENV_VARS = [
+  "PATH",
+  "HOME",
+  "LANG",
+  "LC_ALL",
+  "TMPDIR",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+] as const;
 
 /** Publishing failed or cannot be done; the message says why and never holds the token. */
 export class PublishError extends Error {
@@ -69,27 +88,32 @@ export async function createOrFindRepository(
  * and is never written to the repository's config; `origin` is recorded without it.
  */
 export async function pushRepository(
-  git: SimpleGit,
+  root: string,
   settings: GitHubSettings,
   repo: PublishedRepository,
 ): Promise<void> {
   const basic = Buffer.from(`x-access-token:${settings.token}`).toString("base64");
+  // The header goes in through git's environment (GIT_CONFIG_*), not its command line, where any
+  // local user could read it in the process table.
+  const push = simpleGit({
+    baseDir: root,
+    allowEnvironment: ["GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"],
+    unsafe: { allowUnsafeConfigEnvCount: true },
+  }).env({
+    ...settings.env,
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+  });
   try {
-    await git
-      .env(gitEnvironment())
-      .raw([
-        "-c",
-        `http.extraHeader=Authorization: Basic ${basic}`,
-        "push",
-        repo.cloneUrl,
-        "HEAD:refs/heads/main",
-      ]);
+    await push.raw(["push", "--quiet", repo.cloneUrl, "HEAD:refs/heads/main"]);
   } catch (cause) {
     const detail = redactToken(redactToken((cause as Error).message, basic), settings.token);
     throw new PublishError(`pushing to ${repo.htmlUrl} failed: ${detail}`, "PUBLISH_FAILED", {
       retryable: true,
     });
   }
+  const git = simpleGit({ baseDir: root });
   const remotes = await git.getRemotes();
   if (!remotes.some((remote) => remote.name === "origin")) await git.addRemote("origin", repo.cloneUrl);
 }
@@ -117,29 +141,4 @@ async function createOrFind(
     cloneUrl: created.data.clone_url,
     fullName: created.data.full_name,
   };
-}
-
-/**
- * The environment of the push: only what git needs to find itself and its home. The parent's
- * editor, askpass or ssh settings are not passed on (simple-git refuses several of them anyway).
- */
-function gitEnvironment(): Record<string, string> {
-  const keep = [
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "TMPDIR",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "NO_PROXY",
-  ];
-  const env: Record<string, string> = {};
-  for (const name of keep) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
