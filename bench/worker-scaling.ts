@@ -173,6 +173,7 @@ async function runOnce(
     workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
     apiToken,
     canPublish: false,
+    workspaceDir,
     maxBodyBytes: 1024 * 1024,
     logError: (error) => console.error(error),
     board: false,

@@ -53,6 +53,11 @@ describe("REST API", () => {
     expect(((await unknownField.json()) as { error: { message: string } }).error.message).toMatch(/budget/);
     const empty = await post(JSON.stringify({ request: "   " }));
     expect(empty.status).toBe(400);
+    const control = await post(JSON.stringify({ request: "build \u0000 this" }));
+    expect(control.status).toBe(400);
+    expect(((await control.json()) as { error: { message: string } }).error.message).toContain(
+      "must be text without control characters",
+    );
     const huge = await post(JSON.stringify({ request: "x".repeat(2 * 1024 * 1024) }));
     expect(huge.status).toBe(413);
     expect(await stack.db.prisma.session.count()).toBe(0);
@@ -128,6 +133,8 @@ describe("REST API", () => {
     expect((await stack.request("/api/sessions?limit=0")).status).toBe(400);
     expect((await stack.request("/api/sessions?cursor=garbage")).status).toBe(400);
     expect((await stack.request("/api/sessions?status=dancing")).status).toBe(400);
+    const id = "00000000-0000-4000-8000-000000000000";
+    expect((await stack.request(`/api/sessions/${id}/events?after=9999999999999999999`)).status).toBe(400);
     expect((await stack.request("/api/nothing")).status).toBe(404);
   });
 

@@ -111,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workflows,
     apiToken: API_TOKEN,
     canPublish: options.canPublish ?? options.github != null,
+    workspaceDir,
     maxBodyBytes: 1024 * 1024,
     logError: (error) => console.error(error),
   });

@@ -15,6 +15,8 @@ export interface AppDeps {
   workflows: WorkflowCatalog;
   apiToken: string;
   canPublish: boolean;
+  /** Where the workers write projects (a volume shared with them). */
+  workspaceDir: string;
   maxBodyBytes: number;
   /** Called with unexpected errors (the response says only "internal error"). */
   logError: (error: Error) => void;
@@ -38,14 +40,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", async (c) => {
     const [postgres, redis] = await Promise.all([
-      deps.db.$queryRaw`select 1`.then(
-        () => "ok",
-        (error: Error) => error.message,
-      ),
-      deps.queues.redis.ping().then(
-        () => "ok",
-        (error: Error) => error.message,
-      ),
+      probe(deps.db.$queryRaw`select 1`),
+      probe(deps.queues.redis.ping()),
     ]);
     const ready = postgres === "ok" && redis === "ok";
     return c.json({ ready, postgres, redis }, ready ? 200 : 503);
@@ -83,4 +79,23 @@ export function createApp(deps: AppDeps): Hono {
   }
   deps.extend?.(app);
   return app;
+}
+
+/** "ok", or why not, within two seconds (a health check must answer even when a service hangs). */
+async function probe(check: Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("no answer within 2 s"), 2_000);
+  });
+  try {
+    return await Promise.race([
+      check.then(
+        () => "ok",
+        (error: Error) => error.message,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,4 +1,4 @@
-import { EnqueueError, PublishError } from "@foundry/engine";
+import { EnqueueError } from "@foundry/engine";
 import { UnknownWorkflowError, WorkflowError } from "@foundry/workflow";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -48,7 +48,6 @@ export function handleError(error: Error, c: Context, log: (error: Error) => voi
     return c.json(errorBody(error.code, error.message, { available: error.available }), 400);
   }
   if (error instanceof WorkflowError) return c.json(errorBody(error.code, error.message), 500);
-  if (error instanceof PublishError) return c.json(errorBody(error.code, error.message), 400);
   if (error instanceof EnqueueError) return c.json(errorBody(error.code, error.message), 503);
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;

@@ -1,6 +1,6 @@
 // The API process: parse the environment, apply migrations, serve. Stateless: run as many as you like.
 import { createPrisma, migrate } from "@foundry/db";
-import { createRedis, QueueSet } from "@foundry/engine";
+import { createProducerRedis, QueueSet } from "@foundry/engine";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { serve } from "@hono/node-server";
@@ -25,7 +25,7 @@ try {
   process.exit(1);
 }
 const db = createPrisma(env.DATABASE_URL);
-const redis = createRedis(env.REDIS_URL);
+const redis = createProducerRedis(env.REDIS_URL);
 const queues = new QueueSet(redis, env.QUEUE_PREFIX);
 
 const app = createApp({
@@ -34,6 +34,7 @@ const app = createApp({
   workflows,
   apiToken: env.API_TOKEN,
   canPublish: env.GITHUB_TOKEN !== undefined,
+  workspaceDir: env.WORKSPACE_DIR,
   maxBodyBytes: env.MAX_BODY_BYTES,
   logError: (error) => log.error({ err: error }, "unhandled error"),
 });

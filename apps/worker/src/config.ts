@@ -55,6 +55,11 @@ export const workerEnvSchema = z.object({
   MAX_FILES: positiveInt(500),
   MAX_FILE_BYTES: positiveInt(1024 * 1024),
   MAX_TOTAL_BYTES: positiveInt(20 * 1024 * 1024),
+  // Keys and base URLs are read by @foundry/providers; the URLs are checked here so that a typo
+  // stops the worker at start-up rather than at its first call.
+  OPENAI_BASE_URL: z.url().optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  GEMINI_BASE_URL: z.url().optional(),
   GITHUB_TOKEN: z.string().min(1).optional(),
   GITHUB_API_URL: z.url().optional(),
   GITHUB_OWNER: z.string().min(1).optional(),

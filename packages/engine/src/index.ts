@@ -15,6 +15,7 @@ export { type Logger, silentLogger } from "./logger.ts";
 export { type PhaseJobResult, runPhaseJob } from "./phase-runner.ts";
 export { costOf, DEFAULT_PRICES, type ModelPrice, type PriceTable } from "./pricing.ts";
 export {
+  createProducerRedis,
   createRedis,
   isQueueName,
   ORCHESTRATOR_QUEUE,
@@ -33,7 +34,7 @@ export { type EventType, recordEvent } from "./store/events.ts";
 export { getSessionView, listEvents, listSessions, type SessionView } from "./store/views.ts";
 export { buildFlow, DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";
 export { startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";
-export { archiveProject } from "./workspace/archive.ts";
+export { openSessionArchive, type SessionArchive } from "./workspace/archive.ts";
 export { GIT_PUSH_ENV_VARS, type GitHubSettings, PublishError } from "./workspace/github.ts";
 export { checkFiles, checkGeneratedPath, DEFAULT_FILE_LIMITS, type FileLimits } from "./workspace/paths.ts";
 export { sessionWorkspace } from "./workspace/write.ts";

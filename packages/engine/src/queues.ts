@@ -20,6 +20,15 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, ...options });
 }
 
+/**
+ * A connection for producers and health checks (the API): while Redis is unreachable, commands
+ * fail at once instead of waiting in ioredis's offline queue, so a submission answers 503 and
+ * `/readyz` says "not ready" rather than hanging. Workers keep `createRedis`.
+ */
+export function createProducerRedis(url: string): Redis {
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+}
+
 /** Queue handles for producers (the API, the engine adding call jobs). */
 export class QueueSet {
   readonly prefix: string;

@@ -1,10 +1,10 @@
 import { Readable } from "node:stream";
 import type { PrismaClient } from "@foundry/db";
 import {
-  archiveProject,
   getSessionView,
   listEvents,
   listSessions,
+  openSessionArchive,
   type QueueSet,
   SESSION_STATUSES,
   submitSession,
@@ -20,10 +20,20 @@ export interface SessionRoutesDeps {
   workflows: WorkflowCatalog;
   /** Whether the server can publish to GitHub (GITHUB_TOKEN is set). */
   canPublish: boolean;
+  /** Where the workers write projects (shared with them), for archives with their git history. */
+  workspaceDir: string;
 }
 
 const createSessionBody = z.strictObject({
-  request: z.string().trim().min(1, "must not be empty").max(20_000),
+  request: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(20_000)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    .refine((text) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) && text.isWellFormed(), {
+      message: "must be text without control characters",
+    }),
   workflow: z
     .string()
     .regex(/^[a-z][a-z0-9_-]*$/, "expected a workflow name such as software-project")
@@ -62,6 +72,7 @@ const eventsQuery = z.object({
   after: z
     .string()
     .regex(/^\d{1,19}$/, "expected an event id")
+    .refine((id) => BigInt(id) <= 9_223_372_036_854_775_807n, "expected an event id")
     .default("0"),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
 });
@@ -122,34 +133,32 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
   app.get("/:id/events", async (c) => {
     const id = requireSessionId(c.req.param("id"));
     const query = parseInput(eventsQuery, c.req.query(), "query");
-    const exists = await deps.db.session.count({ where: { id } });
-    if (!exists) throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
     const events = await listEvents(deps.db, id, BigInt(query.after), query.limit);
+    if (!events) throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
     return c.json({ events, last: events.at(-1)?.id ?? query.after });
   });
 
   app.get("/:id/archive", async (c) => {
     const id = requireSessionId(c.req.param("id"));
-    const session = await deps.db.session.findUnique({
-      where: { id },
-      select: { status: true, workspacePath: true, repoName: true, _count: { select: { files: true } } },
-    });
-    if (!session) throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
-    if (session._count.files === 0) {
-      throw new ApiError(
-        409,
-        "NO_FILES",
-        `session ${id} has no generated files yet (status: ${session.status})`,
-      );
+    const archive = await openSessionArchive(deps.db, deps.workspaceDir, id);
+    if (!archive.ok) {
+      switch (archive.code) {
+        case "NOT_FOUND":
+          throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+        case "NO_FILES":
+          throw new ApiError(
+            409,
+            "NO_FILES",
+            `session ${id} has no generated files yet (status: ${archive.status})`,
+          );
+        default:
+          archive satisfies never;
+      }
     }
-    const folder = session.repoName ?? `foundry-${id.slice(0, 8)}`;
-    const stream = await archiveProject(session.workspacePath, folder, () =>
-      deps.db.generatedFile.findMany({ where: { sessionId: id }, select: { path: true, content: true } }),
-    );
-    return new Response(Readable.toWeb(stream) as ReadableStream, {
+    return new Response(Readable.toWeb(archive.stream) as ReadableStream, {
       headers: {
         "content-type": "application/gzip",
-        "content-disposition": `attachment; filename="${folder}.tar.gz"`,
+        "content-disposition": `attachment; filename="${archive.filename}"`,
       },
     });
   });

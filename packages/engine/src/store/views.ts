@@ -161,8 +161,13 @@ function eventView(event: {
   };
 }
 
-/** Events after `after` (an event id), oldest first: for polling and resuming a live view. */
+/**
+ * Events after `after` (an event id), oldest first, for polling and resuming a live view; null
+ * when the session does not exist. A session's events commit in id order (see recordEvents), so
+ * following by id misses none.
+ */
 export async function listEvents(db: PrismaClient, sessionId: string, after: bigint, limit: number) {
+  if ((await db.session.count({ where: { id: sessionId } })) === 0) return null;
   const events = await db.sessionEvent.findMany({
     where: { sessionId, id: { gt: after } },
     orderBy: { id: "asc" },

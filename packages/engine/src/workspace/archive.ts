@@ -2,8 +2,9 @@ import { access, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import type { PrismaClient } from "@foundry/db";
 import { create } from "tar";
-import { writeWorkspaceFiles } from "./write.ts";
+import { sessionWorkspace, writeWorkspaceFiles } from "./write.ts";
 
 /**
  * A gzipped tar of a session's project under a top-level folder named `folder`. The workspace
@@ -39,4 +40,36 @@ export async function archiveProject(
   stream.once("error", cleanup);
   stream.once("close", cleanup);
   return stream;
+}
+
+export type SessionArchive =
+  | { ok: true; filename: string; stream: Readable }
+  | { ok: false; code: "NOT_FOUND" }
+  | { ok: false; code: "NO_FILES"; status: string };
+
+const SAFE_FOLDER = /^(?!\.)[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * A session's project as a `.tar.gz` named after its repository (or `foundry-<id>`), from the
+ * workspace under `workspaceDir` when this process can see it, else from Postgres.
+ */
+export async function openSessionArchive(
+  db: PrismaClient,
+  workspaceDir: string,
+  sessionId: string,
+): Promise<SessionArchive> {
+  const session = await db.session.findUnique({
+    where: { id: sessionId },
+    select: { status: true, repoName: true, _count: { select: { files: true } } },
+  });
+  if (!session) return { ok: false, code: "NOT_FOUND" };
+  if (session._count.files === 0) return { ok: false, code: "NO_FILES", status: session.status };
+  const folder =
+    session.repoName && SAFE_FOLDER.test(session.repoName)
+      ? session.repoName
+      : `foundry-${sessionId.slice(0, 8)}`;
+  const stream = await archiveProject(sessionWorkspace(workspaceDir, sessionId), folder, () =>
+    db.generatedFile.findMany({ where: { sessionId }, select: { path: true, content: true } }),
+  );
+  return { ok: true, filename: `${folder}.tar.gz`, stream };
 }

@@ -1,0 +1,72 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "@foundry/api";
+import { type LocalRedis, startPrivateRedis } from "@foundry/devstack";
+import { createProducerRedis, QueueSet } from "@foundry/engine";
+import { WorkflowCatalog } from "@foundry/workflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "./support/db.ts";
+import { API_TOKEN, WORKFLOWS_DIR } from "./support/stack.ts";
+
+// The API while Redis is down: submissions answer 503 at once (and the accepted row is marked
+// failed, not left queued forever), and /readyz says why, instead of hanging.
+describe("the API without Redis", () => {
+  let dir: string;
+  let redis: LocalRedis;
+  let db: TestDatabase;
+  let queues: QueueSet;
+  let app: ReturnType<typeof createApp>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "redis-down-"));
+    await chmod(dir, 0o755);
+    redis = await startPrivateRedis({ dataDir: join(dir, "redis") });
+    db = await createTestDatabase();
+    queues = new QueueSet(createProducerRedis(redis.url), "redis-down");
+    app = createApp({
+      db: db.prisma,
+      queues,
+      workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
+      apiToken: API_TOKEN,
+      canPublish: false,
+      workspaceDir: dir,
+      maxBodyBytes: 1024 * 1024,
+      logError: () => {},
+    });
+  });
+  afterAll(async () => {
+    await queues?.close().catch(() => {});
+    queues?.redis.disconnect();
+    await redis?.stop();
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const submit = () =>
+    app.request("/api/sessions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ request: "Build a todo list app" }),
+    });
+
+  it("answers 503 for a submission and 503 for readiness, quickly, and keeps what was stored", async () => {
+    expect((await submit()).status).toBe(202);
+    expect((await app.request("/readyz")).status).toBe(200);
+    await redis.stop();
+
+    const refused = await submit();
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({
+      error: { code: "ENQUEUE_FAILED", message: "the job queue is unavailable; try again shortly" },
+    });
+    const ready = await app.request("/readyz");
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, postgres: "ok" });
+
+    const sessions = await db.prisma.session.findMany({ orderBy: { createdAt: "asc" } });
+    expect(sessions.map((session) => session.status)).toEqual(["queued", "failed"]);
+    expect(sessions[1]?.error).toMatch(/^could not queue the session: /);
+    // A generous bound, not a measurement: before the fix these requests never answered.
+  }, 20_000);
+});
