@@ -1,4 +1,4 @@
-import type { SessionSummary, SessionView, WorkflowList } from "./api-schemas.ts";
+import type { SessionSummary, SessionView, WorkflowList } from "@foundry/client";
 import { type Style, visibleWidth } from "./output.ts";
 
 /** `850 ms`, `12.3 s`, `3 m 05 s`. */

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `foundry`: a command-line client of the Foundry REST API. Exit codes: 0 done, 1 failed (or the
 // session failed), 2 bad usage, 130 interrupted.
+import { ApiClient, ApiRequestError } from "@foundry/client";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
-import { ApiClient, ApiRequestError } from "./client.ts";
 import type { CommandContext, ExitCode } from "./commands/context.ts";
 import { downloadCommand } from "./commands/download.ts";
 import { listCommand, showCommand, submitCommand, watchCommand } from "./commands/sessions.ts";

@@ -1,4 +1,4 @@
-import { callUsageSchema, type SessionEvent } from "./api-schemas.ts";
+import { callUsageSchema, type SessionEvent } from "@foundry/client";
 import { formatCount, formatDuration, formatUsd, plural, truncate } from "./format.ts";
 import type { Output } from "./output.ts";
 

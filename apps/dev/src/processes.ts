@@ -19,7 +19,9 @@ export interface AppProcess {
 
 /**
  * Starts `node <main> ...args` with an IPC channel: if the launcher dies (even by SIGKILL), the
- * channel closes and the child shuts itself down (see @foundry/runtime's onShutdown).
+ * channel closes and the child shuts itself down (see @foundry/runtime's onShutdown). The child has
+ * its own process group, so a Ctrl-C in the terminal reaches only the launcher, which stops its
+ * children in order (one SIGTERM each, and a graceful drain) before the services they use.
  */
 export function startApp(
   name: string,
@@ -31,7 +33,11 @@ export function startApp(
   mkdirSync(logs, { recursive: true });
   const logFile = join(logs, `${name}.log`);
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, [main, ...args], { env, stdio: ["ignore", fd, fd, "ipc"] });
+  const child = spawn(process.execPath, [main, ...args], {
+    env,
+    stdio: ["ignore", fd, fd, "ipc"],
+    detached: true,
+  });
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(signal ?? `exit code ${code}`));
   });

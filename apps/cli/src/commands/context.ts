@@ -1,4 +1,4 @@
-import type { ApiClient } from "../client.ts";
+import type { ApiClient } from "@foundry/client";
 import type { Output } from "../output.ts";
 
 /** What every command gets from main: where to print, and the API client (built on first use). */

@@ -1,4 +1,4 @@
-import type { ApiClient } from "../client.ts";
+import type { ApiClient } from "@foundry/client";
 import { formatDuration, formatStatus, formatTokens, formatUsd, plural, table } from "../format.ts";
 import type { Output } from "../output.ts";
 import { ProgressPrinter } from "../progress.ts";

@@ -6,55 +6,14 @@ import {
   type SessionEvent,
   type SessionPage,
   type SessionView,
+  type SubmitResponse,
   sessionPageSchema,
   sessionViewSchema,
   submitResponseSchema,
   type WorkflowList,
   workflowListSchema,
 } from "./api-schemas.ts";
-
-/** Why a request to the API did not give the CLI what it asked for. */
-export type ApiRequestErrorCode =
-  /** No connection: refused, DNS, reset. */
-  | "UNREACHABLE"
-  /** No answer within the timeout. */
-  | "TIMEOUT"
-  /** 401: the token is missing or wrong. */
-  | "UNAUTHORIZED"
-  /** Another 4xx: the API's message says what to change. */
-  | "REJECTED"
-  /** 5xx. */
-  | "SERVER_ERROR"
-  /** An answer that is not what this API sends (another server on that port?). */
-  | "BAD_RESPONSE";
-
-/** A failed API request. `message` is one line a person can act on; it never contains the token. */
-export class ApiRequestError extends Error {
-  override readonly name = "ApiRequestError";
-  readonly code: ApiRequestErrorCode;
-  /** The HTTP status, when the API answered. */
-  readonly status: number | null;
-  /** The API's own error code (`NOT_FOUND`, `INVALID_REQUEST`…), when it sent one. */
-  readonly apiCode: string | null;
-
-  constructor(
-    code: ApiRequestErrorCode,
-    message: string,
-    options: { status?: number; apiCode?: string; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.code = code;
-    this.status = options.status ?? null;
-    this.apiCode = options.apiCode ?? null;
-  }
-
-  /** Whether trying again later can help (as the AI SDK derives it: no answer, 408/409/429/5xx). */
-  get isRetryable(): boolean {
-    if (this.code === "UNREACHABLE" || this.code === "TIMEOUT") return true;
-    const status = this.status ?? 0;
-    return status === 408 || status === 409 || status === 429 || status >= 500;
-  }
-}
+import { ApiRequestError } from "./errors.ts";
 
 export interface ApiClientOptions {
   /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
@@ -72,9 +31,16 @@ export interface SubmitInput {
   repoName?: string;
 }
 
+/** Options of a single request. */
+export interface RequestOptions {
+  /** Abandons the request; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 export interface FollowOptions {
   /** Pause between polls that found no new event. @default 250 */
   pollMs?: number;
+  /** Stops following; `follow` then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -83,7 +49,15 @@ const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
 /** How often a quiet follow asks for the status: a cancelled session ends without an event. */
 const STATUS_CHECK_MS = 2_000;
 
-/** A client of the Foundry REST API (`/api/...`). */
+/**
+ * A client of the Foundry REST API (`/api/...`): checks each answer's status and shape, bounds the
+ * wait for each answer, and throws `ApiRequestError` with a message that never contains the token.
+ *
+ * @example
+ * const client = new ApiClient({ url: "http://127.0.0.1:3000", token: process.env.API_TOKEN });
+ * const { id } = await client.submit({ request: "Build a todo list app" });
+ * await client.follow(id, (event) => console.log(event.message));
+ */
 export class ApiClient {
   readonly url: string;
   readonly #token: string | undefined;
@@ -96,8 +70,12 @@ export class ApiClient {
   }
 
   /** `POST /api/sessions`. */
-  async submit(input: SubmitInput) {
-    return this.#json("/api/sessions", submitResponseSchema, { method: "POST", body: JSON.stringify(input) });
+  async submit(input: SubmitInput, options: RequestOptions = {}): Promise<SubmitResponse> {
+    return this.#json("/api/sessions", submitResponseSchema, {
+      method: "POST",
+      body: JSON.stringify(input),
+      signal: options.signal,
+    });
   }
 
   /** `GET /api/sessions`: one page, newest first. */
@@ -116,14 +94,19 @@ export class ApiClient {
   }
 
   /** `GET /api/sessions/:id`. */
-  async session(id: string): Promise<SessionView> {
-    return this.#json(sessionPath(id), sessionViewSchema);
+  async session(id: string, options: RequestOptions = {}): Promise<SessionView> {
+    return this.#json(sessionPath(id), sessionViewSchema, { signal: options.signal });
   }
 
   /** `GET /api/sessions/:id/events`: events after the event id `after`, oldest first. */
-  async events(id: string, after = "0", limit = 500): Promise<{ events: SessionEvent[]; last: string }> {
+  async events(
+    id: string,
+    after = "0",
+    limit = 500,
+    options: RequestOptions = {},
+  ): Promise<{ events: SessionEvent[]; last: string }> {
     const params = new URLSearchParams({ after, limit: String(limit) });
-    return this.#json(`${sessionPath(id)}/events?${params}`, eventPageSchema);
+    return this.#json(`${sessionPath(id)}/events?${params}`, eventPageSchema, { signal: options.signal });
   }
 
   /** `GET /api/workflows`. */
@@ -143,14 +126,18 @@ export class ApiClient {
 
   /**
    * Calls `onEvent` with each event of the session, oldest first, from the beginning, and returns
-   * once the session has ended (a final event, or a final status such as `cancelled`).
+   * once the session has ended: a final event, or a final status such as `cancelled` (a session
+   * can end without an event, so a quiet follow asks for the status every couple of seconds).
+   * It never gives up on its own: to bound the wait, or to stop when the session cannot progress
+   * (no worker), abort `options.signal`.
    */
   async follow(id: string, onEvent: (event: SessionEvent) => void, options: FollowOptions = {}) {
+    const { signal } = options;
     let after = "0";
     let checkedAt = 0;
     for (;;) {
-      options.signal?.throwIfAborted();
-      const page = await this.events(id, after);
+      signal?.throwIfAborted();
+      const page = await this.events(id, after, undefined, { signal });
       for (const event of page.events) {
         onEvent(event);
         if (FINAL_EVENTS.has(event.type)) return;
@@ -159,13 +146,16 @@ export class ApiClient {
       if (page.events.length > 0) continue;
       if (Date.now() - checkedAt >= STATUS_CHECK_MS) {
         checkedAt = Date.now();
-        if (FINAL_STATUSES.has((await this.session(id)).status)) {
+        if (FINAL_STATUSES.has((await this.session(id, { signal })).status)) {
           // Events written just before the status changed.
-          for (const event of (await this.events(id, after)).events) onEvent(event);
+          for (const event of (await this.events(id, after, undefined, { signal })).events) onEvent(event);
           return;
         }
       }
-      await sleep(options.pollMs ?? 250, undefined, { signal: options.signal });
+      await sleep(options.pollMs ?? 250, undefined, { signal }).catch((error: unknown) => {
+        signal?.throwIfAborted();
+        throw error;
+      });
     }
   }
 
@@ -184,20 +174,26 @@ export class ApiClient {
     }
   }
 
-  /** Sends one request; resolves with a 2xx response, or throws `ApiRequestError`. */
+  /**
+   * Sends one request; resolves with a 2xx response, or throws `ApiRequestError` (or, when the
+   * caller's `init.signal` aborts, its reason).
+   */
   async #request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set("accept", "application/json");
     if (init.body !== undefined) headers.set("content-type", "application/json");
     if (this.#token) headers.set("authorization", `Bearer ${this.#token}`);
     // The timeout covers the wait for the headers only: an archive may take longer to stream.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
+    const caller = init.signal ?? undefined;
+    const signal = caller ? AbortSignal.any([timeout.signal, caller]) : timeout.signal;
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, { ...init, headers, signal: abort.signal });
+      response = await fetch(`${this.url}${path}`, { ...init, headers, signal });
     } catch (cause) {
-      if (abort.signal.aborted) {
+      caller?.throwIfAborted();
+      if (timeout.signal.aborted) {
         throw new ApiRequestError(
           "TIMEOUT",
           `the API at ${this.url} did not answer within ${this.#timeoutMs / 1000} s`,
@@ -206,7 +202,9 @@ export class ApiClient {
       }
       throw new ApiRequestError(
         "UNREACHABLE",
-        `cannot reach the API at ${this.url}: ${networkReason(cause)}; is it running? (npm run dev)`,
+        this.#redact(
+          `cannot reach the API at ${this.url}: ${networkReason(cause)}; is it running? (npm run dev)`,
+        ),
         { cause },
       );
     } finally {
@@ -237,12 +235,16 @@ export class ApiClient {
     }
     const { code, message } = parsed.data.error;
     if (status >= 500) {
-      return new ApiRequestError("SERVER_ERROR", oneLine(`the API failed (HTTP ${status}): ${message}`), {
-        status,
-        apiCode: code,
-      });
+      const text = this.#redact(oneLine(`the API failed (HTTP ${status}): ${message}`));
+      return new ApiRequestError("SERVER_ERROR", text, { status, apiCode: code });
     }
-    return new ApiRequestError("REJECTED", oneLine(message), { status, apiCode: code });
+    return new ApiRequestError("REJECTED", this.#redact(oneLine(message)), { status, apiCode: code });
+  }
+
+  /** Messages quote what the network or the server said: the token must not travel with them. */
+  #redact(text: string): string {
+    const token = this.#token;
+    return token && token.length >= 4 ? text.replaceAll(token, "***") : text;
   }
 
   #badResponse(path: string, what: string, cause?: unknown, status?: number): ApiRequestError {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-// What the CLI reads from the REST API. Loose objects: the API may add fields without breaking
-// older clients; only the fields the CLI prints are checked.
+// What the clients read from the REST API. Loose objects: the API may add fields without breaking
+// older clients; only the fields the clients use are checked.
 
 const totals = z.looseObject({
   inputTokens: z.number(),
@@ -122,6 +122,7 @@ export const callUsageSchema = z.looseObject({
   costUsd: z.coerce.number(),
 });
 
+export type SubmitResponse = z.infer<typeof submitResponseSchema>;
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 export type SessionPage = z.infer<typeof sessionPageSchema>;
 export type SessionView = z.infer<typeof sessionViewSchema>;
