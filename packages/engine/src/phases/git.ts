@@ -50,7 +50,7 @@ export async function runGitPhase(
       sessionId: session.id,
       request: session.request,
       phase,
-      title: `${title} — ${phaseFiles.length} files by ${authors.join(", ")}`,
+      title: `${title} — ${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} by ${authors.join(", ")}`,
       paths: phaseFiles.map((file) => file.path),
       models,
     });
