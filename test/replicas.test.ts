@@ -1,15 +1,12 @@
 // The cluster-wide rate limit holds across separate worker processes: three OS processes consume the
 // anthropic queue, the simulator enforces the same sliding-window limit the workers are configured
 // with (answering 429 if the cluster ever exceeds it), and several sessions make the limit bind.
-import { type ChildProcess, spawn } from "node:child_process";
 import { hostname } from "node:os";
-import { fileURLToPath } from "node:url";
 import type { SessionView } from "@foundry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisUrl } from "./support/redis.ts";
 import { type Stack, startStack } from "./support/stack.ts";
+import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
-const WORKER_MAIN = fileURLToPath(new URL("../apps/worker/src/main.ts", import.meta.url));
 /** What the simulator enforces on anthropic, and what the workers are told (`4/2s`). */
 const LIMIT = { max: 4, windowMs: 2_000 };
 const WORKER_LIMIT = `${LIMIT.max}/${LIMIT.windowMs / 1000}s`;
@@ -22,54 +19,6 @@ const ANTHROPIC_REPLICAS = 3;
 const ANTHROPIC_LATENCY = { min: 700, max: 1_000 };
 /** Each makes 4 anthropic calls with the "conflicts" scenario: a plan, two votes, an implementation. */
 const SESSIONS = 4;
-
-interface WorkerProcess {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<string>;
-  /** The last lines it wrote, for failure messages. */
-  output(): string;
-}
-
-/**
- * `node apps/worker/src/main.ts <args>` with an IPC channel: if this test process dies, the channel
- * closes and the worker shuts itself down (@foundry/runtime's onShutdown).
- */
-function startWorkerProcess(name: string, args: string[], env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [WORKER_MAIN, ...args], {
-    env,
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString("utf8").trimEnd().split("\n"));
-    lines.splice(0, Math.max(0, lines.length - 40));
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<string>((resolve) => {
-    child.once("exit", (code, signal) => resolve(signal ?? `exit code ${code}`));
-  });
-  return { name, child, exited, output: () => lines.join("\n") };
-}
-
-/** SIGTERM (the worker drains, bounded by SHUTDOWN_TIMEOUT_MS), then SIGKILL after `graceMs`. */
-async function stopWorkerProcess(worker: WorkerProcess, graceMs = 8_000): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    worker.exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, graceMs, true);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    worker.child.kill("SIGKILL");
-    await worker.exited;
-  }
-}
 
 /** The most timestamps inside any half-open window `[t, t + windowMs)`. */
 function maxInAnyWindow(times: readonly number[], windowMs: number): number {
@@ -96,23 +45,16 @@ describe("worker replicas in separate processes", () => {
       },
     });
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      ...stack.sim.env(),
-      DATABASE_URL: stack.db.url,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: stack.prefix,
-      WORKSPACE_DIR: stack.workspaceDir,
       LOG_LEVEL: "warn",
       ANTHROPIC_RATE_LIMIT: WORKER_LIMIT,
       OPENAI_RATE_LIMIT: "6000/60s",
       GEMINI_RATE_LIMIT: "6000/60s",
       SHUTDOWN_TIMEOUT_MS: "5000",
     };
-    workers.push(startWorkerProcess("orchestrator", ["--queues", "orchestrator,openai,gemini"], env));
+    workers.push(startWorkerProcess(stack, ["--queues", "orchestrator,openai,gemini"], env, "orchestrator"));
     for (let index = 1; index <= ANTHROPIC_REPLICAS; index++) {
       workers.push(
-        startWorkerProcess(`anthropic-${index}`, ["--queues", "anthropic", "--concurrency", "1"], env),
+        startWorkerProcess(stack, ["--queues", "anthropic", "--concurrency", "1"], env, `anthropic-${index}`),
       );
     }
     await waitForWorkers(stack, workers, {
@@ -124,7 +66,7 @@ describe("worker replicas in separate processes", () => {
   });
 
   afterAll(async () => {
-    await Promise.all(workers.map((worker) => stopWorkerProcess(worker)));
+    await Promise.all(workers.map((worker) => worker.stop(8_000)));
     await stack?.close();
   });
 
@@ -147,7 +89,7 @@ describe("worker replicas in separate processes", () => {
     // Which process made each anthropic call (API view): every replica took part, and only they did.
     const replicaPids = workers
       .filter((worker) => worker.name.startsWith("anthropic-"))
-      .map((worker) => worker.child.pid as number);
+      .map((worker) => worker.pid);
     const calls = views.flatMap((view) => view.calls.filter((call) => call.provider === "anthropic"));
     expect(calls.length).toBeGreaterThanOrEqual(SESSIONS * 4);
     expect(calls.filter((call) => !replicaPids.includes(call.worker?.pid as number))).toEqual([]);

@@ -8,6 +8,8 @@ import type { Stack } from "./stack.ts";
 const WORKER_MAIN = fileURLToPath(new URL("../../apps/worker/src/main.ts", import.meta.url));
 
 export interface WorkerProcess {
+  /** For messages, e.g. `anthropic-2`. */
+  name: string;
   child: ChildProcess;
   pid: number;
   /** Everything the process wrote (JSON log lines). */
@@ -23,6 +25,7 @@ export function startWorkerProcess(
   stack: Stack,
   args: string[],
   env: Record<string, string> = {},
+  name = `worker ${args.join(" ")}`,
 ): WorkerProcess {
   const child = spawn(process.execPath, [WORKER_MAIN, ...args], {
     env: {
@@ -48,6 +51,7 @@ export function startWorkerProcess(
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
+    name,
     child,
     pid: child.pid as number,
     output: () => output,
