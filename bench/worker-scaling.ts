@@ -21,12 +21,12 @@ import { createRedis, QueueSet } from "@foundry/engine";
 import { type LatencySpec, type Simulator, startSimulator } from "@foundry/simulator";
 import { WorkflowCatalog } from "@foundry/workflow";
 import {
-  createScratchDatabase,
   deleteKeysWithPrefix,
-  startWorkerProcess,
+  spawnWorkerProcess,
   type WorkerProcess,
   waitForWorkers,
-} from "./cluster.ts";
+} from "../test/support/cluster.ts";
+import { createScratchDatabase } from "./cluster.ts";
 
 const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
 const ENDED = ["succeeded", "failed", "cancelled"];
@@ -153,10 +153,10 @@ async function runOnce(
     GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
     SHUTDOWN_TIMEOUT_MS: "5000",
   };
-  const processes: WorkerProcess[] = [startWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
+  const processes: WorkerProcess[] = [spawnWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
   for (let index = 1; index <= replicas; index++) {
     const args = ["--queues", "openai,anthropic,gemini", "--concurrency", String(options.concurrency)];
-    processes.push(startWorkerProcess(`providers-${index}`, args, env));
+    processes.push(spawnWorkerProcess(`providers-${index}`, args, env));
   }
   const stopProcesses = defer(() => Promise.all(processes.map((worker) => worker.stop())));
   await waitForWorkers(queues, processes, {

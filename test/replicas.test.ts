@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import type { SessionView } from "@foundry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitForWorkers } from "./support/cluster.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
@@ -57,7 +58,7 @@ describe("worker replicas in separate processes", () => {
         startWorkerProcess(stack, ["--queues", "anthropic", "--concurrency", "1"], env, `anthropic-${index}`),
       );
     }
-    await waitForWorkers(stack, workers, {
+    await waitForWorkers(stack.queues, workers, {
       orchestrator: 1,
       openai: 1,
       gemini: 1,
@@ -118,32 +119,3 @@ describe("worker replicas in separate processes", () => {
     expect(busiest, `most anthropic requests in any ${LIMIT.windowMs} ms`).toBeLessThanOrEqual(LIMIT.max);
   }, 90_000);
 });
-
-/** Waits until each queue has the given number of connected workers, failing fast if a process exits. */
-async function waitForWorkers(
-  stack: Stack,
-  processes: readonly WorkerProcess[],
-  expected: Record<"orchestrator" | "openai" | "anthropic" | "gemini", number>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let counts: Record<string, number> = {};
-  while (Date.now() < deadline) {
-    const dead = processes.find(
-      (worker) => worker.child.exitCode !== null || worker.child.signalCode !== null,
-    );
-    if (dead) throw new Error(`worker ${dead.name} exited before it was ready:\n${dead.output()}`);
-    counts = Object.fromEntries(
-      await Promise.all(
-        Object.keys(expected).map(async (name) => [
-          name,
-          await stack.queues.get(name as keyof typeof expected).getWorkersCount(),
-        ]),
-      ),
-    );
-    if (Object.entries(expected).every(([name, count]) => counts[name] === count)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const output = processes.map((worker) => `--- ${worker.name}\n${worker.output()}`).join("\n");
-  throw new Error(`workers not ready after ${timeoutMs} ms: ${JSON.stringify(counts)}\n${output}`);
-}

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
+import { deleteKeysWithPrefix as deleteKeys } from "./cluster.ts";
 import type { TestServices } from "./global-setup.ts";
 
 /** The run's Redis URL. */
@@ -29,23 +30,10 @@ export function uniquePrefix(): string {
  * Uses `client` when given, else a short-lived connection to `redisUrl()`.
  */
 export async function deleteKeysWithPrefix(prefix: string, client?: Redis): Promise<number> {
-  if (!prefix) throw new Error("deleteKeysWithPrefix needs a non-empty prefix: it would empty the server");
   const redis = client ?? new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
-    let deleted = 0;
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== "0");
-    return deleted;
+    return await deleteKeys(redis, prefix);
   } finally {
     if (!client) redis.disconnect();
   }
-}
-
-/** Escapes Redis MATCH glob characters so that a prefix matches literally. */
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
