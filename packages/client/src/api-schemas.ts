@@ -33,20 +33,12 @@ export const sessionPageSchema = z.looseObject({
   nextCursor: z.string().nullable(),
 });
 
-export const sessionViewSchema = z.looseObject({
-  id: z.string(),
-  request: z.string(),
-  workflow: z.string(),
-  status: z.string(),
-  currentPhase: z.string().nullable(),
-  error: z.string().nullable(),
+/** A session in full: the summary's fields and more. */
+export const sessionViewSchema = sessionSummarySchema.extend({
   publish: z.boolean(),
-  createdAt: z.string().nullable(),
   startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
   totals: totals.extend({ calls: z.number() }),
   workspace: z.string().nullable(),
-  repository: z.string().nullable(),
   phases: z.array(
     z.looseObject({
       id: z.string(),
