@@ -33,6 +33,12 @@ export interface GenerateRequest<T> {
   signal?: AbortSignal;
   /** Per-request timeout in milliseconds. @default 120000 */
   timeoutMs?: number;
+  /**
+   * Our id for this request (e.g. `<idempotency key>#<attempt>`), sent as the `X-Foundry-Request-Id`
+   * header (and OpenAI's `X-Client-Request-Id`) so that a request seen by a provider, a proxy or the
+   * simulator can be matched with the journal row that paid for it. ASCII, at most 200 characters.
+   */
+  requestId?: string;
 }
 
 /** A validated answer with what it cost. */

@@ -183,6 +183,16 @@ describe.each(cases)("$provider adapter", (c) => {
     c.checkWire(request.body as Record<string, unknown>, request);
   });
 
+  it("sends our request id as X-Foundry-Request-Id, and refuses one that is not a header value", async () => {
+    await call({ requestId: "s1.planning.backend#2" });
+
+    const [request] = recorded() as [RecordedRequest];
+    expect(request.headers["x-foundry-request-id"]).toBe("s1.planning.backend#2");
+    if (c.provider === "openai") expect(request.headers["x-client-request-id"]).toBe("s1.planning.backend#2");
+    await expect(call({ requestId: "two\nlines" })).rejects.toThrow(/printable ASCII/);
+    expect(recorded()).toHaveLength(1);
+  });
+
   it("surfaces an injected 429 as rate_limited with the provider's retry-after", async () => {
     sim.injectFault({ provider: c.provider, kind: "rate_limit", retryAfterSeconds: 7 });
 

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_TIMEOUT_MS,
   parseAnswer,
+  requestIdHeaders,
   timedCall,
 } from "./shared.ts";
 import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
@@ -73,7 +74,11 @@ export function createAnthropicModel(settings: AnthropicModelSettings): Language
     };
 
     const { response: message, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
-      client.messages.create(params, { signal: request.signal, timeout: ctx.timeoutMs }),
+      client.messages.create(params, {
+        signal: request.signal,
+        timeout: ctx.timeoutMs,
+        headers: requestIdHeaders(request.requestId),
+      }),
     );
 
     // Anthropic counts cached prompt tokens apart from `input_tokens`; the other providers

@@ -17,6 +17,7 @@ import {
   callContext,
   DEFAULT_MAX_OUTPUT_TOKENS,
   parseAnswer,
+  requestIdHeaders,
   timedCall,
 } from "./shared.ts";
 
@@ -71,7 +72,7 @@ export function createGeminiModel(settings: GeminiModelSettings): LanguageModel 
           abortSignal: request.signal,
           // Per request: the SDK arms it around the fetch and the body read, and sends it to the
           // server as X-Server-Timeout.
-          httpOptions: { timeout: ctx.timeoutMs },
+          httpOptions: { timeout: ctx.timeoutMs, headers: requestIdHeaders(request.requestId) },
         },
       }),
     );

@@ -16,6 +16,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   excerpt,
   parseAnswer,
+  requestIdHeaders,
   timedCall,
 } from "./shared.ts";
 import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
@@ -84,7 +85,12 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
     };
 
     const { response: completion, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
-      client.chat.completions.create(body, { signal: request.signal, timeout: ctx.timeoutMs }),
+      client.chat.completions.create(body, {
+        signal: request.signal,
+        timeout: ctx.timeoutMs,
+        // OpenAI logs X-Client-Request-Id with the request, for support and tracing.
+        headers: requestIdHeaders(request.requestId, ["x-client-request-id"]),
+      }),
     );
 
     const usage: Usage = {

@@ -111,6 +111,20 @@ export function parseAnswer<T>(
   }
 }
 
+/** The header that carries `GenerateRequest.requestId` on every provider's wire. */
+export const REQUEST_ID_HEADER = "x-foundry-request-id";
+
+/** Headers naming our request id, when there is one (printable ASCII only, as HTTP requires). */
+export function requestIdHeaders(requestId: string | undefined, extra: readonly string[] = []) {
+  if (requestId === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(requestId)) {
+    throw new TypeError(
+      `requestId must be 1-200 printable ASCII characters, got ${JSON.stringify(requestId)}`,
+    );
+  }
+  return Object.fromEntries([REQUEST_ID_HEADER, ...extra].map((name) => [name, requestId]));
+}
+
 /** Milliseconds since `start`, a `performance.now()` value. */
 export function elapsedMs(start: number): number {
   return performance.now() - start;
