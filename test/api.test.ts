@@ -99,7 +99,7 @@ describe("REST API", () => {
     expect((stored.workflow as { name: string }).name).toBe("software-project");
     expect(stored.phases).toHaveLength(9);
     // The flow is in Redis: the first phase waits in the orchestrator queue.
-    expect(await stack.queues.get("orchestrator").getJobState(`${ids[0]}.requirements`)).toBe("waiting");
+    expect(await stack.queues.get("orchestrator").getJobState(`${ids[0]}.0.requirements`)).toBe("waiting");
 
     const page1 = (await (await stack.request("/api/sessions?limit=2")).json()) as {
       sessions: { id: string; request: string }[];

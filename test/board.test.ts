@@ -93,7 +93,7 @@ describe("Bull Board behind the API token", () => {
     );
     // The session's first phase, named and identified so that a person can find it.
     expect(orchestrator?.jobs).toContainEqual(
-      expect.objectContaining({ id: `${sessionId}.requirements`, name: "phase requirements" }),
+      expect.objectContaining({ id: `${sessionId}.0.requirements`, name: "phase requirements" }),
     );
   });
 

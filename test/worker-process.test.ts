@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { callJobId } from "@foundry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./support/stack.ts";
 import { startWorkerProcess, type WorkerProcess, waitUntilConsuming } from "./support/worker-process.ts";
@@ -74,7 +75,7 @@ describe("worker process", () => {
       // The call was aborted and handed back: pending again, and its job waiting with no attempt used.
       const call = await stack.db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: key } });
       expect(call).toMatchObject({ status: "pending", attempts: 1 });
-      const job = await stack.queues.provider("gemini").getJob(key);
+      const job = await stack.queues.provider("gemini").getJob(callJobId(id, 0, "planning", "frontend"));
       expect(await job?.getState()).toBe("waiting");
       expect(job?.attemptsMade).toBe(0);
 

@@ -112,10 +112,10 @@ describe("Bull Board in Chromium", () => {
     expect((await completed.textContent())?.match(/(\d+)$/)?.[1]).toBe(String(session.phases.length));
     await completed.click();
     await page.waitForURL(`${base}/admin/queues/queue/orchestrator?status=completed`);
-    await page.getByText(`${session.id}.requirements`, { exact: true }).waitFor();
+    await page.getByText(`${session.id}.0.requirements`, { exact: true }).waitFor();
     await page.getByText("phase requirements", { exact: true }).waitFor();
     for (const phase of session.phases) {
-      expect(await page.getByText(`${session.id}.${phase.id}`, { exact: true }).count(), phase.id).toBe(1);
+      expect(await page.getByText(`${session.id}.0.${phase.id}`, { exact: true }).count(), phase.id).toBe(1);
     }
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

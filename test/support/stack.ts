@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createApp } from "@foundry/api";
+import { createPrisma } from "@foundry/db";
 import {
   createRedis,
   DEFAULT_FILE_LIMITS,
@@ -24,6 +25,7 @@ import {
   silentLogger,
   startWorkers,
   type WorkerPool,
+  type WorkerPoolOptions,
 } from "@foundry/engine";
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
@@ -45,6 +47,19 @@ export interface StackOptions {
   github?: EngineDeps["github"];
   canPublish?: boolean;
   workflowsDir?: string;
+  /** The workers' durability settings (short leases in tests). */
+  durability?: EngineDeps["durability"];
+  /** The reconciler's settings, or false for none. @default fast passes (500 ms) */
+  reconciler?: WorkerPoolOptions["reconciler"];
+  /** @default 200 */
+  maxStartedAttempts?: number;
+  /**
+   * The workers reach PostgreSQL through this URL made from the test database's (e.g. through a TCP
+   * proxy the test can cut); the API and the test keep the direct one.
+   */
+  workerDatabaseUrl?: (url: string) => string;
+  /** Runs once the test database exists, before the workers start (e.g. to start a proxy to it). */
+  beforeWorkers?: (databaseUrl: string) => Promise<void>;
 }
 
 export interface Stack {
@@ -81,8 +96,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return setting ? [[provider, createModel(provider, setting)]] : [];
     }),
   );
+  await options.beforeWorkers?.(db.url);
+  const workerDatabaseUrl = options.workerDatabaseUrl?.(db.url) ?? db.url;
+  const workerDb = options.workerDatabaseUrl ? createPrisma(workerDatabaseUrl, { max: 10 }) : db.prisma;
   const deps: EngineDeps = {
-    db: db.prisma,
+    db: workerDb,
     queues,
     log: silentLogger,
     workspaceDir,
@@ -94,16 +112,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     github: options.github ?? null,
     worker: { host: "test-host", pid: process.pid },
     callTimeoutMs: 10_000,
+    durability: options.durability,
   };
   const pool =
     options.workers === false
       ? null
-      : startWorkers({
+      : await startWorkers({
           deps,
           connection: workerRedis,
           prefix,
           queues: ["orchestrator", ...PROVIDERS],
           concurrency: {},
+          databaseUrl: workerDatabaseUrl,
+          reconciler: options.reconciler ?? { intervalMs: 500, graceMs: 2_000 },
+          maxStartedAttempts: options.maxStartedAttempts,
         });
   const app = createApp({
     db: db.prisma,
@@ -159,6 +181,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await pool?.close(5_000);
+      if (workerDb !== db.prisma) await workerDb.$disconnect();
       await queues.close();
       redis.disconnect();
       workerRedis.disconnect();

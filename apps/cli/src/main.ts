@@ -6,7 +6,14 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import packageJson from "../package.json" with { type: "json" };
 import type { CommandContext, ExitCode } from "./commands/context.ts";
 import { downloadCommand } from "./commands/download.ts";
-import { listCommand, showCommand, submitCommand, watchCommand } from "./commands/sessions.ts";
+import {
+  cancelCommand,
+  listCommand,
+  retryCommand,
+  showCommand,
+  submitCommand,
+  watchCommand,
+} from "./commands/sessions.ts";
 import { listWorkflowsCommand, validateWorkflowCommand } from "./commands/workflows.ts";
 import { CliError } from "./errors.ts";
 import { processOutput } from "./output.ts";
@@ -67,6 +74,19 @@ program
   .description("follow a session's progress until it ends; exit 0 only if it succeeded")
   .argument("<id>", "session id")
   .action(run((id: string) => watchCommand(context, id)));
+
+program
+  .command("cancel")
+  .description("cancel a queued or running session at once (calls in flight are aborted)")
+  .argument("<id>", "session id")
+  .action(run((id: string) => cancelCommand(context, id)));
+
+program
+  .command("retry")
+  .description("resume a failed or cancelled session from the phase that did not finish")
+  .argument("<id>", "session id")
+  .option("--wait", "follow the session until it ends; exit 0 only if it succeeded")
+  .action(run((id: string, options) => retryCommand(context, id, options)));
 
 program
   .command("download")

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { parseRateLimit, QUEUE_NAMES, type QueueName } from "@foundry/engine";
-import { parseEnv, sharedEnv } from "@foundry/runtime";
+import { durationEnv, parseEnv, sharedEnv } from "@foundry/runtime";
 import { z } from "zod";
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
@@ -51,6 +51,14 @@ export const workerEnvSchema = z.object({
   ORCHESTRATOR_CONCURRENCY: positiveInt(50),
   CALL_TIMEOUT_MS: positiveInt(120_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
+  // Durability: leases, outages, 429s, the reconciler (see the README's Configuration).
+  CALL_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+  INFRA_OUTAGE_TIMEOUT_MS: positiveInt(600_000),
+  MAX_RATE_LIMIT_PAUSE_MS: positiveInt(60_000),
+  MAX_RATE_LIMIT_HITS: positiveInt(10),
+  SESSION_TIMEOUT: durationEnv("1h"),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  JOB_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   PRICES: priceTable,
   MAX_FILES: positiveInt(500),
   MAX_FILE_BYTES: positiveInt(1024 * 1024),

@@ -65,7 +65,7 @@ for (const provider of PROVIDERS.filter((name) => queueNames.includes(name) && !
   );
 }
 
-const pool = startWorkers({
+const pool = await startWorkers({
   deps: {
     db,
     queues,
@@ -96,7 +96,16 @@ const pool = startWorkers({
       : null,
     worker: { host: hostname(), pid: process.pid },
     callTimeoutMs: env.CALL_TIMEOUT_MS,
+    durability: {
+      leaseMs: env.CALL_LEASE_MS,
+      outageTimeoutMs: env.INFRA_OUTAGE_TIMEOUT_MS,
+      maxRateLimitPauseMs: env.MAX_RATE_LIMIT_PAUSE_MS,
+      maxRateLimitHits: env.MAX_RATE_LIMIT_HITS,
+    },
   },
+  databaseUrl: env.DATABASE_URL,
+  reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, sessionTimeoutMs: env.SESSION_TIMEOUT },
+  lockMs: env.JOB_LOCK_MS,
   connection: createRedis(env.REDIS_URL),
   prefix: env.QUEUE_PREFIX,
   queues: queueNames,

@@ -22,6 +22,8 @@ export const sessionSummarySchema = z.looseObject({
   status: z.string(),
   currentPhase: z.string().nullable(),
   error: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  retries: z.number(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   totals,
@@ -92,6 +94,12 @@ export const eventPageSchema = z.looseObject({
   last: z.string(),
 });
 
+/** `POST /api/sessions/:id/cancel` and `/retry`. */
+export const sessionActionSchema = z.looseObject({
+  id: z.string(),
+  status: z.string(),
+});
+
 export const workflowListSchema = z.looseObject({
   workflows: z.array(
     z.looseObject({
@@ -120,3 +128,4 @@ export type SessionPage = z.infer<typeof sessionPageSchema>;
 export type SessionView = z.infer<typeof sessionViewSchema>;
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 export type WorkflowList = z.infer<typeof workflowListSchema>;
+export type SessionAction = z.infer<typeof sessionActionSchema>;

@@ -3,10 +3,12 @@ import type { z } from "zod";
 import {
   errorBodySchema,
   eventPageSchema,
+  type SessionAction,
   type SessionEvent,
   type SessionPage,
   type SessionView,
   type SubmitResponse,
+  sessionActionSchema,
   sessionPageSchema,
   sessionViewSchema,
   submitResponseSchema,
@@ -44,7 +46,7 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
-const FINAL_EVENTS = new Set(["session.succeeded", "session.failed"]);
+const FINAL_EVENTS = new Set(["session.succeeded", "session.failed", "session.cancelled"]);
 const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
 /** How often a quiet follow asks for the status: a cancelled session ends without an event. */
 const STATUS_CHECK_MS = 2_000;
@@ -107,6 +109,16 @@ export class ApiClient {
   ): Promise<{ events: SessionEvent[]; last: string }> {
     const params = new URLSearchParams({ after, limit: String(limit) });
     return this.#json(`${sessionPath(id)}/events?${params}`, eventPageSchema, { signal: options.signal });
+  }
+
+  /** `POST /api/sessions/:id/cancel`: the session is cancelled at once (409 when it already ended). */
+  async cancel(id: string): Promise<SessionAction> {
+    return this.#json(`${sessionPath(id)}/cancel`, sessionActionSchema, { method: "POST" });
+  }
+
+  /** `POST /api/sessions/:id/retry`: a failed or cancelled session resumes from the phase that did not finish. */
+  async retry(id: string): Promise<SessionAction> {
+    return this.#json(`${sessionPath(id)}/retry`, sessionActionSchema, { method: "POST" });
   }
 
   /** `GET /api/workflows`. */

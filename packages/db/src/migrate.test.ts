@@ -46,6 +46,7 @@ describe("migrate", () => {
       [
         "_prisma_migrations",
         "generated_files",
+        "leader_leases",
         "model_calls",
         "phase_runs",
         "session_events",

@@ -6,17 +6,20 @@ import { z } from "zod";
 
 const sessionId = z.uuid();
 const phaseId = z.string().regex(/^[a-z][a-z0-9_]*$/);
+/** The session's run (flow generation) the job belongs to; a job of an older run does nothing. */
+const run = z.int().min(0).default(0);
 
-export const phasePayload = z.strictObject({ sessionId, phase: phaseId });
-export type PhasePayload = z.infer<typeof phasePayload>;
+export const phasePayload = z.strictObject({ sessionId, phase: phaseId, run });
+export type PhasePayload = z.input<typeof phasePayload>;
 
 export const modelCallPayload = z.strictObject({
   sessionId,
   phase: phaseId,
   /** The journal row to fulfil; everything else (prompt, schema, model) is read from it. */
   idempotencyKey: z.string().min(1).max(200),
+  run,
 });
-export type ModelCallPayload = z.infer<typeof modelCallPayload>;
+export type ModelCallPayload = z.input<typeof modelCallPayload>;
 
 /** Exponential backoff with jitter: 1 s, 2 s, 4 s, … each ±50%. */
 const backoff = { type: "exponential", delay: 1_000, jitter: 0.5 } as const;
@@ -39,15 +42,17 @@ export const JOB_CATALOG = {
 } as const;
 
 /**
- * Job ids are deterministic so that re-adding a job is a no-op and a person can find it in
- * Bull Board: `<session>.<phase>` and `<session>.<phase>.<call>`. BullMQ forbids `:` in ids.
+ * Job ids are deterministic so that re-adding a job is a no-op and a person can find it in Bull
+ * Board: `<session>.<run>.<phase>` and `<session>.<run>.<phase>.<call>`. The run number changes when a
+ * person retries the session or the reconciler re-queues it, so a new run never collides with the
+ * finished or failed jobs of an earlier one. BullMQ forbids `:` in ids.
  */
-export function phaseJobId(sessionId: string, phase: string): string {
-  return `${sessionId}.${phase}`;
+export function phaseJobId(sessionId: string, run: number, phase: string): string {
+  return `${sessionId}.${run}.${phase}`;
 }
 
-export function callJobId(sessionId: string, phase: string, callKey: string): string {
-  return `${sessionId}.${phase}.${callKey}`;
+export function callJobId(sessionId: string, run: number, phase: string, callKey: string): string {
+  return `${sessionId}.${run}.${phase}.${callKey}`;
 }
 
 /** Job names shown in Bull Board: `phase requirements`, `call planning.backend`. */

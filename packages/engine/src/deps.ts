@@ -1,5 +1,6 @@
 import type { PrismaClient } from "@foundry/db";
 import type { LanguageModel, ProviderName } from "@foundry/llm";
+import type { DurabilitySettings } from "./durability.ts";
 import type { RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
 import type { Logger } from "./logger.ts";
 import type { PriceTable } from "./pricing.ts";
@@ -27,4 +28,6 @@ export interface EngineDeps {
   worker: { host: string; pid: number };
   /** Per-request provider timeout. @default 120000 */
   callTimeoutMs?: number;
+  /** Leases, outage bounds and 429 caps; each unset value has its default (DEFAULT_DURABILITY). */
+  durability?: Partial<DurabilitySettings>;
 }

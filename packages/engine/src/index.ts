@@ -9,7 +9,17 @@ export {
   phaseJobId,
   phasePayload,
 } from "./catalog.ts";
+export {
+  type ControlDeps,
+  type ControlResult,
+  cancelSession,
+  removeRunJobs,
+  retrySession,
+} from "./control.ts";
 export type { EngineDeps } from "./deps.ts";
+export { ABORT_REASONS, DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
+export { EngineError, type Infrastructure, InfrastructureError } from "./errors.ts";
+export { infrastructureFault, isQueueUnavailable } from "./infrastructure.ts";
 export { bullmqLimiter, parseRateLimit, type RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
 export { type Logger, silentLogger } from "./logger.ts";
 export { type PhaseJobResult, runPhaseJob } from "./phase-runner.ts";
@@ -17,20 +27,28 @@ export { costOf, DEFAULT_PRICES, type ModelPrice, type PriceTable } from "./pric
 export {
   createProducerRedis,
   createRedis,
-  isQueueName,
   ORCHESTRATOR_QUEUE,
   QUEUE_NAMES,
   type QueueName,
   QueueSet,
 } from "./queues.ts";
 export {
+  DEFAULT_RECONCILER,
+  type ReconcileReport,
+  Reconciler,
+  type ReconcilerOptions,
+} from "./reconciler.ts";
+export {
   CALL_STATUSES,
+  FAILURE_CODES,
+  type FailureCode,
   isTerminalSession,
   PHASE_STATUSES,
   SESSION_STATUSES,
   type SessionStatus,
 } from "./status.ts";
 export { type EventType, recordEvent } from "./store/events.ts";
+export { insertSession, type NewSession } from "./store/sessions.ts";
 export { getSessionView, listEvents, listSessions, type SessionView } from "./store/views.ts";
 export { buildFlow, DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";
 export { startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";

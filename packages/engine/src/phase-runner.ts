@@ -11,6 +11,9 @@ import {
 import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
 import { callJobId, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
+import { DEFAULT_DURABILITY } from "./durability.ts";
+import { throughOutage } from "./infrastructure.ts";
+import { RETRY_HINT } from "./job-control.ts";
 import { rejectFiles, runFilesPhase } from "./phases/files.ts";
 import {
   gatherGenerate,
@@ -21,7 +24,7 @@ import {
 } from "./phases/gather.ts";
 import { runGitPhase } from "./phases/git.ts";
 import { buildContext, planCalls, type RunContext, skipReason, voteItems } from "./plan.ts";
-import { recordEvent } from "./store/events.ts";
+import { inSession, recordEvent } from "./store/events.ts";
 import { ensureCalls, succeededCalls } from "./store/journal.ts";
 import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
 import { checkFiles } from "./workspace/paths.ts";
@@ -29,7 +32,8 @@ import { checkFiles } from "./workspace/paths.ts";
 /** What a phase job returns: small, because BullMQ stores it in three places. */
 export interface PhaseJobResult {
   phase: string;
-  status: "succeeded" | "skipped";
+  /** `superseded`: the job belongs to an earlier run of the session (retried or re-queued) and did nothing. */
+  status: "succeeded" | "skipped" | "superseded";
 }
 
 /**
@@ -37,25 +41,42 @@ export interface PhaseJobResult {
  * phase already finished in Postgres returns at once; calls already journaled are not queued
  * again; a generate or vote phase queues its missing calls as child jobs, waits for them
  * (BullMQ's step-job pattern) and, when it runs again, gathers their results from the journal.
+ * While PostgreSQL or the queue is unreachable it waits and starts over (bounded), so an outage
+ * never uses up the job's attempts.
  */
 export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Promise<PhaseJobResult> {
   const payload = phasePayload.safeParse(job.data);
   if (!payload.success) throw new UnrecoverableError(`invalid phase job payload: ${payload.error.message}`);
-  const { sessionId, phase: phaseId } = payload.data;
+  const log = deps.log.child({ sessionId: payload.data.sessionId, phase: payload.data.phase, jobId: job.id });
+  return throughOutage(() => runPhase(deps, job, token, payload.data, log), {
+    timeoutMs: deps.durability?.outageTimeoutMs ?? DEFAULT_DURABILITY.outageTimeoutMs,
+    onWait: (fault, error, waitedMs) =>
+      log.warn({ fault, error: (error as Error).message, waitedMs }, `${fault} unavailable; waiting`),
+  });
+}
 
+async function runPhase(
+  deps: EngineDeps,
+  job: Job,
+  token: string,
+  payload: { sessionId: string; phase: string; run: number },
+  log: EngineDeps["log"],
+): Promise<PhaseJobResult> {
+  const { sessionId, phase: phaseId } = payload;
   const session = await loadSessionForRun(deps.db, sessionId);
   if (!session) throw new UnrecoverableError(`session ${sessionId} does not exist`);
   if (sessionHasEnded(session))
-    throw new UnrecoverableError(`session ${sessionId} has already ${session.status}`);
+    throw new UnrecoverableError(`session ${sessionId} has already ${session.status}. ${RETRY_HINT}`);
+  // A job of an earlier run (before a retry or a re-queue) must not run phases a second time.
+  if (payload.run !== session.run) return { phase: phaseId, status: "superseded" };
   const workflow = workflowFromSnapshot(session.workflow, sessionId);
   const phase = workflow.phases.find((candidate) => candidate.id === phaseId);
   const run = session.phases.find((candidate) => candidate.phase === phaseId);
   if (!phase || !run) throw new UnrecoverableError(`session ${sessionId} has no phase ${phaseId}`);
   if (run.status === "succeeded" || run.status === "skipped") return { phase: phaseId, status: run.status };
 
-  await markRunning(deps, session, phase, run.status);
+  await markRunning(deps, session, phase);
   const context = buildContext(session.request, session.phases);
-  const log = deps.log.child({ sessionId, phase: phaseId, jobId: job.id });
 
   const reason = skipReason(phase, context);
   if (reason) {
@@ -68,16 +89,7 @@ export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Pr
     return { phase: phaseId, status: "skipped" };
   }
 
-  let output: Prisma.InputJsonValue;
-  try {
-    output = await runPhaseKind(deps, job, token, session, workflow, phase, context);
-  } catch (error) {
-    // Failures that a retry cannot fix (bad model output, a refused publish) end the session now.
-    if (error instanceof Error && (error as { isRetryable?: boolean }).isRetryable === false) {
-      throw new UnrecoverableError(error.message);
-    }
-    throw error;
-  }
+  const output = await runPhaseKind(deps, job, token, session, workflow, phase, context);
   await finishPhase(deps, session, workflow, phase, { status: "succeeded", output, skipReason: null });
   log.info({}, "phase succeeded");
   return { phase: phaseId, status: "succeeded" };
@@ -108,26 +120,33 @@ async function runPhaseKind(
   }
 }
 
-async function markRunning(deps: EngineDeps, session: SessionForRun, phase: PhaseDefinition, status: string) {
-  // Coming back from waiting on children is the same run, not a new one.
-  if (status === "waiting" || status === "running") return;
-  await deps.db.$transaction(async (tx) => {
-    const started = await tx.session.updateMany({
-      where: { id: session.id, status: "queued" },
-      data: { status: "running", startedAt: new Date() },
+/**
+ * Starts the phase: only from pending (coming back from waiting on children, or running again after
+ * a crash, is the same run, not a new one), and only while the session is active.
+ */
+async function markRunning(deps: EngineDeps, session: SessionForRun, phase: PhaseDefinition) {
+  await inSession(deps.db, session.id, async (tx) => {
+    const started = await tx.phaseRun.updateMany({
+      where: { sessionId: session.id, phase: phase.id, status: "pending" },
+      data: { status: "running", startedAt: new Date(), attempts: { increment: 1 }, error: null },
     });
-    if (started.count > 0) {
+    if (started.count === 0) return;
+    const active = await tx.session.updateMany({
+      where: { id: session.id, status: { in: ["queued", "running"] } },
+      data: { status: "running", currentPhase: phase.id, progressAt: new Date() },
+    });
+    if (active.count === 0) throw new UnrecoverableError(`session ${session.id} has ended`);
+    const first = await tx.session.updateMany({
+      where: { id: session.id, startedAt: null },
+      data: { startedAt: new Date() },
+    });
+    if (first.count > 0) {
       await recordEvent(tx, {
         sessionId: session.id,
         type: "session.started",
         message: "first phase started",
       });
     }
-    await tx.session.update({ where: { id: session.id }, data: { currentPhase: phase.id } });
-    await tx.phaseRun.update({
-      where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
-      data: { status: "running", startedAt: new Date(), attempts: { increment: 1 }, error: null },
-    });
     await recordEvent(tx, {
       sessionId: session.id,
       phase: phase.id,
@@ -159,19 +178,20 @@ async function queueMissingCalls(
         sessionId: session.id,
         phase: phase.id,
         idempotencyKey: call.idempotencyKey,
+        run: session.run,
       };
       return deps.queues
         .provider(call.provider as ProviderName)
         .add(callJobName(phase.id, call.callKey), data, {
           ...JOB_CATALOG.modelCall.options,
-          jobId: callJobId(session.id, phase.id, call.callKey),
+          jobId: callJobId(session.id, session.run, phase.id, call.callKey),
           parent,
         });
     }),
   );
-  await deps.db.$transaction(async (tx) => {
-    await tx.phaseRun.update({
-      where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
+  await inSession(deps.db, session.id, async (tx) => {
+    await tx.phaseRun.updateMany({
+      where: { sessionId: session.id, phase: phase.id, status: { in: ["running", "waiting"] } },
       data: { status: "waiting" },
     });
     await recordEvent(tx, {
@@ -246,9 +266,16 @@ async function finishPhase(
   },
 ): Promise<void> {
   const isLast = workflow.phases.at(-1)?.id === phase.id;
-  await deps.db.$transaction(async (tx) => {
-    await tx.phaseRun.update({
-      where: { sessionId_phase: { sessionId: session.id, phase: phase.id } },
+  await inSession(deps.db, session.id, async (tx) => {
+    // Only a phase in progress of a session still active finishes: a cancel or a failure recorded
+    // meanwhile is never overwritten.
+    const active = await tx.session.updateMany({
+      where: { id: session.id, status: { in: ["queued", "running"] } },
+      data: { progressAt: new Date() },
+    });
+    if (active.count === 0) throw new UnrecoverableError(`session ${session.id} has ended`);
+    const finished = await tx.phaseRun.updateMany({
+      where: { sessionId: session.id, phase: phase.id, status: { in: ["running", "waiting"] } },
       data: {
         status: result.status,
         output: result.output ?? undefined,
@@ -256,6 +283,7 @@ async function finishPhase(
         finishedAt: new Date(),
       },
     });
+    if (finished.count === 0) return;
     await recordEvent(tx, {
       sessionId: session.id,
       phase: phase.id,

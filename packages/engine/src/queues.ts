@@ -8,10 +8,6 @@ export const ORCHESTRATOR_QUEUE = "orchestrator";
 export const QUEUE_NAMES = [ORCHESTRATOR_QUEUE, ...PROVIDERS] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-export function isQueueName(value: string): value is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(value);
-}
-
 /**
  * A Redis connection as BullMQ wants it: commands wait for a reconnect instead of failing
  * (`maxRetriesPerRequest: null`), which is what lets workers ride out a Redis restart.

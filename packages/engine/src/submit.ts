@@ -45,24 +45,27 @@ export async function submitSession(
     repoName: submission.repoName ?? null,
   });
   try {
-    await deps.queues.flows.add(buildFlow(id, workflow));
+    await deps.queues.flows.add(buildFlow(id, workflow, 0));
   } catch (cause) {
-    await failSession(deps.db, id, `could not queue the session: ${(cause as Error).message}`, null);
+    await failSession(deps.db, id, {
+      reason: `could not queue the session: ${(cause as Error).message}`,
+      code: "queue",
+    });
     throw new EnqueueError("the job queue is unavailable; try again shortly", { cause });
   }
   return { id, workflow: workflowName };
 }
 
-/** The session's phases as one flow: each phase's only child is the phase before it. */
-export function buildFlow(sessionId: string, workflow: WorkflowDefinition): FlowJob {
+/** Run `run` of the session's phases as one flow: each phase's only child is the phase before it. */
+export function buildFlow(sessionId: string, workflow: WorkflowDefinition, run: number): FlowJob {
   let node: FlowJob | undefined;
   for (const phase of workflow.phases) {
-    const data: PhasePayload = { sessionId, phase: phase.id };
+    const data: PhasePayload = { sessionId, phase: phase.id, run };
     node = {
       name: phaseJobName(phase.id),
       queueName: ORCHESTRATOR_QUEUE,
       data,
-      opts: { ...JOB_CATALOG.phase.options, jobId: phaseJobId(sessionId, phase.id) },
+      opts: { ...JOB_CATALOG.phase.options, jobId: phaseJobId(sessionId, run, phase.id) },
       ...(node && { children: [node] }),
     } as FlowJob;
   }

@@ -1,13 +1,33 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ProviderError, type ProviderName } from "@foundry/llm";
-import { type Job, Worker } from "bullmq";
+import { listen, type NotificationListener } from "@foundry/db";
+import type { ProviderName } from "@foundry/llm";
+import {
+  DelayedError,
+  type Job,
+  RateLimitError,
+  UnrecoverableError,
+  WaitingChildrenError,
+  WaitingError,
+  Worker,
+} from "bullmq";
 import type { Redis } from "ioredis";
-import { runCallJob, SHUTDOWN_REASON } from "./call-runner.ts";
+import { runCallJob } from "./call-runner.ts";
 import type { EngineDeps } from "./deps.ts";
+import { ABORT_REASONS } from "./durability.ts";
+import { EngineError, InfrastructureError } from "./errors.ts";
+import {
+  type Failure,
+  failureFromJournal,
+  failureOfError,
+  isFinal,
+  recordSessionFailure,
+} from "./failures.ts";
+import { isJobGone } from "./infrastructure.ts";
 import { bullmqLimiter } from "./limits/rate-limit.ts";
 import { runPhaseJob } from "./phase-runner.ts";
 import { ORCHESTRATOR_QUEUE, type QueueName } from "./queues.ts";
-import { failSession } from "./store/sessions.ts";
+import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+import { CANCEL_CHANNEL } from "./store/sessions.ts";
 
 export interface WorkerPoolOptions {
   deps: EngineDeps;
@@ -19,13 +39,27 @@ export interface WorkerPoolOptions {
   concurrency: Partial<Record<QueueName, number>>;
   /**
    * How many times a call job may start before it fails for good, counting starts that ended in a
-   * rate-limit pause (which BullMQ does not count as attempts). @default 200
+   * rate-limit pause or a wait for another delivery's lease (which BullMQ does not count as
+   * attempts). @default 200
    */
   maxStartedAttempts?: number;
+  /**
+   * PostgreSQL URL to LISTEN for cancels on, so requests in flight for a cancelled session stop at
+   * once; without it they stop at their next lease renewal.
+   */
+  databaseUrl?: string;
+  /** The reconciler, run when the pool consumes the orchestrator queue; `false` turns it off. */
+  reconciler?: Partial<ReconcilerOptions> | false;
+  /**
+   * How long a job's lock lasts without renewal; a worker that died is noticed (its jobs stalled and
+   * run again elsewhere) within about twice this. @default 30000
+   */
+  lockMs?: number;
 }
 
 export interface WorkerPool {
   readonly workers: readonly Worker[];
+  readonly reconciler: Reconciler | null;
   /** Stops taking jobs and waits for active ones, at most `timeoutMs`; then cancels them. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -37,21 +71,78 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   gemini: 8,
 };
 
-/** Starts one BullMQ worker per queue named, all in this process. */
-export function startWorkers(options: WorkerPoolOptions): WorkerPool {
+/** A phase job failed by its child is recorded by the child's own report; this is how long to wait for it. */
+const CASCADE_GRACE_MS = 2_000;
+
+/**
+ * Starts one BullMQ worker per queue named, all in this process, with what keeps sessions honest
+ * around them: each final failure is recorded on its session with a reason and a code; a cancel
+ * announced by PostgreSQL NOTIFY aborts this process's jobs of that session; and, with the
+ * orchestrator queue, the reconciler.
+ */
+export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPool> {
   const { deps } = options;
+  /** This process's jobs in flight, by session, so a cancel can abort them. */
+  const active = new Map<string, Map<string, Worker>>();
+  /** Errors whose failure a processor already recorded (the `failed` event then has nothing to add). */
+  const recorded = new WeakSet<object>();
+
   const workers = options.queues.map((name) => {
     const log = deps.log.child({ queue: name });
     const isOrchestrator = name === ORCHESTRATOR_QUEUE;
     const limit = isOrchestrator ? undefined : deps.limits[name as ProviderName];
-    const worker = new Worker(
+    const worker: Worker = new Worker(
       name,
-      async (job: Job, token?: string, signal?: AbortSignal) =>
-        isOrchestrator ? runPhaseJob(deps, job, token as string) : runCallJob(deps, job, token, signal),
+      async (job: Job, token?: string, signal?: AbortSignal) => {
+        const sessionId = sessionOf(job);
+        const jobId = job.id as string;
+        if (sessionId) {
+          const jobs = active.get(sessionId) ?? new Map<string, Worker>();
+          jobs.set(jobId, worker);
+          active.set(sessionId, jobs);
+        }
+        try {
+          return isOrchestrator
+            ? await runPhaseJob(deps, job, token as string)
+            : await runCallJob(deps, job, token, signal);
+        } catch (error) {
+          if (
+            sessionId &&
+            !isControl(error) &&
+            !isJobGone(error) &&
+            !lostTheJob(signal) &&
+            isFinal(job, error)
+          ) {
+            await recordSessionFailure(
+              deps.db,
+              sessionId,
+              failureOf(name, job, error, job.attemptsMade + 1),
+              log,
+            );
+            if (error instanceof Object) recorded.add(error);
+          }
+          // BullMQ retries anything but UnrecoverableError: what a retry cannot fix must be one.
+          if (error instanceof EngineError && !error.isRetryable) {
+            const final = new UnrecoverableError(error.message);
+            recorded.add(final);
+            throw final;
+          }
+          throw error;
+        } finally {
+          const jobs = sessionId ? active.get(sessionId) : undefined;
+          jobs?.delete(jobId);
+          if (sessionId && jobs?.size === 0) active.delete(sessionId);
+        }
+      },
       {
         connection: options.connection,
         prefix: options.prefix,
         concurrency: options.concurrency[name] ?? DEFAULT_CONCURRENCY[name],
+        lockDuration: options.lockMs ?? 30_000,
+        stalledInterval: options.lockMs ?? 30_000,
+        // Running a job again is safe (phases are idempotent, calls are journaled under leases), so a
+        // job whose workers keep dying is not failed after its first stall, as BullMQ does by default.
+        maxStalledCount: 10,
         // A queue with a limiter can be paused cluster-wide on a 429 (queue.rateLimit needs one).
         ...(!isOrchestrator && { limiter: limit ? bullmqLimiter(limit) : { max: 100_000, duration: 1_000 } }),
         ...(!isOrchestrator && { maxStartedAttempts: options.maxStartedAttempts ?? 200 }),
@@ -72,34 +163,49 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
         return;
       }
       log.error(context, "job failed");
-      const sessionId = (job.data as { sessionId?: unknown })?.sessionId;
-      const phase = (job.data as { phase?: unknown })?.phase;
-      if (typeof sessionId !== "string") return;
-      // A phase fails "because its child failed" right after the child itself: the child's own
-      // report carries the real reason, so a cascade is recorded only if that report never came.
-      const cascade = CASCADE.test(error.message);
-      void recordFailure(
-        deps,
-        sessionId,
-        cascade
-          ? `${describeFailure(name, job, error)} (its cause was not recorded)`
-          : describeFailure(name, job, error),
-        cascade || typeof phase !== "string" ? null : phase,
-        cascade ? CASCADE_GRACE_MS : 0,
-        log,
-      );
+      const sessionId = sessionOf(job);
+      if (!sessionId || recorded.has(error)) return;
+      // Failed without its processor saying why: started or stalled too often, or failed by its child
+      // (whose own report carries the reason, so it gets a moment to arrive first).
+      void (async () => {
+        if (isOrchestrator) await sleep(CASCADE_GRACE_MS, undefined, { ref: false });
+        const fallback = failureOf(name, job, error, job.attemptsMade);
+        const failure = await failureFromJournal(deps.db, sessionId, fallback).catch(() => fallback);
+        await recordSessionFailure(deps.db, sessionId, failure, log);
+      })();
     });
     worker.on("lockRenewalFailed", (jobIds) => {
-      for (const id of jobIds) worker.cancelJob(id, "lock lost: another worker will run this job");
+      for (const id of jobIds) worker.cancelJob(id, ABORT_REASONS.lockLost);
       log.warn({ jobIds }, "lock renewal failed; cancelled");
     });
     worker.on("error", (error) => log.error({ error: error.message }, "worker error"));
     return worker;
   });
 
+  let listener: NotificationListener | null = null;
+  if (options.databaseUrl) {
+    listener = await listen(options.databaseUrl, {
+      channels: [CANCEL_CHANNEL],
+      onNotification: (_, sessionId) => {
+        for (const [jobId, worker] of active.get(sessionId) ?? [])
+          worker.cancelJob(jobId, ABORT_REASONS.cancelled);
+      },
+      onError: (error) =>
+        deps.log.warn({ error: error.message }, "cancel listener: connection lost; reconnecting"),
+    });
+  }
+
+  const reconciler =
+    options.queues.includes(ORCHESTRATOR_QUEUE) && options.reconciler !== false
+      ? new Reconciler(deps, options.reconciler || {})
+      : null;
+  reconciler?.start();
+
   return {
     workers,
+    reconciler,
     async close(timeoutMs: number) {
+      await reconciler?.stop();
       const closing = Promise.all(workers.map((worker) => worker.close()));
       const timedOut = await Promise.race([
         closing.then(() => false),
@@ -107,50 +213,45 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       ]);
       if (timedOut) {
         // Calls still in flight are aborted and handed back to the queue without using an attempt.
-        for (const worker of workers) worker.cancelAllJobs(SHUTDOWN_REASON);
+        for (const worker of workers) worker.cancelAllJobs(ABORT_REASONS.shutdown);
         await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       }
+      await listener?.close();
     },
   };
 }
 
-/** BullMQ's reason for a parent failed by `failParentOnFailure`: `child <queue key>:<id> failed`. */
-const CASCADE = /^child \S+ failed$/;
-const CASCADE_GRACE_MS = 3_000;
-
-/**
- * Marks the session failed, retrying for about a minute (the failure that ended the job may be
- * Postgres itself being briefly unreachable), so that a session does not stay "running".
- */
-async function recordFailure(
-  deps: EngineDeps,
-  sessionId: string,
-  reason: string,
-  phase: string | null,
-  delayMs: number,
-  log: EngineDeps["log"],
-): Promise<void> {
-  if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await failSession(deps.db, sessionId, reason, phase);
-      return;
-    } catch (cause) {
-      if (attempt >= 8) {
-        log.error({ sessionId, reason, error: String(cause) }, "could not record the session's failure");
-        return;
-      }
-      await sleep(250 * 2 ** attempt, undefined, { ref: false });
-    }
-  }
+function sessionOf(job: Job): string | null {
+  const sessionId = (job.data as { sessionId?: unknown } | null)?.sessionId;
+  return typeof sessionId === "string" ? sessionId : null;
 }
 
-function describeFailure(queue: QueueName, job: Job, error: Error): string {
+/** BullMQ's own control flow (wait for children, delay, rate limit, hand back), not failures. */
+function isControl(error: unknown): boolean {
+  return (
+    error instanceof WaitingChildrenError ||
+    error instanceof DelayedError ||
+    error instanceof WaitingError ||
+    error instanceof RateLimitError
+  );
+}
+
+/** The job stopped because it is not this worker's any more (lock lost) or the worker is closing. */
+function lostTheJob(signal: AbortSignal | undefined): boolean {
+  return signal?.reason === ABORT_REASONS.lockLost || signal?.reason === ABORT_REASONS.shutdown;
+}
+
+function failureOf(queue: QueueName, job: Job, error: unknown, attemptsMade: number): Failure {
+  const data = job.data as { phase?: unknown; run?: unknown } | null;
+  const phase = typeof data?.phase === "string" ? data.phase : null;
+  const run = typeof data?.run === "number" ? data.run : 0;
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  // A SessionFailure's message is already the session's reason; others say where they happened.
+  if (error instanceof UnrecoverableError && "failure" in error) {
+    return { reason: message, code: failureOfError(error), phase, run };
+  }
   const where =
-    queue === ORCHESTRATOR_QUEUE
-      ? `phase ${(job.data as { phase: string }).phase}`
-      : `${queue} call ${job.name.replace(/^call /, "")}`;
-  const attempts = job.attemptsMade > 1 ? ` after ${job.attemptsMade} attempts` : "";
-  const cause = error instanceof ProviderError ? error.message : error.message || error.name;
-  return `${where} failed${attempts}: ${cause}`;
+    queue === ORCHESTRATOR_QUEUE ? `phase ${phase}` : `${queue} call ${job.name.replace(/^call /, "")}`;
+  const attempts = attemptsMade > 1 ? ` after ${attemptsMade} attempts` : "";
+  return { reason: `${where} failed${attempts}: ${message}`, code: failureOfError(error), phase, run };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { EnvError, parseEnv, sharedEnv } from "./env.ts";
+import { durationEnv, EnvError, parseDuration, parseEnv, sharedEnv } from "./env.ts";
 
 const schema = z.object({ ...sharedEnv, PORT: z.coerce.number().int().default(3000) });
 const base = { DATABASE_URL: "postgresql://localhost/x", REDIS_URL: "redis://localhost:6379" };
@@ -21,5 +21,31 @@ describe("parseEnv", () => {
       expect(message).toContain("REDIS_URL: REDIS_URL is required");
       expect(message).toContain("QUEUE_PREFIX: letters, digits");
     }
+  });
+});
+
+describe("durations", () => {
+  it.each([
+    ["1h", 3_600_000],
+    ["30m", 1_800_000],
+    ["90s", 90_000],
+    ["500ms", 500],
+    ["1.5h", 5_400_000],
+    ["45", 45_000],
+    [" 2 min ", 120_000],
+  ])("reads %j", (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(["", "0", "-1s", "1 hour", "h", "1d"])("refuses %j", (text) => {
+    expect(parseDuration(text)).toBeNull();
+  });
+
+  it("names the variable and the expected form", () => {
+    const schema = z.object({ SESSION_TIMEOUT: durationEnv("1h") });
+    expect(parseEnv(schema, {})).toEqual({ SESSION_TIMEOUT: 3_600_000 });
+    expect(() => parseEnv(schema, { SESSION_TIMEOUT: "soon" })).toThrow(
+      /SESSION_TIMEOUT: expected a duration such as 1h, 30m, 90s or 500ms, got "soon"/,
+    );
   });
 });

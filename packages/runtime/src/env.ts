@@ -41,3 +41,34 @@ export function parseEnv<T extends z.ZodType>(
   }
   return parsed.data;
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration such as `1h`, `30m`, `90s`, `500ms` or `1.5h` into milliseconds; a bare number is
+ * seconds. Returns null when `text` is not one.
+ */
+export function parseDuration(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/.exec(text);
+  if (!match) return null;
+  const ms = Number(match[1]) * (DURATION_UNITS[match[2] ?? "s"] as number);
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;
+}
+
+/** An environment variable holding a duration (see parseDuration), as milliseconds. */
+export function durationEnv(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration such as 1h, 30m, 90s or 500ms, got "${text}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}

@@ -1,11 +1,14 @@
 import { Readable } from "node:stream";
 import type { PrismaClient } from "@foundry/db";
 import {
+  type ControlResult,
+  cancelSession,
   getSessionView,
   listEvents,
   listSessions,
   openSessionArchive,
   type QueueSet,
+  retrySession,
   SESSION_STATUSES,
   submitSession,
 } from "@foundry/engine";
@@ -138,6 +141,25 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
     return c.json({ events, last: events.at(-1)?.id ?? query.after });
   });
 
+  app.post("/:id/cancel", async (c) => {
+    const id = requireSessionId(c.req.param("id"));
+    const result = await cancelSession(deps, id, "a user");
+    refuseUnless(result, id, "cancelled", "only a queued or running session can be cancelled");
+    return c.json({ id, status: "cancelled", links: links(id) });
+  });
+
+  app.post("/:id/retry", async (c) => {
+    const id = requireSessionId(c.req.param("id"));
+    let result: ControlResult;
+    try {
+      result = await retrySession(deps, id);
+    } catch {
+      throw new ApiError(503, "ENQUEUE_FAILED", "the job queue is unavailable; try again shortly");
+    }
+    refuseUnless(result, id, "retried", "only a failed or cancelled session can be retried");
+    return c.json({ id, status: "queued", run: result.ok ? result.run : 0, links: links(id) }, 202);
+  });
+
   app.get("/:id/archive", async (c) => {
     const id = requireSessionId(c.req.param("id"));
     const archive = await openSessionArchive(deps.db, deps.workspaceDir, id);
@@ -166,10 +188,30 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
   return app;
 }
 
+/** Turns a refused action into its 404 or 409, naming the session's status. */
+function refuseUnless(result: ControlResult, id: string, done: string, rule: string): void {
+  if (result.ok) return;
+  switch (result.code) {
+    case "NOT_FOUND":
+      throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+    case "CONFLICT":
+      throw new ApiError(
+        409,
+        "CONFLICT",
+        `session ${id} is ${result.status}: it cannot be ${done} (${rule})`,
+        { status: result.status },
+      );
+    default:
+      result satisfies never;
+  }
+}
+
 function links(id: string) {
   return {
     self: `/api/sessions/${id}`,
     events: `/api/sessions/${id}/events`,
     archive: `/api/sessions/${id}/archive`,
+    cancel: `/api/sessions/${id}/cancel`,
+    retry: `/api/sessions/${id}/retry`,
   };
 }

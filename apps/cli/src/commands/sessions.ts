@@ -79,3 +79,22 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
   }
   return 0;
 }
+
+/** `foundry cancel`: the session is cancelled at once; exit 1 when it had already ended. */
+export async function cancelCommand(ctx: CommandContext, id: string): Promise<ExitCode> {
+  const result = await ctx.client().cancel(id);
+  ctx.out.line(`session ${result.id} ${result.status}`);
+  return 0;
+}
+
+/** `foundry retry`: resumes a failed or cancelled session; with `wait`, follows it to the end. */
+export async function retryCommand(
+  ctx: CommandContext,
+  id: string,
+  options: { wait?: boolean },
+): Promise<ExitCode> {
+  const client = ctx.client();
+  const result = await client.retry(id);
+  ctx.out.line(`session ${result.id} ${result.status} again: resuming from the phase that did not finish`);
+  return options.wait ? followSession(client, ctx.out, id) : 0;
+}

@@ -70,4 +70,17 @@ describe("in Redis", () => {
       await queue.close();
     }
   });
+
+  it("pauses a queue whose limiter key is only BullMQ's window counter, whatever its remaining time", async () => {
+    const queue = new Queue("gemini", { connection: redis, prefix });
+    try {
+      // BullMQ's own limiter: 3 jobs started in a window with 900 ms left, below its max of 10.
+      await redis.set(queue.keys.limiter as string, "3", "PX", 900);
+      expect(await pauseQueueAtLeast(redis, queue, 500)).toBe(500);
+      expect(await redis.get(queue.keys.limiter as string)).toBe(String(Number.MAX_SAFE_INTEGER));
+      expect(await queue.getRateLimitTtl(10)).toBeGreaterThan(0);
+    } finally {
+      await queue.close();
+    }
+  });
 });

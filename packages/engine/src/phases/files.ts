@@ -3,7 +3,7 @@ import type { Prisma } from "@foundry/db";
 import type { FilesPhase, WorkflowDefinition } from "@foundry/workflow";
 import type { EngineDeps } from "../deps.ts";
 import { PhaseInputError, type RunContext } from "../plan.ts";
-import { recordEvent, recordEvents } from "../store/events.ts";
+import { inSession, recordEvent, recordEvents } from "../store/events.ts";
 import type { SessionForRun } from "../store/sessions.ts";
 import { type AcceptedFile, type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
 import { buildProjectReadme } from "../workspace/readme.ts";
@@ -71,7 +71,7 @@ export async function runFilesPhase(
   );
 
   const root = sessionWorkspace(deps.workspaceDir, session.id);
-  await deps.db.$transaction(async (tx) => {
+  await inSession(deps.db, session.id, async (tx) => {
     await tx.generatedFile.deleteMany({ where: { sessionId: session.id } });
     await tx.generatedFile.createMany({
       data: files.map((file) => ({

@@ -6,6 +6,8 @@ export type Db = PrismaClient | Prisma.TransactionClient;
 /** Event types of the session log, in the order a session usually produces them. */
 export type EventType =
   | "session.submitted"
+  | "session.requeued"
+  | "session.retried"
   | "session.started"
   | "phase.started"
   | "phase.waiting"
@@ -15,9 +17,10 @@ export type EventType =
   | "call.started"
   | "call.succeeded"
   | "call.reused"
-  | "call.duplicate"
+  | "call.late_answer"
   | "call.retrying"
   | "call.failed"
+  | "call.cancelled"
   | "provider.rate_limited"
   | "vote.recorded"
   | "decision.override"
@@ -27,7 +30,8 @@ export type EventType =
   | "git.committed"
   | "git.published"
   | "session.succeeded"
-  | "session.failed";
+  | "session.failed"
+  | "session.cancelled";
 
 export interface EventInput {
   sessionId: string;
@@ -47,6 +51,22 @@ export interface EventInput {
  */
 export async function recordEvent(db: Db, event: EventInput): Promise<void> {
   await recordEvents(db, event.sessionId, [event]);
+}
+
+/**
+ * Runs `work` in a transaction that first locks the session's row. Every transaction that writes a
+ * session's rows takes this lock first, so they queue up behind each other instead of deadlocking
+ * (one locking a call and then the session while another locks the session and then the call).
+ */
+export async function inSession<T>(
+  db: PrismaClient,
+  sessionId: string,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
+    return work(tx);
+  });
 }
 
 /** Appends several events of one session, in order, under the session's row lock. */

@@ -2,11 +2,13 @@ import type { Prisma, PrismaClient } from "@foundry/db";
 import type { ProviderName, Usage } from "@foundry/llm";
 import type { OutputSchemaName } from "@foundry/workflow";
 import { idempotencyKey } from "../catalog.ts";
-import { type Db, recordEvent } from "./events.ts";
+import { type Db, inSession, recordEvent } from "./events.ts";
 
-// The journal of model calls. A call's row is written (pending, with its full request) before its
-// job is queued, and its result is written before its job completes; a job that runs again finds
-// the result and does not pay for it twice.
+// The journal of model calls. A call's row is written (pending, with its full request) before its job
+// is queued. Sending its request needs a lease on the row (an owner token and an expiry, renewed while
+// the request is in flight): a second delivery of the job that finds a live lease waits instead of
+// sending, and only the lease holder changes the row's status or stores the answer. Every request
+// sent is counted in `attempts`, and every answer received (stored or not) adds its tokens and cost.
 
 /** One model call a phase needs, fully rendered. */
 export interface PlannedCall {
@@ -34,8 +36,8 @@ export interface StoredRequest {
 }
 
 /**
- * Journals the phase's calls that are not journaled yet and returns every call of the phase that
- * has not succeeded (the ones that still need a job).
+ * Journals the phase's calls that are not journaled yet and returns every call of the phase that has
+ * no answer yet (the ones that still need a job).
  */
 export async function ensureCalls(
   db: PrismaClient,
@@ -76,46 +78,126 @@ export async function getCall(db: Db, key: string) {
 
 export type JournaledCall = NonNullable<Awaited<ReturnType<typeof getCall>>>;
 
-export interface Runner {
+/** Who is about to send a call's request. */
+export interface Claimant {
+  /** Unique per run of a job: only this token may renew the lease or store the answer. */
+  owner: string;
   jobId: string | undefined;
   host: string;
   pid: number;
+  leaseMs: number;
 }
 
+/** The outcome of trying to claim a call before sending its request. */
+export type Claim =
+  /** The caller holds the lease and may send attempt number `attempt`. */
+  | { kind: "claimed"; attempt: number }
+  /** The call has its answer: send nothing. */
+  | { kind: "answered" }
+  /** Another delivery holds a live lease until `until`: wait, send nothing. */
+  | { kind: "leased"; until: Date }
+  /** The call ended without an answer (failed or cancelled): send nothing. */
+  | { kind: "ended"; status: string; error: string | null }
+  /** The session is no longer queued or running: send nothing. */
+  | { kind: "session_ended"; status: string };
+
 /**
- * Records that a provider request is about to be made (one more attempt, by this worker).
- * Returns false, and records nothing, when the call has meanwhile succeeded elsewhere (a job that
- * ran twice): then no request must be made.
+ * Claims the call for one request: atomically, only when the session is still active and the call is
+ * pending or its lease has expired (or is already the caller's). Counts the attempt and records a
+ * `call.started` event; a lease taken over from a holder that stopped renewing it is recorded too,
+ * since that holder's request may have been billed.
  */
-export async function startAttempt(db: PrismaClient, call: JournaledCall, runner: Runner): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const started = await tx.modelCall.updateMany({
-      where: { idempotencyKey: call.idempotencyKey, status: { in: ["pending", "running"] } },
-      data: {
-        status: "running",
-        attempts: { increment: 1 },
-        startedAt: call.startedAt ?? new Date(),
-        jobId: runner.jobId,
-        workerHost: runner.host,
-        workerPid: runner.pid,
-        error: null,
-        errorCode: null,
-      },
-    });
-    if (started.count === 0) return false;
+export async function claimCall(db: PrismaClient, call: JournaledCall, claimant: Claimant): Promise<Claim> {
+  return inSession(db, call.sessionId, async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ attempts: number }>>`
+      UPDATE model_calls AS c SET
+        status = 'running',
+        attempts = c.attempts + CASE WHEN c.status = 'running' AND c.lease_owner = ${claimant.owner} THEN 0 ELSE 1 END,
+        lease_owner = ${claimant.owner},
+        lease_expires_at = now() + make_interval(secs => ${claimant.leaseMs / 1000}),
+        started_at = coalesce(c.started_at, now()),
+        job_id = ${claimant.jobId ?? null},
+        worker_host = ${claimant.host},
+        worker_pid = ${claimant.pid},
+        error = NULL,
+        error_code = NULL
+      FROM sessions AS s
+      WHERE c.idempotency_key = ${call.idempotencyKey}
+        AND s.id = c.session_id
+        AND s.status IN ('queued', 'running')
+        AND (c.status = 'pending'
+          OR (c.status = 'running'
+            AND (c.lease_owner = ${claimant.owner} OR c.lease_expires_at IS NULL OR c.lease_expires_at < now())))
+      RETURNING c.attempts`;
+    const claimed = rows[0];
+    if (!claimed) return whyNotClaimed(tx, call);
+    const attempt = claimed.attempts;
+    const takenOver =
+      call.status === "running" && call.leaseOwner !== null && call.leaseOwner !== claimant.owner;
     await recordEvent(tx, {
       sessionId: call.sessionId,
       phase: call.phase,
       type: "call.started",
-      message: `${call.role} → ${call.provider}/${call.model} (${call.callKey}, attempt ${call.attempts + 1})`,
+      message: `${call.role} → ${call.provider}/${call.model} (${call.callKey}, attempt ${attempt})${takenOver ? `; the previous attempt's worker stopped renewing its lease (${call.workerHost}:${call.workerPid}): its request may have been billed, and is counted` : ""}`,
       data: {
         callKey: call.callKey,
         provider: call.provider,
-        attempt: call.attempts + 1,
-        worker: `${runner.host}:${runner.pid}`,
+        attempt,
+        worker: `${claimant.host}:${claimant.pid}`,
+        ...(takenOver && { tookOverFrom: `${call.workerHost}:${call.workerPid}` }),
       },
     });
-    return true;
+    return { kind: "claimed", attempt } as const;
+  });
+}
+
+async function whyNotClaimed(tx: Prisma.TransactionClient, call: JournaledCall): Promise<Claim> {
+  const row = await tx.modelCall.findUnique({
+    where: { idempotencyKey: call.idempotencyKey },
+    select: {
+      status: true,
+      error: true,
+      leaseExpiresAt: true,
+      session: { select: { status: true } },
+    },
+  });
+  if (!row) return { kind: "session_ended", status: "deleted" };
+  if (row.status === "succeeded") return { kind: "answered" };
+  if (row.status === "failed" || row.status === "cancelled") {
+    return { kind: "ended", status: row.status, error: row.error };
+  }
+  if (row.session.status !== "queued" && row.session.status !== "running") {
+    return { kind: "session_ended", status: row.session.status };
+  }
+  return { kind: "leased", until: row.leaseExpiresAt ?? new Date() };
+}
+
+/**
+ * Extends the caller's lease. False when it is no longer the caller's (taken over after it expired,
+ * or the call or its session was cancelled): the request in flight should then be abandoned.
+ */
+export async function renewLease(
+  db: PrismaClient,
+  key: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const updated = await db.$executeRaw`
+    UPDATE model_calls AS c SET lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
+    FROM sessions AS s
+    WHERE c.idempotency_key = ${key} AND c.lease_owner = ${owner} AND c.status = 'running'
+      AND s.id = c.session_id AND s.status IN ('queued', 'running')`;
+  return updated > 0;
+}
+
+/**
+ * Gives the call back (pending, no lease) without a verdict: the worker is shutting down or lost the
+ * job, and the request was abandoned. The attempt stays counted. No-op when the lease is not the caller's.
+ */
+export async function releaseLease(db: PrismaClient, key: string, owner: string): Promise<void> {
+  await db.modelCall.updateMany({
+    where: { idempotencyKey: key, leaseOwner: owner, status: "running" },
+    data: { status: "pending", leaseOwner: null, leaseExpiresAt: null },
   });
 }
 
@@ -130,17 +212,19 @@ export interface CallOutcome {
 }
 
 /**
- * Stores a call's result and adds its tokens and cost to the session, once: a second completion
- * of the same call (a job that ran twice) changes nothing and returns false.
+ * Stores a call's answer and adds its tokens and cost to the call and its session, when the caller
+ * still holds the lease ("stored"). Otherwise the answer was billed but is not stored ("late"): its
+ * usage is added and the row keeps whatever the lease holder writes.
  */
 export async function completeCall(
   db: PrismaClient,
   call: JournaledCall,
+  owner: string,
   outcome: CallOutcome,
-): Promise<boolean> {
-  return db.$transaction(async (tx) => {
+): Promise<"stored" | "late"> {
+  return inSession(db, call.sessionId, async (tx) => {
     const updated = await tx.modelCall.updateMany({
-      where: { idempotencyKey: call.idempotencyKey, status: { not: "succeeded" } },
+      where: { idempotencyKey: call.idempotencyKey, status: "running", leaseOwner: owner },
       data: {
         status: "succeeded",
         response: outcome.value as Prisma.InputJsonValue,
@@ -150,25 +234,29 @@ export async function completeCall(
         costUsd: { increment: outcome.cost },
         latencyMs: Math.round(outcome.latencyMs),
         finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
         error: null,
         errorCode: null,
       },
     });
     if (updated.count === 0) {
-      // Another run of this call answered first. This answer was billed too: count it, keep the first.
+      // The lease passed to another delivery (or the call was cancelled) while this request was in
+      // flight. This answer was billed too: count it, and leave the row to the lease holder.
       await addBilledUsage(tx, call, outcome.usage, outcome.cost);
       await recordEvent(tx, {
         sessionId: call.sessionId,
         phase: call.phase,
-        type: "call.duplicate",
-        message: `${call.callKey} was answered twice (a job ran twice); the second answer was billed (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens) and discarded`,
+        type: "call.late_answer",
+        message: `${call.callKey}: an answer arrived after this worker's lease had passed on; billed (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens) and not stored`,
         data: {
           callKey: call.callKey,
           inputTokens: outcome.usage.inputTokens,
           outputTokens: outcome.usage.outputTokens,
+          costUsd: outcome.cost.toString(),
         },
       });
-      return false;
+      return "late";
     }
     await addToSessionTotals(tx, call.sessionId, outcome.usage, outcome.cost);
     await recordEvent(tx, {
@@ -185,43 +273,61 @@ export async function completeCall(
         latencyMs: Math.round(outcome.latencyMs),
       },
     });
-    return true;
+    return "stored";
   });
 }
 
+export interface AttemptFailure {
+  message: string;
+  code: string;
+  /** Usage of an answer that came back unusable: billed, so it counts. */
+  usage?: Usage;
+  cost?: Prisma.Decimal;
+  /** The call failed for good; otherwise it goes back to pending for another attempt. */
+  final: boolean;
+  /** A 429: counted in `rate_limit_hits`. */
+  rateLimited?: boolean;
+}
+
 /**
- * Records a failed attempt. An answer that came back unusable was still billed: its usage and
- * cost count. `final` marks the call failed for good; otherwise it goes back to pending.
+ * Records a failed attempt, when the caller still holds the lease (returns false otherwise, and changes
+ * nothing but the billed usage, which always counts). Returns the call's 429 count after this attempt.
  */
 export async function recordFailedAttempt(
   db: PrismaClient,
   call: JournaledCall,
-  failure: { message: string; code: string; usage?: Usage; cost?: Prisma.Decimal; final: boolean },
-): Promise<void> {
-  await db.$transaction(async (tx) => {
-    // A call that succeeded elsewhere meanwhile stays succeeded; a billed failure still counts.
-    const updated = await tx.modelCall.updateMany({
-      where: { idempotencyKey: call.idempotencyKey, status: { not: "succeeded" } },
-      data: {
-        status: failure.final ? "failed" : "pending",
-        error: failure.message,
-        errorCode: failure.code,
-        finishedAt: failure.final ? new Date() : null,
-      },
-    });
+  owner: string,
+  failure: AttemptFailure,
+): Promise<{ recorded: boolean; rateLimitHits: number }> {
+  return inSession(db, call.sessionId, async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ rate_limit_hits: number }>>`
+      UPDATE model_calls SET
+        status = ${failure.final ? "failed" : "pending"},
+        error = ${failure.message},
+        error_code = ${failure.code},
+        finished_at = ${failure.final ? new Date() : null},
+        rate_limit_hits = rate_limit_hits + ${failure.rateLimited ? 1 : 0},
+        lease_owner = NULL,
+        lease_expires_at = NULL
+      WHERE idempotency_key = ${call.idempotencyKey} AND status = 'running' AND lease_owner = ${owner}
+      RETURNING rate_limit_hits`;
     if (failure.usage) await addBilledUsage(tx, call, failure.usage, failure.cost);
-    if (updated.count === 0) return;
-    await recordEvent(tx, {
-      sessionId: call.sessionId,
-      phase: call.phase,
-      type: failure.final ? "call.failed" : "call.retrying",
-      message: `${call.provider}/${call.model} ${call.callKey}: ${failure.message}`,
-      data: { callKey: call.callKey, code: failure.code },
-    });
+    const row = rows[0];
+    if (!row) return { recorded: false, rateLimitHits: call.rateLimitHits };
+    if (!failure.rateLimited || failure.final) {
+      await recordEvent(tx, {
+        sessionId: call.sessionId,
+        phase: call.phase,
+        type: failure.final ? "call.failed" : "call.retrying",
+        message: `${call.provider}/${call.model} ${call.callKey}: ${failure.message}`,
+        data: { callKey: call.callKey, code: failure.code },
+      });
+    }
+    return { recorded: true, rateLimitHits: row.rate_limit_hits };
   });
 }
 
-/** Adds tokens and cost that were billed without a usable answer to the call and its session. */
+/** Adds tokens and cost that were billed without a stored answer to the call and its session. */
 async function addBilledUsage(
   tx: Prisma.TransactionClient,
   call: JournaledCall,
@@ -259,6 +365,36 @@ async function addToSessionTotals(
       inputTokens: { increment: usage.inputTokens },
       outputTokens: { increment: usage.outputTokens },
       costUsd: { increment: cost ?? 0 },
+      progressAt: new Date(),
     },
+  });
+}
+
+/**
+ * Ends a call that no request is in flight for (pending, or running under an expired lease) with
+ * `status`, e.g. when this worker has no key for its provider. False when it was not in that state.
+ */
+export async function endUnclaimedCall(
+  db: PrismaClient,
+  call: JournaledCall,
+  status: "failed" | "cancelled",
+  message: string,
+  code: string,
+): Promise<boolean> {
+  return inSession(db, call.sessionId, async (tx) => {
+    const updated = await tx.$executeRaw`
+      UPDATE model_calls SET status = ${status}, error = ${message}, error_code = ${code},
+        finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+      WHERE idempotency_key = ${call.idempotencyKey}
+        AND (status = 'pending' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())))`;
+    if (updated === 0) return false;
+    await recordEvent(tx, {
+      sessionId: call.sessionId,
+      phase: call.phase,
+      type: status === "failed" ? "call.failed" : "call.cancelled",
+      message: `${call.provider}/${call.model} ${call.callKey}: ${message}`,
+      data: { callKey: call.callKey, code },
+    });
+    return true;
   });
 }

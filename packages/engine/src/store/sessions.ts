@@ -1,7 +1,10 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import { isTerminalSession } from "../status.ts";
+import { type FailureCode, isTerminalSession, type SessionStatus } from "../status.ts";
 import { type Db, recordEvent } from "./events.ts";
+
+/** The channel on which a cancel is announced to every worker (PostgreSQL NOTIFY; payload: session id). */
+export const CANCEL_CHANNEL = "foundry_session_cancelled";
 
 export interface NewSession {
   id: string;
@@ -44,30 +47,166 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
 }
 
 /**
- * Marks a session failed unless it already ended. Returns false when it had already ended (a
- * second report of the same failure, e.g. from a parent job, changes nothing).
+ * Marks a session failed unless it already ended (or, given `run`, has moved on to another run), and
+ * brings its rows in line: the phase that failed
+ * (or, without one, any phase in progress) becomes failed, and calls still pending or in flight become
+ * failed with the session's reason. Returns false when the session had already ended (a second report
+ * of the same failure changes nothing).
  */
 export async function failSession(
   db: PrismaClient,
   sessionId: string,
-  reason: string,
-  phase: string | null,
+  failure: { reason: string; code: FailureCode; phase?: string | null; run?: number },
 ): Promise<boolean> {
   return db.$transaction(async (tx) => {
     const updated = await tx.session.updateMany({
-      where: { id: sessionId, status: { in: ["queued", "running"] } },
-      data: { status: "failed", error: reason, finishedAt: new Date() },
+      // A job of an earlier run (before a retry) reports nothing about the run in progress.
+      where: {
+        id: sessionId,
+        status: { in: ["queued", "running"] },
+        ...(failure.run !== undefined && { run: failure.run }),
+      },
+      data: { status: "failed", error: failure.reason, errorCode: failure.code, finishedAt: new Date() },
     });
     if (updated.count === 0) return false;
-    if (phase) {
-      await tx.phaseRun.updateMany({
-        where: { sessionId, phase, status: { notIn: ["succeeded", "skipped"] } },
-        data: { status: "failed", error: reason, finishedAt: new Date() },
-      });
-    }
-    await recordEvent(tx, { sessionId, type: "session.failed", message: reason, phase });
+    await tx.phaseRun.updateMany({
+      where: failure.phase
+        ? { sessionId, phase: failure.phase, status: { notIn: ["succeeded", "skipped"] } }
+        : { sessionId, status: { in: ["running", "waiting"] } },
+      data: { status: "failed", error: failure.reason, finishedAt: new Date() },
+    });
+    await tx.modelCall.updateMany({
+      where: { sessionId, status: { in: ["pending", "running"] } },
+      data: {
+        status: "failed",
+        error: `not answered: the session failed (${failure.reason})`,
+        errorCode: "session_failed",
+        finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    await recordEvent(tx, {
+      sessionId,
+      type: "session.failed",
+      message: failure.reason,
+      phase: failure.phase ?? null,
+      data: { code: failure.code },
+    });
     return true;
   });
+}
+
+export type SessionChange = { ok: true; run: number } | { ok: false; status: SessionStatus | null };
+
+/**
+ * Cancels a queued or running session at once: its phases in progress and its calls without an
+ * answer become cancelled (so no worker may claim them, and lease holders lose their lease), and every
+ * worker is told through NOTIFY so that requests in flight are aborted now rather than at the next
+ * lease renewal.
+ */
+export async function markCancelled(db: PrismaClient, sessionId: string, by: string): Promise<SessionChange> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ run: number }>>`
+      UPDATE sessions SET status = 'cancelled', error = ${`cancelled by ${by}`}, error_code = 'cancelled',
+        finished_at = now(), updated_at = now()
+      WHERE id = ${sessionId} AND status IN ('queued', 'running')
+      RETURNING run`;
+    const row = rows[0];
+    if (!row) return { ok: false, status: await statusOf(tx, sessionId) };
+    await tx.phaseRun.updateMany({
+      where: { sessionId, status: { in: ["running", "waiting"] } },
+      data: { status: "cancelled", error: `cancelled by ${by}`, finishedAt: new Date() },
+    });
+    await tx.modelCall.updateMany({
+      where: { sessionId, status: { in: ["pending", "running"] } },
+      data: {
+        status: "cancelled",
+        error: `cancelled by ${by}`,
+        errorCode: "cancelled",
+        finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    await recordEvent(tx, {
+      sessionId,
+      type: "session.cancelled",
+      message: `cancelled by ${by}`,
+      data: { by },
+    });
+    await tx.$executeRaw`SELECT pg_notify(${CANCEL_CHANNEL}, ${sessionId})`;
+    return { ok: true, run: row.run };
+  });
+}
+
+/**
+ * Makes a failed or cancelled session queued again under a new run number: the phases that did not
+ * finish go back to pending and so do the calls without an answer (with a fresh 429 budget); finished
+ * phases and answered calls stay, so nothing answered is asked again.
+ */
+export async function markRetried(db: PrismaClient, sessionId: string): Promise<SessionChange> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ run: number; retries: number }>>`
+      UPDATE sessions SET status = 'queued', error = NULL, error_code = NULL, finished_at = NULL,
+        run = run + 1, retries = retries + 1, progress_at = now(), updated_at = now()
+      WHERE id = ${sessionId} AND status IN ('failed', 'cancelled')
+      RETURNING run, retries`;
+    const row = rows[0];
+    if (!row) return { ok: false, status: await statusOf(tx, sessionId) };
+    const resumed = await tx.phaseRun.findFirst({
+      where: { sessionId, status: { notIn: ["succeeded", "skipped"] } },
+      orderBy: { position: "asc" },
+      select: { phase: true },
+    });
+    await tx.phaseRun.updateMany({
+      where: { sessionId, status: { notIn: ["succeeded", "skipped"] } },
+      data: { status: "pending", error: null, finishedAt: null },
+    });
+    const calls = await tx.modelCall.updateMany({
+      where: { sessionId, status: { in: ["failed", "cancelled", "pending"] } },
+      data: { status: "pending", finishedAt: null, leaseOwner: null, leaseExpiresAt: null, rateLimitHits: 0 },
+    });
+    await recordEvent(tx, {
+      sessionId,
+      type: "session.retried",
+      message: `retry ${row.retries}: resuming from ${resumed?.phase ?? "the end"}; ${calls.count} unanswered call(s) will be asked again, answered ones are reused`,
+      data: { run: row.run, retries: row.retries, fromPhase: resumed?.phase ?? null },
+    });
+    return { ok: true, run: row.run };
+  });
+}
+
+/**
+ * Starts a new run of an active session whose jobs were lost from the queue (or never added),
+ * when its run is still `expectedRun` (so two reconcilers cannot both do it).
+ */
+export async function markRequeued(
+  db: PrismaClient,
+  sessionId: string,
+  expectedRun: number,
+  why: string,
+): Promise<SessionChange> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ run: number }>>`
+      UPDATE sessions SET run = run + 1, updated_at = now()
+      WHERE id = ${sessionId} AND run = ${expectedRun} AND status IN ('queued', 'running')
+      RETURNING run`;
+    const row = rows[0];
+    if (!row) return { ok: false, status: await statusOf(tx, sessionId) };
+    await recordEvent(tx, {
+      sessionId,
+      type: "session.requeued",
+      message: `re-queued (run ${row.run}): ${why}; finished phases and answered calls are reused`,
+      data: { run: row.run, why },
+    });
+    return { ok: true, run: row.run };
+  });
+}
+
+async function statusOf(db: Db, sessionId: string): Promise<SessionStatus | null> {
+  const row = await db.session.findUnique({ where: { id: sessionId }, select: { status: true } });
+  return (row?.status as SessionStatus | undefined) ?? null;
 }
 
 /** The session as a running phase needs it; null when it does not exist. */

@@ -1,0 +1,92 @@
+import { Prisma } from "./generated/client.ts";
+
+// Telling "the database is unavailable" apart from "the database refused this statement". The first is
+// an infrastructure fault: callers wait and try the same thing again (it never uses up a job's attempts
+// or gets blamed on a model provider); the second is a bug or bad data and fails normally.
+
+/** Prisma error codes that mean the server could not be reached or the connection broke. */
+const PRISMA_CONNECTION_CODES = new Set([
+  "P1001", // can't reach database server
+  "P1002", // server reached but timed out
+  "P1008", // operations timed out
+  "P1017", // server closed the connection
+  "P2024", // timed out fetching a connection from the pool
+  "P2028", // transaction API error (the connection under an interactive transaction broke)
+  "P2034", // write conflict or deadlock: the server asks for the transaction to be run again
+]);
+
+/** Driver-adapter error kinds (@prisma/adapter-pg) of the same meaning. */
+const ADAPTER_CONNECTION_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
+]);
+
+/**
+ * SQLSTATEs of a server that is going away, starting, overloaded, or that asks for the transaction to
+ * be run again: class 08 (connection exception), 53 (insufficient resources), 57P01–57P03 (shutdown,
+ * crash shutdown, cannot connect now), 40001 and 40P01 (serialization failure, deadlock).
+ */
+function isTransientSqlState(code: string): boolean {
+  return (
+    code.startsWith("08") ||
+    code.startsWith("53") ||
+    /^57P0[1-3]$/.test(code) ||
+    code === "40001" ||
+    code === "40P01"
+  );
+}
+
+/** Socket failures Node reports with a `code` and a `syscall`. */
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+]);
+
+// node-postgres throws plain Errors for a broken or closed client; their messages are its constants.
+const PG_CONNECTION_MESSAGES = [
+  "Connection terminated",
+  "Client has encountered a connection error and is not queryable",
+  "Client was closed and is not queryable",
+  "timeout exceeded when trying to connect",
+];
+
+/**
+ * Whether `error` (from Prisma over @prisma/adapter-pg, or from node-postgres directly) means that the
+ * database is unreachable, the connection broke, or the server asks for the transaction to be run
+ * again (deadlock, serialization failure) — rather than that the statement was refused.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    if (current instanceof Prisma.PrismaClientKnownRequestError) {
+      if (PRISMA_CONNECTION_CODES.has(current.code)) return true;
+      const adapter = (current.meta as { driverAdapterError?: { cause?: unknown } } | undefined)
+        ?.driverAdapterError?.cause as { kind?: unknown; code?: unknown } | undefined;
+      if (typeof adapter?.kind === "string" && ADAPTER_CONNECTION_KINDS.has(adapter.kind)) return true;
+      if (adapter?.kind === "postgres" && typeof adapter.code === "string")
+        return isTransientSqlState(adapter.code);
+      return false;
+    }
+    if (current instanceof Prisma.PrismaClientInitializationError) return true;
+    if (!(current instanceof Error)) return false;
+    const { code, syscall } = current as { code?: unknown; syscall?: unknown };
+    if (typeof code === "string" && typeof syscall === "string" && SOCKET_CODES.has(code)) return true;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && "severity" in current) {
+      return isTransientSqlState(code);
+    }
+    if (
+      PG_CONNECTION_MESSAGES.some(
+        (message) => current instanceof Error && current.message.startsWith(message),
+      )
+    ) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}

@@ -1,0 +1,102 @@
+import type { PrismaClient } from "@foundry/db";
+import { ProviderError } from "@foundry/llm";
+import { type Job, UnrecoverableError } from "bullmq";
+import { EngineError } from "./errors.ts";
+import { throughOutage } from "./infrastructure.ts";
+import { SessionFailure } from "./job-control.ts";
+import type { Logger } from "./logger.ts";
+import type { FailureCode } from "./status.ts";
+import { failSession } from "./store/sessions.ts";
+
+// What a session's failure says: a reason a person can act on, and a stable code. Built from the
+// error a processor threw, or, for failures BullMQ decided without running a processor (a job started
+// too often, stalled too often, failed by its child), from the journal.
+
+export interface Failure {
+  reason: string;
+  code: FailureCode;
+  phase?: string | null;
+  /** The run the failing job belonged to: a failure of an earlier run changes nothing. */
+  run?: number;
+}
+
+/** The failure code of a call's journaled error code (a ProviderErrorCode, or the engine's own). */
+export function failureOfCallError(errorCode: string | null): FailureCode {
+  switch (errorCode) {
+    case "malformed_output":
+    case "schema_violation":
+      return "output";
+    case "auth":
+    case "not_configured":
+      return "config";
+    case "quota_exceeded":
+      return "quota";
+    case "cancelled":
+      return "cancelled";
+    case null:
+      return "internal";
+    default:
+      return "provider";
+  }
+}
+
+/** The failure code an error thrown by a processor stands for. */
+export function failureOfError(error: unknown): FailureCode {
+  if (error instanceof SessionFailure || error instanceof EngineError) return error.failure;
+  if (error instanceof ProviderError) return failureOfCallError(error.code);
+  const retryable = (error as { isRetryable?: unknown } | null)?.isRetryable;
+  return retryable === false ? "output" : "internal";
+}
+
+/** Whether an error ends the job for good (no retry left, or nothing a retry can fix). */
+export function isFinal(job: Job, error: unknown): boolean {
+  if (error instanceof UnrecoverableError) return true;
+  if ((error instanceof EngineError || error instanceof ProviderError) && !error.isRetryable) return true;
+  if ((error as { isRetryable?: unknown } | null)?.isRetryable === false) return true;
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * The failure of a session whose job BullMQ failed without a processor saying why: the last error the
+ * journal holds for the session's calls (what a provider said), else `fallback`.
+ */
+export async function failureFromJournal(
+  db: PrismaClient,
+  sessionId: string,
+  fallback: Failure,
+): Promise<Failure> {
+  const call = await db.modelCall.findFirst({
+    where: { sessionId, error: { not: null }, status: { notIn: ["succeeded"] } },
+    orderBy: [{ finishedAt: { sort: "desc", nulls: "first" } }, { createdAt: "desc" }],
+    select: { provider: true, phase: true, callKey: true, attempts: true, error: true, errorCode: true },
+  });
+  if (!call?.error || call.errorCode === "session_failed") return fallback;
+  const requests = call.attempts === 1 ? "1 request" : `${call.attempts} requests`;
+  return {
+    reason: `${call.provider} call ${call.phase}.${call.callKey} failed after ${requests}: ${call.error}`,
+    code: failureOfCallError(call.errorCode),
+    phase: call.phase,
+    run: fallback.run,
+  };
+}
+
+/**
+ * Records a session's failure, riding out a database outage for up to `timeoutMs` (the reconciler
+ * records it later if the database stays away longer). Never throws.
+ */
+export async function recordSessionFailure(
+  db: PrismaClient,
+  sessionId: string,
+  failure: Failure,
+  log: Logger,
+  timeoutMs = 120_000,
+): Promise<void> {
+  try {
+    await throughOutage(() => failSession(db, sessionId, failure), { timeoutMs });
+  } catch (error) {
+    log.error(
+      { sessionId, reason: failure.reason, error: (error as Error).message },
+      "could not record the session's failure; the reconciler will",
+    );
+  }
+}

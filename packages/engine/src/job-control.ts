@@ -1,0 +1,28 @@
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import type { FailureCode } from "./status.ts";
+
+/**
+ * A final failure whose session must fail with `reason` (stored with `failure`). Thrown by processors;
+ * the worker pool records it on the session, then BullMQ fails the job without retrying.
+ */
+export class SessionFailure extends UnrecoverableError {
+  readonly failure: FailureCode;
+
+  constructor(reason: string, failure: FailureCode) {
+    super(reason);
+    this.failure = failure;
+  }
+}
+
+/**
+ * Puts the job back in the delayed set until `timestamp` without using up an attempt (e.g. while
+ * another delivery holds its call's lease), and ends this run of it.
+ */
+export async function deferJob(job: Job, token: string | undefined, timestamp: number): Promise<never> {
+  await job.moveToDelayed(Math.max(timestamp, Date.now()), token);
+  throw new DelayedError();
+}
+
+/** Said to whoever retries a single job (e.g. from Bull Board) of a session that has ended. */
+export const RETRY_HINT =
+  "A single job cannot resume a session: retry the session (POST /api/sessions/<id>/retry, or foundry retry <id>)";

@@ -1,0 +1,91 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack } from "./support/stack.ts";
+import { requestsFor } from "./support/wait.ts";
+
+// A provider's 429s pause its queue for every replica, for the retry-after it gives but never longer
+// than MAX_RATE_LIMIT_PAUSE_MS, and a call that keeps getting 429s fails after a bounded number of
+// requests with a reason naming the provider (never "job started more than allowable limit").
+describe("429s", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ durability: { maxRateLimitPauseMs: 1_000, maxRateLimitHits: 3 } });
+  });
+  afterAll(() => stack?.close());
+  afterEach(() => stack.sim.clearFaults());
+
+  it("caps a long retry-after: the queue pauses for the cap and the call counts a failed attempt", async () => {
+    stack.sim.injectFault({
+      provider: "openai",
+      schemaName: "requirements",
+      kind: "rate_limit",
+      retryAfterSeconds: 3600,
+    });
+    const id = await stack.submit("Build a todo list app");
+    const session = await stack.waitForSession(id, 60_000);
+    expect(session.status).toBe("succeeded");
+    const paused = await stack.db.prisma.sessionEvent.findMany({
+      where: { sessionId: id, type: "provider.rate_limited" },
+    });
+    expect(paused).toHaveLength(1);
+    expect(paused[0]?.message).toBe("rate-limited by openai, resuming in 1 s (it asked for 3600 s; capped)");
+    expect(paused[0]?.data).toMatchObject({ pauseMs: 1_000, retryAfterMs: 3_600_000 });
+    const call = session.calls.find(
+      (candidate) => candidate.idempotencyKey === `${id}.requirements.requirements`,
+    );
+    expect(call).toMatchObject({ status: "succeeded", attempts: 2 });
+  });
+
+  it("fails a call that keeps getting 429s after MAX_RATE_LIMIT_HITS requests, naming the provider", async () => {
+    stack.sim.injectFault({
+      provider: "openai",
+      schemaName: "requirements",
+      kind: "rate_limit",
+      retryAfterSeconds: 0.1,
+      times: null,
+    });
+    const id = await stack.submit("Build a todo list app");
+    const session = await stack.waitForSession(id, 60_000);
+    expect(session).toMatchObject({ status: "failed", errorCode: "provider" });
+    expect(session.error).toMatch(
+      /^openai call requirements\.requirements failed: openai answered 429 to 3 requests for this call; last: openai answered HTTP 429/,
+    );
+    const key = `${id}.requirements.requirements`;
+    expect(requestsFor(stack, key)).toHaveLength(3);
+    const row = await stack.db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: key } });
+    expect(row).toMatchObject({ status: "failed", attempts: 3, rateLimitHits: 3, errorCode: "rate_limited" });
+    const events = await stack.db.prisma.sessionEvent.count({ where: { sessionId: id } });
+    // A handful of events, not hundreds: one per pause set, plus the session's own.
+    expect(events).toBeLessThan(15);
+  });
+});
+
+describe("a call job that BullMQ stops for starting too often", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      maxStartedAttempts: 3,
+      durability: { maxRateLimitPauseMs: 1_000, maxRateLimitHits: 1_000 },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it("fails the session with the last provider error from the journal, and leaves no row pending", async () => {
+    stack.sim.injectFault({
+      provider: "openai",
+      schemaName: "requirements",
+      kind: "rate_limit",
+      retryAfterSeconds: 0.1,
+      times: null,
+    });
+    const id = await stack.submit("Build a todo list app");
+    const session = await stack.waitForSession(id, 60_000);
+    expect(session).toMatchObject({ status: "failed", errorCode: "provider" });
+    expect(session.error).toMatch(
+      /^openai call requirements\.requirements failed after \d+ requests: openai answered HTTP 429/,
+    );
+    expect(session.error).not.toMatch(/allowable limit/);
+    const rows = await stack.db.prisma.modelCall.findMany({ where: { sessionId: id } });
+    expect(rows.map((row) => row.status)).toEqual(["failed"]);
+    expect(session.phases[0]).toMatchObject({ id: "requirements", status: "failed" });
+  });
+});

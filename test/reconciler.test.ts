@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import { insertSession, Reconciler } from "@foundry/engine";
+import { WorkflowCatalog } from "@foundry/workflow";
+import { UnrecoverableError, Worker } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteKeysWithPrefix, redisUrl } from "./support/redis.ts";
+import { type Stack, startStack, WORKFLOWS_DIR } from "./support/stack.ts";
+import { callInFlight, eventTypes, requestsFor } from "./support/wait.ts";
+
+// The reconciler compares PostgreSQL with the queue and repairs what does not match. These tests
+// break the queue side on purpose: its keys deleted under a running session (as after a Redis
+// FLUSHALL), a session whose flow was never added (an API that died between the insert and the add),
+// a root job failed without anyone recording why, and a session that stopped making progress.
+describe("reconciler", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ simulator: { latencyMs: { anthropic: 1_500, gemini: 300 } } });
+  });
+  afterAll(() => stack?.close());
+
+  it("re-queues a running session whose jobs vanished from Redis; nothing answered is paid again", async () => {
+    const id = await stack.submit("Build a todo list app");
+    await callInFlight(stack, `${id}.planning.backend`);
+    // FLUSHALL, for this test's keys only: the flow, the call jobs, the limiter keys.
+    await deleteKeysWithPrefix(stack.prefix);
+
+    const session = await stack.waitForSession(id, 90_000);
+    expect(session.status).toBe("succeeded");
+    expect(session.run).toBeGreaterThanOrEqual(1);
+    expect(await eventTypes(stack, id)).toContain("session.requeued");
+    // Each call was sent once: answers already journaled (or in flight under a lease) were reused.
+    for (const call of session.calls) expect(requestsFor(stack, call.idempotencyKey)).toHaveLength(1);
+  });
+
+  it("queues a session that was recorded but never queued (the API died between insert and add)", async () => {
+    const workflows = await WorkflowCatalog.load(WORKFLOWS_DIR);
+    const id = randomUUID();
+    // What submitSession writes before it adds the flow.
+    await insertSession(stack.db.prisma, {
+      id,
+      request: "Build a todo list app",
+      workflowName: "software-project",
+      workflow: workflows.get("software-project"),
+      publish: false,
+      repoName: null,
+    });
+    const session = await stack.waitForSession(id, 90_000);
+    expect(session.status).toBe("succeeded");
+    const requeued = await stack.db.prisma.sessionEvent.findFirst({
+      where: { sessionId: id, type: "session.requeued" },
+    });
+    expect(requeued?.message).toMatch(/its jobs are missing from the queue/);
+  });
+
+  it("records why a session failed when its root job failed and nobody said why", async () => {
+    const quiet = await startStack({ workers: false });
+    const stray = new Worker(
+      "orchestrator",
+      async () => {
+        throw new UnrecoverableError("the disk is full");
+      },
+      { connection: { url: redisUrl() }, prefix: quiet.prefix },
+    );
+    try {
+      const id = await quiet.submit("Build a todo list app");
+      await expect.poll(async () => (await quiet.queues.get("orchestrator").getFailedCount()) > 0).toBe(true);
+      // The first phase failed and, through failParentOnFailure, every phase after it: Postgres still
+      // says queued. (A stray worker that records nothing stands for a worker whose database was away.)
+      await expect
+        .poll(async () => quiet.queues.get("orchestrator").getJobState(`${id}.0.git`), { timeout: 10_000 })
+        .toBe("failed");
+      expect((await quiet.db.prisma.session.findUniqueOrThrow({ where: { id } })).status).toBe("queued");
+
+      const report = await new Reconciler(quiet.deps, { graceMs: 0 }).reconcile();
+      expect(report.failed).toEqual([id]);
+      const session = await quiet.db.prisma.session.findUniqueOrThrow({ where: { id } });
+      expect(session).toMatchObject({ status: "failed", errorCode: "internal" });
+      expect(session.error).toBe("phase requirements failed: the disk is full");
+    } finally {
+      await stray.close();
+      await quiet.close();
+    }
+  });
+
+  it("fails a session that makes no progress for SESSION_TIMEOUT with reason deadline", async () => {
+    stack.sim.injectFault({ provider: "openai", schemaName: "requirements", kind: "hang", times: 1 });
+    const id = await stack.submit("Build a todo list app");
+    await callInFlight(stack, `${id}.requirements.requirements`);
+    await stack.db.prisma.session.update({
+      where: { id },
+      data: { progressAt: new Date(Date.now() - 2 * 3_600_000) },
+    });
+
+    const report = await new Reconciler(stack.deps, { sessionTimeoutMs: 3_600_000 }).reconcile();
+    expect(report.deadline).toContain(id);
+    const session = await stack.waitForSession(id);
+    expect(session).toMatchObject({ status: "failed", errorCode: "deadline" });
+    expect(session.error).toMatch(/^deadline: no progress for 60 min/);
+    // The call in flight lost its lease (the session failed) and was abandoned.
+    const row = await stack.db.prisma.modelCall.findUniqueOrThrow({
+      where: { idempotencyKey: `${id}.requirements.requirements` },
+    });
+    expect(row.status).toBe("failed");
+  });
+
+  it("runs in one process of the cluster at a time", async () => {
+    const a = new Reconciler(stack.deps, { intervalMs: 60_000 });
+    const b = new Reconciler(stack.deps, { intervalMs: 60_000 });
+    // The stack's own reconciler may lead already; release it for this check.
+    await stack.pool?.reconciler?.stop();
+    await stack.db.prisma.leaderLease.deleteMany({});
+    try {
+      expect(await a.tick()).not.toBeNull();
+      expect(await b.tick()).toBeNull();
+      expect(await a.tick()).not.toBeNull();
+      await a.stop();
+      expect(await b.tick()).not.toBeNull();
+    } finally {
+      await b.stop();
+      stack.pool?.reconciler?.start();
+    }
+  });
+});
