@@ -14,8 +14,8 @@ import type { z } from "zod";
 
 /** Timeout of one provider call when the request sets none, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
-/** Output-token limit of one provider call when the request sets none. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 8192;
+/** Output-token limit of one provider call when the request sets none (defined with the estimate). */
+export { DEFAULT_MAX_OUTPUT_TOKENS } from "@foundry/llm";
 
 const SCHEMA_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
