@@ -208,6 +208,36 @@ describe.each(cases)("$provider adapter", (c) => {
     expect(recorded()).toHaveLength(1);
   });
 
+  it("passes a retry-after of a day through as is: whether to wait is not the adapter's call", async () => {
+    sim.injectFault({ provider: c.provider, kind: "rate_limit", retryAfterSeconds: 86_400 });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: 86_400_000 });
+  });
+
+  it("reports a spent quota or credit balance as quota_exceeded, not retryable, naming the cause", async () => {
+    sim.injectFault({ provider: c.provider, kind: "quota" });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({
+      provider: c.provider,
+      code: "quota_exceeded",
+      status: c.provider === "anthropic" ? 400 : 429,
+    });
+    expect(error.isRetryable).toBe(false);
+    const cause = {
+      openai: "(insufficient_quota; HTTP 429)",
+      anthropic: "(credit balance too low; HTTP 400)",
+      gemini: "(per-day quota GenerateRequestsPerDayPerProjectPerModel; HTTP 429 RESOURCE_EXHAUSTED)",
+    }[c.provider];
+    expect(error.message).toMatch(new RegExp(`^${c.provider} quota or billing limit reached `));
+    expect(error.message).toContain(cause);
+    expect(error.message).not.toContain(settings[c.provider]!.apiKey);
+    expect(recorded()).toHaveLength(1);
+  });
+
   it("surfaces the simulator's rate limit as rate_limited with a retry-after inside the window", async () => {
     sim.configure({ limits: { [c.provider]: { max: 1, windowMs: 60_000 } } });
 
@@ -334,6 +364,21 @@ describe.each(cases)("$provider adapter", (c) => {
 
     expect(error.code).toBe("bad_request");
     expect(recorded()).toHaveLength(0);
+  });
+});
+
+describe("anthropic billing errors", () => {
+  it.each([402, 403])("a %i billing_error is quota_exceeded", async (status) => {
+    sim.injectFault({ provider: "anthropic", kind: "quota", status });
+    const model = createModel("anthropic", settings.anthropic!);
+
+    const error = await failure(
+      model.generate({ model: "claude-sonnet-5-5", prompt: PROMPT, schemaName: "vote", schema: voteSchema }),
+    );
+
+    expect(error).toMatchObject({ code: "quota_exceeded", status });
+    expect(error.message).toContain(`(billing_error; HTTP ${status})`);
+    expect(error.isRetryable).toBe(false);
   });
 });
 

@@ -21,13 +21,41 @@ import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
 
 const PROVIDER = "anthropic";
 const DEFAULT_BASE_URL = "https://api.anthropic.com";
-// The SDK reads the error body's `error.message` into `apiMessage`.
+// The SDK reads the error body's `error.message` into `apiMessage`, `error.type` into `type` and
+// `error.details.error_code` into `errorCode`.
 const classifyError = stainlessErrorClassifier({
   APIError,
   APIUserAbortError,
   APIConnectionTimeoutError,
   apiMessage: (error: APIError) => error.apiMessage,
+  quotaCause: billingCause,
 });
+
+// Error codes in `error.details` that mean the organization cannot be billed for more.
+const BILLING_ERROR_CODES = new Set([
+  "contract_spend_limit_reached",
+  "enforced_spend_limit_reached",
+  "linked_organization_spend_limit_reached",
+  "linked_organization_billing_unavailable",
+]);
+
+/**
+ * Why Anthropic will not bill this request, if that is what the error says: a `billing_error`
+ * (402, or another status with that type), a spend-limit error code, or the 400/403 whose message
+ * says the credit balance is too low or a usage limit was reached (the Messages API has long sent
+ * those as `invalid_request_error`).
+ */
+export function billingCause(error: APIError): string | undefined {
+  if (error.type === "billing_error") return "billing_error";
+  if (error.status === 402) return "HTTP 402 payment required";
+  if (error.errorCode && BILLING_ERROR_CODES.has(error.errorCode)) return error.errorCode;
+  if (error.status !== 400 && error.status !== 403) return undefined;
+  const message = error.apiMessage ?? "";
+  if (/credit balance is too low/i.test(message)) return "credit balance too low";
+  if (/reached your specified (?:workspace )?API usage limits/i.test(message))
+    return "API usage limit reached";
+  return undefined;
+}
 
 /** Settings of the Anthropic adapter. */
 export type AnthropicModelSettings = ProviderSettings;

@@ -23,7 +23,17 @@ import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
 
 const PROVIDER = "openai";
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
-const classifyError = stainlessErrorClassifier({ APIError, APIUserAbortError, APIConnectionTimeoutError });
+// A spent quota or credit is a 429 like a rate limit; its error `code` (and `type`) says
+// `insufficient_quota`, and no wait lifts it.
+const classifyError = stainlessErrorClassifier({
+  APIError,
+  APIUserAbortError,
+  APIConnectionTimeoutError,
+  quotaCause: (error: APIError) =>
+    error.code === "insufficient_quota" || error.type === "insufficient_quota"
+      ? "insufficient_quota"
+      : undefined,
+});
 
 /** Settings of the OpenAI adapter. */
 export interface OpenAIModelSettings extends ProviderSettings {

@@ -152,8 +152,17 @@ export type ClassifiedError =
       statusText?: string;
       /** The provider's own error message; redacted and bounded here. */
       detail?: string;
-      /** When to try again, if the provider said; kept only for rate limits and server errors. */
+      /**
+       * When to try again, if the provider said; kept as said (however long) for rate limits,
+       * server errors and quotas: whether to wait that long is the caller's decision.
+       */
       retryAfterMs?: number;
+      /**
+       * Set when the provider said the account's quota, credit or spend limit is used up (a 429
+       * that no wait lifts, or a billing error): the cause in a few words, e.g.
+       * `insufficient_quota`. Makes the error `quota_exceeded` whatever the status.
+       */
+      quota?: string;
     };
 
 /**
@@ -218,10 +227,13 @@ export function mapProviderError(
     case "timeout":
       return fail(`request timed out after ${timeoutMs} ms`, "timeout");
     case "http": {
-      const { status, statusText, detail, retryAfterMs } = found;
-      const code = codeForStatus(status);
-      const keepsRetryAfter = code === "rate_limited" || code === "server_error";
-      const what = `answered HTTP ${status}${statusText ? ` ${statusText}` : ""}: ${excerpt(detail, apiKey)}`;
+      const { status, statusText, detail, retryAfterMs, quota } = found;
+      const code: ProviderErrorCode = quota ? "quota_exceeded" : codeForStatus(status);
+      const keepsRetryAfter = code === "rate_limited" || code === "server_error" || code === "quota_exceeded";
+      const answer = `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
+      const what = quota
+        ? `quota or billing limit reached (${quota}; ${answer}): ${excerpt(detail, apiKey)}`
+        : `answered ${answer}: ${excerpt(detail, apiKey)}`;
       return fail(what, code, { status, retryAfterMs: keepsRetryAfter ? retryAfterMs : undefined });
     }
     case "network":
