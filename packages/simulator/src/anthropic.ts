@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { conversationError, messageText } from "./anthropic-conversation.ts";
 import type { JsonSchema } from "./json-schema.ts";
 import type {
   AnswerContent,
@@ -73,9 +74,11 @@ export const anthropicProtocol: Protocol<AnthropicCall> = {
     const request = parsed.data;
     if (request.stream === true)
       return { ok: false, message: "The simulator does not stream; send stream: false." };
+    const broken = conversationError(request.messages);
+    if (broken) return { ok: false, message: broken };
     const promptText = joinTexts([
       textOf(request.system),
-      ...request.messages.map((message) => textOf(message.content)),
+      ...request.messages.map((message) => messageText(message.content)),
     ]);
     const base = { model: request.model, promptText, maxOutputTokens: request.max_tokens };
 

@@ -12,9 +12,11 @@ import { invalidBody, joinTexts, secondsOf, textOf } from "./wire.ts";
 
 const schemaObject = z.record(z.string(), z.unknown());
 const content = z.looseObject({ role: z.string().optional(), parts: z.array(z.looseObject({})).optional() });
+// A turn of the conversation is the user's or the model's ("Please use a valid role: user, model.").
+const turn = content.extend({ role: z.enum(["user", "model"]).optional() });
 
 const requestSchema = z.looseObject({
-  contents: z.array(content).min(1),
+  contents: z.array(turn).min(1),
   systemInstruction: content.optional(),
   system_instruction: content.optional(),
   generationConfig: z

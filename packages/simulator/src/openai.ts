@@ -26,7 +26,7 @@ const requestSchema = z.looseObject({
   messages: z
     .array(
       z.looseObject({
-        role: z.string(),
+        role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
         content: z.union([z.string(), z.array(z.looseObject({ type: z.string() })), z.null()]).optional(),
       }),
     )
