@@ -1,6 +1,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type LanguageModel, ProviderError, type ProviderName, type ProviderSettings } from "@foundry/llm";
+import {
+  EMPTY_ANSWER_PLACEHOLDER,
+  type LanguageModel,
+  ProviderError,
+  type ProviderName,
+  type ProviderSettings,
+  repairFromError,
+  repairInstruction,
+} from "@foundry/llm";
 import { type RecordedRequest, type Simulator, startSimulator } from "@foundry/simulator";
 import { requirementsSchema, technicalPlanSchema, voteSchema } from "@foundry/workflow";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -273,6 +281,85 @@ describe.each(cases)("$provider adapter", (c) => {
     expect(c.schema.safeParse(JSON.parse(error.text ?? "")).success).toBe(false);
     expect(error.usage?.inputTokens).toBeGreaterThan(0);
     expect(error.usage?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it.each(["malformed_json", "schema_violation"] as const)(
+    "repairs a %s: the rejected answer and the error go back, and the corrected answer is valid",
+    async (kind) => {
+      sim.injectFault({ provider: c.provider, kind, times: 1 });
+      const rejected = await failure(call());
+      const repair = repairFromError(rejected);
+      if (!repair) throw new Error(`${rejected.code} gave no repair input`);
+
+      const result = await call({ repair });
+
+      expect(c.schema.safeParse(result.value).success).toBe(true);
+      const [, second] = recorded() as [RecordedRequest, RecordedRequest];
+      expect(second.status).toBe(200);
+      const instruction = repairInstruction(c.schemaName, repair);
+      expect(instruction).toContain(rejected.message);
+      const body = second.body as Record<string, unknown>;
+      switch (c.provider) {
+        case "openai":
+          expect(body.messages).toEqual([
+            { role: "system", content: SYSTEM },
+            { role: "user", content: PROMPT },
+            { role: "assistant", content: repair.previousText },
+            { role: "user", content: instruction },
+          ]);
+          break;
+        case "anthropic":
+          // A rejected tool call is replayed and answered with an error result; text goes back as text.
+          expect(body.messages).toEqual([
+            { role: "user", content: PROMPT },
+            ...(kind === "schema_violation"
+              ? [
+                  {
+                    role: "assistant",
+                    content: [
+                      {
+                        type: "tool_use",
+                        id: expect.any(String),
+                        name: c.schemaName,
+                        input: JSON.parse(repair.previousText),
+                      },
+                    ],
+                  },
+                  {
+                    role: "user",
+                    content: [
+                      {
+                        type: "tool_result",
+                        tool_use_id: expect.any(String),
+                        is_error: true,
+                        content: instruction,
+                      },
+                    ],
+                  },
+                ]
+              : [
+                  { role: "assistant", content: [{ type: "text", text: repair.previousText }] },
+                  { role: "user", content: instruction },
+                ]),
+          ]);
+          expect(body.tool_choice).toEqual({ type: "tool", name: c.schemaName });
+          break;
+        case "gemini":
+          expect(body.contents).toEqual([
+            { role: "user", parts: [{ text: PROMPT }] },
+            { role: "model", parts: [{ text: repair.previousText }] },
+            { role: "user", parts: [{ text: instruction }] },
+          ]);
+          break;
+      }
+    },
+  );
+
+  it("sends a placeholder for an empty rejected answer, which every API would refuse", async () => {
+    const result = await call({ repair: { previousText: "  ", error: `${c.provider} returned no text` } });
+
+    expect(c.schema.safeParse(result.value).success).toBe(true);
+    expect(JSON.stringify(recorded()[0]?.body)).toContain(EMPTY_ANSWER_PLACEHOLDER);
   });
 
   it("reports a 500 as a retryable server_error after exactly one request (SDK retries off)", async () => {

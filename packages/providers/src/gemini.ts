@@ -6,6 +6,7 @@ import {
   type LanguageModel,
   ProviderError,
   type ProviderSettings,
+  repairInstruction,
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
@@ -17,6 +18,7 @@ import {
   callContext,
   DEFAULT_MAX_OUTPUT_TOKENS,
   parseAnswer,
+  previousAnswerText,
   requestIdHeaders,
   timedCall,
 } from "./shared.ts";
@@ -59,7 +61,16 @@ export function createGeminiModel(settings: GeminiModelSettings): LanguageModel 
     const { response, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
       client.models.generateContent({
         model: request.model,
-        contents: [{ role: "user", parts: [{ text: request.prompt }] }],
+        contents: [
+          { role: "user", parts: [{ text: request.prompt }] },
+          // A repair turn: the rejected answer as the model's own, then why it was rejected.
+          ...(request.repair
+            ? [
+                { role: "model", parts: [{ text: previousAnswerText(request.repair.previousText) }] },
+                { role: "user", parts: [{ text: repairInstruction(request.schemaName, request.repair) }] },
+              ]
+            : []),
+        ],
         config: {
           ...(request.system === undefined ? {} : { systemInstruction: request.system }),
           responseMimeType: "application/json",

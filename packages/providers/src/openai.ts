@@ -4,6 +4,7 @@ import {
   type LanguageModel,
   ProviderError,
   type ProviderSettings,
+  repairInstruction,
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
@@ -16,6 +17,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   excerpt,
   parseAnswer,
+  previousAnswerText,
   requestIdHeaders,
   timedCall,
 } from "./shared.ts";
@@ -81,6 +83,13 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
       messages: [
         ...(request.system === undefined ? [] : [{ role: "system" as const, content: request.system }]),
         { role: "user", content: request.prompt },
+        // A repair turn: the rejected answer as the model's own, then why it was rejected.
+        ...(request.repair
+          ? [
+              { role: "assistant" as const, content: previousAnswerText(request.repair.previousText) },
+              { role: "user" as const, content: repairInstruction(request.schemaName, request.repair) },
+            ]
+          : []),
       ],
       response_format: {
         type: "json_schema",

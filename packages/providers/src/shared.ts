@@ -1,5 +1,6 @@
 import {
   codeForStatus,
+  EMPTY_ANSWER_PLACEHOLDER,
   type GenerateRequest,
   ProviderError,
   type ProviderErrorCode,
@@ -109,6 +110,11 @@ export function parseAnswer<T>(
       cause: error.cause,
     });
   }
+}
+
+/** A previous answer as it can be sent back: providers refuse empty (or blank) message text. */
+export function previousAnswerText(previousText: string): string {
+  return previousText.trim() === "" ? EMPTY_ANSWER_PLACEHOLDER : previousText;
 }
 
 /** The header that carries `GenerateRequest.requestId` on every provider's wire. */
