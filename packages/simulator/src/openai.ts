@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { JsonSchema } from "./json-schema.ts";
 import type {
   AnswerContent,
   LimitHeaderStatus,
@@ -10,6 +9,7 @@ import type {
   Usage,
 } from "./protocol.ts";
 import { randomId } from "./random.ts";
+import { findSchemaIn } from "./schema-in-prompt.ts";
 import { bearerToken, invalidBody, joinTexts, secondsOf, textOf, windowName } from "./wire.ts";
 
 // OpenAI Chat Completions (POST /v1/chat/completions), as documented in the API reference and read
@@ -74,23 +74,42 @@ export const openaiProtocol: Protocol<OpenAICall> = {
     if (request.stream === true)
       return { ok: false, message: "The simulator does not stream; send stream: false." };
     const format = request.response_format;
-    let schemaName: string | null = null;
-    let schema: JsonSchema | null = null;
+    const texts = request.messages.map((message) => textOf(message.content));
+    const base = {
+      model: request.model,
+      json: format !== undefined && format.type !== "text",
+      maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,
+    };
     if (format?.type === "json_schema") {
-      schemaName = format.json_schema.name;
-      schema = format.json_schema.schema ?? {};
+      const schema = format.json_schema.schema ?? {};
+      return {
+        ok: true,
+        call: {
+          ...base,
+          schemaName: format.json_schema.name,
+          schema,
+          promptText: joinTexts(texts),
+          schemaText: JSON.stringify(schema),
+        },
+      };
+    }
+    if (format?.type === "json_object") {
+      if (!texts.some((text) => /json/i.test(text))) {
+        return {
+          ok: false,
+          message:
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+        };
+      }
+      const found = schemaInMessages(
+        request.messages.map((m) => m.role),
+        texts,
+      );
+      if (found) return { ok: true, call: { ...base, ...found } };
     }
     return {
       ok: true,
-      call: {
-        model: request.model,
-        schemaName,
-        schema,
-        json: format !== undefined && format.type !== "text",
-        promptText: joinTexts(request.messages.map((message) => textOf(message.content))),
-        schemaText: schema ? JSON.stringify(schema) : "",
-        maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,
-      },
+      call: { ...base, schemaName: null, schema: null, promptText: joinTexts(texts), schemaText: "" },
     };
   },
 
@@ -149,6 +168,37 @@ export const openaiProtocol: Protocol<OpenAICall> = {
     };
   },
 };
+
+/**
+ * JSON mode's schema, read from the prompt as a model would: the first object schema in the system
+ * (or developer) messages, else in the others. It counts as schema tokens, and is left out of the
+ * prompt text the scripted answers read (its `title` would pass for a project title).
+ */
+function schemaInMessages(
+  roles: string[],
+  texts: string[],
+): Pick<ParsedCall, "schemaName" | "schema" | "promptText" | "schemaText"> | null {
+  const order = texts
+    .map((_, i) => i)
+    .sort((a, b) => Number(isInstruction(roles[b])) - Number(isInstruction(roles[a])));
+  for (const i of order) {
+    const found = findSchemaIn(texts[i]!);
+    if (!found) continue;
+    const text = texts[i]!;
+    const rest = texts.map((t, j) => (j === i ? text.slice(0, found.start) + text.slice(found.end) : t));
+    return {
+      schemaName: found.name,
+      schema: found.schema,
+      promptText: joinTexts(rest),
+      schemaText: text.slice(found.start, found.end),
+    };
+  }
+  return null;
+}
+
+function isInstruction(role: string | undefined): boolean {
+  return role === "system" || role === "developer";
+}
 
 /** The 429 text OpenAI sends for a request or token limit; its `type` names the limit. */
 function rateLimitText(error: SimError): { message: string; type: string } {
