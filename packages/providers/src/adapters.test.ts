@@ -2,12 +2,15 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   EMPTY_ANSWER_PLACEHOLDER,
+  ESTIMATE_FRAMING_TOKENS,
+  estimateTokens,
   type LanguageModel,
   ProviderError,
   type ProviderName,
   type ProviderSettings,
   repairFromError,
   repairInstruction,
+  toWireJsonSchema,
 } from "@foundry/llm";
 import { type RecordedRequest, type Simulator, startSimulator } from "@foundry/simulator";
 import { requirementsSchema, technicalPlanSchema, voteSchema } from "@foundry/workflow";
@@ -15,7 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { providerSettingsFromEnv } from "./env.ts";
 import { createModel } from "./factory.ts";
-import { createOpenAIModel } from "./openai.ts";
+import { createOpenAIModel, jsonModeInstruction } from "./openai.ts";
 
 // Each adapter on its real SDK against the provider simulator over HTTP: the simulator reads each
 // wire protocol on its own, so these tests hold the adapters to an independent reading of it.
@@ -355,6 +358,30 @@ describe.each(cases)("$provider adapter", (c) => {
     },
   );
 
+  it("estimateTokens covers the input the provider counts, repair turns included", async () => {
+    const request = {
+      model: c.model,
+      system: SYSTEM,
+      prompt: PROMPT,
+      schemaName: c.schemaName,
+      schema: c.schema,
+    };
+    const repair = {
+      previousText: JSON.stringify({ title: "x".repeat(6000) }),
+      error: "title is too long ".repeat(50),
+    };
+
+    for (const sent of [request, { ...request, repair }, { ...request, system: undefined }]) {
+      const { usage } = await model().generate(sent);
+      const estimate = estimateTokens(sent);
+
+      expect(usage.inputTokens).toBeLessThanOrEqual(estimate.input);
+      // Conservative, not wildly so: within the framing allowance and a few tokens.
+      expect(estimate.input - usage.inputTokens).toBeLessThanOrEqual(ESTIMATE_FRAMING_TOKENS + 50);
+      expect(estimate.maxOutput).toBe(8192);
+    }
+  });
+
   it("sends a placeholder for an empty rejected answer, which every API would refuse", async () => {
     const result = await call({ repair: { previousText: "  ", error: `${c.provider} returned no text` } });
 
@@ -466,6 +493,80 @@ describe("anthropic billing errors", () => {
     expect(error).toMatchObject({ code: "quota_exceeded", status });
     expect(error.message).toContain(`(billing_error; HTTP ${status})`);
     expect(error.isRetryable).toBe(false);
+  });
+});
+
+describe("openai JSON mode (structuredOutputs: json_object)", () => {
+  const jsonModel = () => createOpenAIModel({ ...settings.openai!, structuredOutputs: "json_object" });
+  const generate = (overrides: Partial<Parameters<LanguageModel["generate"]>[0]> = {}) =>
+    jsonModel().generate({
+      model: "llama3.1",
+      system: SYSTEM,
+      prompt: PROMPT,
+      schemaName: "requirements",
+      schema: requirementsSchema,
+      ...overrides,
+    });
+
+  it("sends json_object with the schema in the system prompt, and validates the answer", async () => {
+    const result = await generate();
+
+    expect(requirementsSchema.safeParse(result.value).success).toBe(true);
+    const [request] = sim.requests({ provider: "openai" }) as [RecordedRequest];
+    const body = request.body as Record<string, unknown>;
+    expect(body.response_format).toEqual({ type: "json_object" });
+    const schema = toWireJsonSchema("requirements", requirementsSchema);
+    expect(body.messages).toEqual([
+      { role: "system", content: `${SYSTEM}\n\n${jsonModeInstruction(schema)}` },
+      { role: "user", content: PROMPT },
+    ]);
+    // The simulator read the schema (and its name) from the prompt, as a model would.
+    expect(request.schemaName).toBe("requirements");
+  });
+
+  it("writes the schema as the whole system prompt when the request has none", async () => {
+    await generate({ system: undefined });
+
+    const [request] = sim.requests({ provider: "openai" }) as [RecordedRequest];
+    expect((request.body as { messages: unknown[] }).messages[0]).toEqual({
+      role: "system",
+      content: jsonModeInstruction(toWireJsonSchema("requirements", requirementsSchema)),
+    });
+  });
+
+  it("still rejects an answer that breaks the schema, and repairs it", async () => {
+    sim.injectFault({ provider: "openai", kind: "schema_violation", times: 1 });
+
+    const error = await failure(generate());
+    expect(error.code).toBe("schema_violation");
+    const result = await generate({ repair: repairFromError(error) });
+
+    expect(requirementsSchema.safeParse(result.value).success).toBe(true);
+    const [, second] = sim.requests({ provider: "openai" }) as [RecordedRequest, RecordedRequest];
+    expect((second.body as { messages: { role: string }[] }).messages.map((m) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "user",
+    ]);
+  });
+
+  it("estimateTokens covers JSON mode's system prompt too", async () => {
+    const request = {
+      model: "llama3.1",
+      prompt: PROMPT,
+      schemaName: "requirements",
+      schema: requirementsSchema,
+    };
+    const { usage } = await jsonModel().generate(request);
+
+    expect(usage.inputTokens).toBeLessThanOrEqual(estimateTokens(request).input);
+  });
+
+  it("refuses an unknown mode when the model is created", () => {
+    expect(() => createOpenAIModel({ apiKey: "k", structuredOutputs: "xml" as never })).toThrow(
+      /structuredOutputs must be one of json_schema, json_object, got "xml"/,
+    );
   });
 });
 

@@ -16,6 +16,7 @@ import {
   DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_TIMEOUT_MS,
   excerpt,
+  ProviderSettingsError,
   parseAnswer,
   previousAnswerText,
   requestIdHeaders,
@@ -48,12 +49,30 @@ export interface OpenAIModelSettings extends ProviderSettings {
    * @default "max_completion_tokens"
    */
   maxTokensField?: "max_completion_tokens" | "max_tokens";
+  /**
+   * How the output schema is enforced. `json_schema`: OpenAI's strict structured outputs.
+   * `json_object`: JSON mode, for OpenAI-compatible servers without strict `json_schema` support;
+   * the schema goes into the system prompt with an instruction to answer with one JSON object
+   * matching it, and the answer is validated here as always.
+   * @default "json_schema"
+   */
+  structuredOutputs?: StructuredOutputs;
+}
+
+/** The ways an OpenAI-compatible server can be asked for structured output. */
+export const STRUCTURED_OUTPUTS = ["json_schema", "json_object"] as const;
+export type StructuredOutputs = (typeof STRUCTURED_OUTPUTS)[number];
+
+/** The system-prompt paragraph that carries the schema in JSON mode. */
+export function jsonModeInstruction(schema: Record<string, unknown>): string {
+  return `Answer with one JSON object that matches this JSON Schema, and nothing else:\n${JSON.stringify(schema)}`;
 }
 
 /**
  * A `LanguageModel` on OpenAI's Chat Completions API with strict structured outputs
- * (`response_format: json_schema`). Works with OpenAI-compatible servers (Ollama, vLLM, the
- * simulator) through `baseURL`. The SDK's retries are off: the queue owns retries.
+ * (`response_format: json_schema`), or JSON mode (`structuredOutputs: "json_object"`). Works with
+ * OpenAI-compatible servers (Ollama, vLLM, the simulator) through `baseURL`. The SDK's retries are
+ * off: the queue owns retries.
  *
  * @example
  * const model = createOpenAIModel({ apiKey: env.OPENAI_API_KEY });
@@ -63,6 +82,12 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
   const { apiKey } = settings;
   assertApiKey(PROVIDER, apiKey);
   const maxTokensField = settings.maxTokensField ?? "max_completion_tokens";
+  const structuredOutputs = settings.structuredOutputs ?? "json_schema";
+  if (!STRUCTURED_OUTPUTS.includes(structuredOutputs)) {
+    throw new ProviderSettingsError(
+      `${PROVIDER}: structuredOutputs must be one of ${STRUCTURED_OUTPUTS.join(", ")}, got ${JSON.stringify(structuredOutputs)}`,
+    );
+  }
   // Every option the SDK would otherwise read from process.env is given explicitly.
   const client = new OpenAI({
     apiKey,
@@ -78,10 +103,17 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
   async function generate<T>(request: GenerateRequest<T>): Promise<GenerateResult<T>> {
     const ctx = callContext(PROVIDER, apiKey, request);
     const maxTokens = request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+    const schema = toWireJsonSchema(request.schemaName, request.schema);
+    const jsonMode = structuredOutputs === "json_object";
+    // JSON mode carries no schema: it travels in the system prompt (which also says "JSON", as
+    // OpenAI requires of a json_object request).
+    const system = jsonMode
+      ? [request.system, jsonModeInstruction(schema)].filter((part) => part !== undefined).join("\n\n")
+      : request.system;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: request.model,
       messages: [
-        ...(request.system === undefined ? [] : [{ role: "system" as const, content: request.system }]),
+        ...(system === undefined ? [] : [{ role: "system" as const, content: system }]),
         { role: "user", content: request.prompt },
         // A repair turn: the rejected answer as the model's own, then why it was rejected.
         ...(request.repair
@@ -91,14 +123,9 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
             ]
           : []),
       ],
-      response_format: {
-        type: "json_schema",
-        json_schema: {
-          name: request.schemaName,
-          schema: toWireJsonSchema(request.schemaName, request.schema),
-          strict: true,
-        },
-      },
+      response_format: jsonMode
+        ? { type: "json_object" }
+        : { type: "json_schema", json_schema: { name: request.schemaName, schema, strict: true } },
       ...(maxTokensField === "max_tokens" ? { max_tokens: maxTokens } : { max_completion_tokens: maxTokens }),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     };

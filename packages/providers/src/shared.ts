@@ -70,6 +70,13 @@ export function rootMessage(error: unknown, apiKey: string): string {
   return excerpt(message, apiKey);
 }
 
+/** Provider settings that cannot work (a bad value in the environment or the options). */
+export class ProviderSettingsError extends Error {
+  override readonly name = "ProviderSettingsError";
+  readonly code = "INVALID_PROVIDER_SETTINGS";
+  readonly isRetryable = false;
+}
+
 /** Rejects missing settings when the model is created rather than on its first call. */
 export function assertApiKey(provider: ProviderName, apiKey: string | undefined): void {
   if (typeof apiKey !== "string" || apiKey.trim() === "") {
