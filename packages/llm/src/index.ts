@@ -11,7 +11,13 @@ export {
   estimateTokens,
   type TokenEstimate,
 } from "./estimate.ts";
-export { EMPTY_ANSWER_PLACEHOLDER, REPAIR_LIMITS, repairFromError, repairInstruction } from "./repair.ts";
+export {
+  EMPTY_ANSWER_PLACEHOLDER,
+  REPAIR_LIMITS,
+  repairFromError,
+  repairInstruction,
+  toRepairInput,
+} from "./repair.ts";
 export { parseStructured, toWireJsonSchema } from "./structured.ts";
 export {
   type GenerateRequest,

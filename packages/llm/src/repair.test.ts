@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ProviderError } from "./errors.ts";
-import { REPAIR_LIMITS, repairFromError, repairInstruction } from "./repair.ts";
+import { REPAIR_LIMITS, repairFromError, repairInstruction, toRepairInput } from "./repair.ts";
 import { parseStructured } from "./structured.ts";
 
 const usage = { inputTokens: 1, outputTokens: 2 };
@@ -78,6 +78,19 @@ describe("repairFromError", () => {
       new ProviderError("x", { provider: "openai", code: "malformed_output", text: "a\u0000b\ud83d" }),
     )!;
     expect(odd.previousText).toBe("a\\u0000b\ufffd");
+  });
+});
+
+describe("toRepairInput", () => {
+  it("bounds a rejected answer and error read back from storage the same way", () => {
+    const repair = toRepairInput("y".repeat(20_000), "z".repeat(5000));
+
+    expect(repair.previousText.length).toBeLessThanOrEqual(REPAIR_LIMITS.previousTextChars);
+    expect(repair.error.length).toBeLessThanOrEqual(REPAIR_LIMITS.errorChars);
+    expect(toRepairInput("{}", "title is missing")).toEqual({
+      previousText: "{}",
+      error: "title is missing",
+    });
   });
 });
 

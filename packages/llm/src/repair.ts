@@ -18,9 +18,17 @@ export const REPAIR_LIMITS = { previousTextChars: 8192, errorChars: 2048 } as co
 export function repairFromError(error: ProviderError): RepairInput | undefined {
   if (!(error instanceof ProviderError)) return undefined;
   if (error.code !== "malformed_output" && error.code !== "schema_violation") return undefined;
+  return toRepairInput(error.text ?? "", error.message);
+}
+
+/**
+ * A repair input from a rejected answer and its error kept elsewhere (a journal row of an earlier
+ * attempt), bounded and made safe to send as `repairFromError` does.
+ */
+export function toRepairInput(previousText: string, error: string): RepairInput {
   return {
-    previousText: bounded(error.text ?? "", REPAIR_LIMITS.previousTextChars),
-    error: bounded(error.message, REPAIR_LIMITS.errorChars),
+    previousText: bounded(previousText, REPAIR_LIMITS.previousTextChars),
+    error: bounded(error, REPAIR_LIMITS.errorChars),
   };
 }
 
