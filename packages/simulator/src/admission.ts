@@ -4,14 +4,16 @@ import type { TokenEntry } from "./token-limiter.ts";
 import { estimateTokens } from "./tokens.ts";
 import type { SimProvider } from "./types.ts";
 
-export type Admission = { ok: true; tokens: TokenEntry | null; at: number } | { ok: false; error: SimError };
+export type CallAdmission =
+  | { ok: true; tokens: TokenEntry | null; at: number }
+  | { ok: false; error: SimError };
 
 /**
  * Applies the provider's request limit, then its token limit, counting the request in both only
  * when both admit it. A request reserves its input tokens (counted as its usage will be) plus its
  * output limit; the caller settles the reservation with the usage it reports.
  */
-export function admit(state: SimState, provider: SimProvider, call: ParsedCall): Admission {
+export function admit(state: SimState, provider: SimProvider, call: ParsedCall): CallAdmission {
   const at = Date.now();
   state.stats.reachedLimits(provider, at);
 
