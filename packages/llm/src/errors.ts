@@ -2,7 +2,10 @@ import type { ProviderName } from "./types.ts";
 
 /**
  * Why a provider call failed, stable for logs, storage and switches.
- * - `rate_limited`: 429; `retryAfterMs` says when to try again.
+ * - `rate_limited`: 429; `retryAfterMs` says when to try again (as the provider said it, however long).
+ * - `quota_exceeded`: the account's quota, credit or spend limit is used up (OpenAI
+ *   `insufficient_quota`, Anthropic `billing_error` or "credit balance is too low", a Gemini per-day
+ *   quota). Not retryable: waiting minutes does not help; someone has to pay or raise a limit.
  * - `server_error`: 5xx or 529 overloaded.
  * - `timeout` / `network`: no answer.
  * - `auth`: 401/403 (missing or bad key). `bad_request`: 400/404/422.
@@ -11,6 +14,7 @@ import type { ProviderName } from "./types.ts";
  */
 export type ProviderErrorCode =
   | "rate_limited"
+  | "quota_exceeded"
   | "server_error"
   | "timeout"
   | "network"

@@ -5,6 +5,19 @@ export {
   type ProviderErrorOptions,
   parseRetryAfter,
 } from "./errors.ts";
+export {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  ESTIMATE_FRAMING_TOKENS,
+  estimateTokens,
+  type TokenEstimate,
+} from "./estimate.ts";
+export {
+  EMPTY_ANSWER_PLACEHOLDER,
+  REPAIR_LIMITS,
+  repairFromError,
+  repairInstruction,
+  toRepairInput,
+} from "./repair.ts";
 export { parseStructured, toWireJsonSchema } from "./structured.ts";
 export {
   type GenerateRequest,
@@ -13,5 +26,6 @@ export {
   PROVIDERS,
   type ProviderName,
   type ProviderSettings,
+  type RepairInput,
   type Usage,
 } from "./types.ts";

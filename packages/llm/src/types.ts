@@ -25,7 +25,7 @@ export interface GenerateRequest<T> {
   schemaName: string;
   /** The output contract. The parsed answer is validated against it. */
   schema: z.ZodType<T>;
-  /** @default 8192 */
+  /** @default 8192 (`DEFAULT_MAX_OUTPUT_TOKENS`) */
   maxOutputTokens?: number;
   /** @default provider default */
   temperature?: number;
@@ -39,6 +39,20 @@ export interface GenerateRequest<T> {
    * simulator can be matched with the journal row that paid for it. ASCII, at most 200 characters.
    */
   requestId?: string;
+  /**
+   * Makes this a repair turn: the adapter sends the prompt, then `previousText` as the model's own
+   * answer, then a user turn saying that answer was rejected with `error` and asking for a
+   * corrected one that satisfies the schema. Build it with `repairFromError`, which bounds its size.
+   */
+  repair?: RepairInput;
+}
+
+/** The rejected answer a repair turn shows the model, and why it was rejected. */
+export interface RepairInput {
+  /** The model's previous answer, as received (JSON, or the text it sent instead). */
+  previousText: string;
+  /** The validation error, in words the model can act on. */
+  error: string;
 }
 
 /** A validated answer with what it cost. */

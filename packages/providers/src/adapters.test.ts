@@ -1,13 +1,24 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type LanguageModel, ProviderError, type ProviderName, type ProviderSettings } from "@foundry/llm";
+import {
+  EMPTY_ANSWER_PLACEHOLDER,
+  ESTIMATE_FRAMING_TOKENS,
+  estimateTokens,
+  type LanguageModel,
+  ProviderError,
+  type ProviderName,
+  type ProviderSettings,
+  repairFromError,
+  repairInstruction,
+  toWireJsonSchema,
+} from "@foundry/llm";
 import { type RecordedRequest, type Simulator, startSimulator } from "@foundry/simulator";
 import { requirementsSchema, technicalPlanSchema, voteSchema } from "@foundry/workflow";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { providerSettingsFromEnv } from "./env.ts";
 import { createModel } from "./factory.ts";
-import { createOpenAIModel } from "./openai.ts";
+import { createOpenAIModel, jsonModeInstruction } from "./openai.ts";
 
 // Each adapter on its real SDK against the provider simulator over HTTP: the simulator reads each
 // wire protocol on its own, so these tests hold the adapters to an independent reading of it.
@@ -208,6 +219,36 @@ describe.each(cases)("$provider adapter", (c) => {
     expect(recorded()).toHaveLength(1);
   });
 
+  it("passes a retry-after of a day through as is: whether to wait is not the adapter's call", async () => {
+    sim.injectFault({ provider: c.provider, kind: "rate_limit", retryAfterSeconds: 86_400 });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: 86_400_000 });
+  });
+
+  it("reports a spent quota or credit balance as quota_exceeded, not retryable, naming the cause", async () => {
+    sim.injectFault({ provider: c.provider, kind: "quota" });
+
+    const error = await failure(call());
+
+    expect(error).toMatchObject({
+      provider: c.provider,
+      code: "quota_exceeded",
+      status: c.provider === "anthropic" ? 400 : 429,
+    });
+    expect(error.isRetryable).toBe(false);
+    const cause = {
+      openai: "(insufficient_quota; HTTP 429)",
+      anthropic: "(credit balance too low; HTTP 400)",
+      gemini: "(per-day quota GenerateRequestsPerDayPerProjectPerModel; HTTP 429 RESOURCE_EXHAUSTED)",
+    }[c.provider];
+    expect(error.message).toMatch(new RegExp(`^${c.provider} quota or billing limit reached `));
+    expect(error.message).toContain(cause);
+    expect(error.message).not.toContain(settings[c.provider]!.apiKey);
+    expect(recorded()).toHaveLength(1);
+  });
+
   it("surfaces the simulator's rate limit as rate_limited with a retry-after inside the window", async () => {
     sim.configure({ limits: { [c.provider]: { max: 1, windowMs: 60_000 } } });
 
@@ -243,6 +284,109 @@ describe.each(cases)("$provider adapter", (c) => {
     expect(c.schema.safeParse(JSON.parse(error.text ?? "")).success).toBe(false);
     expect(error.usage?.inputTokens).toBeGreaterThan(0);
     expect(error.usage?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it.each(["malformed_json", "schema_violation"] as const)(
+    "repairs a %s: the rejected answer and the error go back, and the corrected answer is valid",
+    async (kind) => {
+      sim.injectFault({ provider: c.provider, kind, times: 1 });
+      const rejected = await failure(call());
+      const repair = repairFromError(rejected);
+      if (!repair) throw new Error(`${rejected.code} gave no repair input`);
+
+      const result = await call({ repair });
+
+      expect(c.schema.safeParse(result.value).success).toBe(true);
+      const [, second] = recorded() as [RecordedRequest, RecordedRequest];
+      expect(second.status).toBe(200);
+      const instruction = repairInstruction(c.schemaName, repair);
+      expect(instruction).toContain(rejected.message);
+      const body = second.body as Record<string, unknown>;
+      switch (c.provider) {
+        case "openai":
+          expect(body.messages).toEqual([
+            { role: "system", content: SYSTEM },
+            { role: "user", content: PROMPT },
+            { role: "assistant", content: repair.previousText },
+            { role: "user", content: instruction },
+          ]);
+          break;
+        case "anthropic":
+          // A rejected tool call is replayed and answered with an error result; text goes back as text.
+          expect(body.messages).toEqual([
+            { role: "user", content: PROMPT },
+            ...(kind === "schema_violation"
+              ? [
+                  {
+                    role: "assistant",
+                    content: [
+                      {
+                        type: "tool_use",
+                        id: expect.any(String),
+                        name: c.schemaName,
+                        input: JSON.parse(repair.previousText),
+                      },
+                    ],
+                  },
+                  {
+                    role: "user",
+                    content: [
+                      {
+                        type: "tool_result",
+                        tool_use_id: expect.any(String),
+                        is_error: true,
+                        content: instruction,
+                      },
+                    ],
+                  },
+                ]
+              : [
+                  { role: "assistant", content: [{ type: "text", text: repair.previousText }] },
+                  { role: "user", content: instruction },
+                ]),
+          ]);
+          expect(body.tool_choice).toEqual({ type: "tool", name: c.schemaName });
+          break;
+        case "gemini":
+          expect(body.contents).toEqual([
+            { role: "user", parts: [{ text: PROMPT }] },
+            { role: "model", parts: [{ text: repair.previousText }] },
+            { role: "user", parts: [{ text: instruction }] },
+          ]);
+          break;
+      }
+    },
+  );
+
+  it("estimateTokens covers the input the provider counts, repair turns included", async () => {
+    const request = {
+      model: c.model,
+      system: SYSTEM,
+      prompt: PROMPT,
+      schemaName: c.schemaName,
+      schema: c.schema,
+    };
+    const repair = {
+      previousText: JSON.stringify({ title: "x".repeat(6000) }),
+      error: "title is too long ".repeat(50),
+    };
+
+    for (const sent of [request, { ...request, repair }, { ...request, system: undefined }]) {
+      const { usage } = await model().generate(sent);
+      const estimate = estimateTokens(sent);
+
+      expect(usage.inputTokens).toBeLessThanOrEqual(estimate.input);
+      // Conservative, not wildly so: within the framing allowance and a few tokens.
+      expect(estimate.input - usage.inputTokens).toBeLessThanOrEqual(ESTIMATE_FRAMING_TOKENS + 50);
+      expect(estimate.maxOutput).toBe(8192);
+    }
+  });
+
+  it("sends a placeholder for an empty rejected answer, which every API would refuse", async () => {
+    const result = await call({ repair: { previousText: "  ", error: `${c.provider} returned no text` } });
+
+    expect(c.schema.safeParse(result.value).success).toBe(true);
+    expect(JSON.stringify(recorded()[0]?.body)).toContain(EMPTY_ANSWER_PLACEHOLDER);
   });
 
   it("reports a 500 as a retryable server_error after exactly one request (SDK retries off)", async () => {
@@ -334,6 +478,95 @@ describe.each(cases)("$provider adapter", (c) => {
 
     expect(error.code).toBe("bad_request");
     expect(recorded()).toHaveLength(0);
+  });
+});
+
+describe("anthropic billing errors", () => {
+  it.each([402, 403])("a %i billing_error is quota_exceeded", async (status) => {
+    sim.injectFault({ provider: "anthropic", kind: "quota", status });
+    const model = createModel("anthropic", settings.anthropic!);
+
+    const error = await failure(
+      model.generate({ model: "claude-sonnet-5-5", prompt: PROMPT, schemaName: "vote", schema: voteSchema }),
+    );
+
+    expect(error).toMatchObject({ code: "quota_exceeded", status });
+    expect(error.message).toContain(`(billing_error; HTTP ${status})`);
+    expect(error.isRetryable).toBe(false);
+  });
+});
+
+describe("openai JSON mode (structuredOutputs: json_object)", () => {
+  const jsonModel = () => createOpenAIModel({ ...settings.openai!, structuredOutputs: "json_object" });
+  const generate = (overrides: Partial<Parameters<LanguageModel["generate"]>[0]> = {}) =>
+    jsonModel().generate({
+      model: "llama3.1",
+      system: SYSTEM,
+      prompt: PROMPT,
+      schemaName: "requirements",
+      schema: requirementsSchema,
+      ...overrides,
+    });
+
+  it("sends json_object with the schema in the system prompt, and validates the answer", async () => {
+    const result = await generate();
+
+    expect(requirementsSchema.safeParse(result.value).success).toBe(true);
+    const [request] = sim.requests({ provider: "openai" }) as [RecordedRequest];
+    const body = request.body as Record<string, unknown>;
+    expect(body.response_format).toEqual({ type: "json_object" });
+    const schema = toWireJsonSchema("requirements", requirementsSchema);
+    expect(body.messages).toEqual([
+      { role: "system", content: `${SYSTEM}\n\n${jsonModeInstruction(schema)}` },
+      { role: "user", content: PROMPT },
+    ]);
+    // The simulator read the schema (and its name) from the prompt, as a model would.
+    expect(request.schemaName).toBe("requirements");
+  });
+
+  it("writes the schema as the whole system prompt when the request has none", async () => {
+    await generate({ system: undefined });
+
+    const [request] = sim.requests({ provider: "openai" }) as [RecordedRequest];
+    expect((request.body as { messages: unknown[] }).messages[0]).toEqual({
+      role: "system",
+      content: jsonModeInstruction(toWireJsonSchema("requirements", requirementsSchema)),
+    });
+  });
+
+  it("still rejects an answer that breaks the schema, and repairs it", async () => {
+    sim.injectFault({ provider: "openai", kind: "schema_violation", times: 1 });
+
+    const error = await failure(generate());
+    expect(error.code).toBe("schema_violation");
+    const result = await generate({ repair: repairFromError(error) });
+
+    expect(requirementsSchema.safeParse(result.value).success).toBe(true);
+    const [, second] = sim.requests({ provider: "openai" }) as [RecordedRequest, RecordedRequest];
+    expect((second.body as { messages: { role: string }[] }).messages.map((m) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "user",
+    ]);
+  });
+
+  it("estimateTokens covers JSON mode's system prompt too", async () => {
+    const request = {
+      model: "llama3.1",
+      prompt: PROMPT,
+      schemaName: "requirements",
+      schema: requirementsSchema,
+    };
+    const { usage } = await jsonModel().generate(request);
+
+    expect(usage.inputTokens).toBeLessThanOrEqual(estimateTokens(request).input);
+  });
+
+  it("refuses an unknown mode when the model is created", () => {
+    expect(() => createOpenAIModel({ apiKey: "k", structuredOutputs: "xml" as never })).toThrow(
+      /structuredOutputs must be one of json_schema, json_object, got "xml"/,
+    );
   });
 });
 

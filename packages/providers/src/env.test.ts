@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { providerSettingsFromEnv } from "./env.ts";
 import { createModel } from "./factory.ts";
+import { ProviderSettingsError } from "./shared.ts";
 
 describe("providerSettingsFromEnv", () => {
   it("reads each provider's key and base URL", () => {
@@ -30,6 +31,36 @@ describe("providerSettingsFromEnv", () => {
     expect(providerSettingsFromEnv({ GOOGLE_API_KEY: "google", GEMINI_API_KEY: "gemini" })).toEqual({
       gemini: { apiKey: "gemini" },
     });
+  });
+});
+
+describe("OPENAI_STRUCTURED_OUTPUTS", () => {
+  it("chooses OpenAI's JSON mode; json_schema and an empty value are the default", () => {
+    expect(
+      providerSettingsFromEnv({ OPENAI_API_KEY: "o", OPENAI_STRUCTURED_OUTPUTS: "json_object" }),
+    ).toEqual({
+      openai: { apiKey: "o", structuredOutputs: "json_object" },
+    });
+    expect(
+      providerSettingsFromEnv({ OPENAI_API_KEY: "o", OPENAI_STRUCTURED_OUTPUTS: " json_schema " }),
+    ).toEqual({
+      openai: { apiKey: "o", structuredOutputs: "json_schema" },
+    });
+    expect(providerSettingsFromEnv({ OPENAI_API_KEY: "o", OPENAI_STRUCTURED_OUTPUTS: "" })).toEqual({
+      openai: { apiKey: "o" },
+    });
+  });
+
+  it("refuses another value with an error naming the variable, even without an OpenAI key", () => {
+    for (const env of [
+      { OPENAI_API_KEY: "o", OPENAI_STRUCTURED_OUTPUTS: "json" },
+      { OPENAI_STRUCTURED_OUTPUTS: "JSON_OBJECT" },
+    ]) {
+      expect(() => providerSettingsFromEnv(env)).toThrow(ProviderSettingsError);
+      expect(() => providerSettingsFromEnv(env)).toThrow(
+        /^OPENAI_STRUCTURED_OUTPUTS must be one of json_schema, json_object, got "(json|JSON_OBJECT)"$/,
+      );
+    }
   });
 });
 

@@ -1,7 +1,10 @@
-import type { LanguageModel, ProviderName, ProviderSettings } from "@foundry/llm";
-import { createAnthropicModel } from "./anthropic.ts";
-import { createGeminiModel } from "./gemini.ts";
-import { createOpenAIModel } from "./openai.ts";
+import type { LanguageModel, ProviderName } from "@foundry/llm";
+import { type AnthropicModelSettings, createAnthropicModel } from "./anthropic.ts";
+import { createGeminiModel, type GeminiModelSettings } from "./gemini.ts";
+import { createOpenAIModel, type OpenAIModelSettings } from "./openai.ts";
+
+/** Any adapter's settings; each adapter reads its own options and the shared ones. */
+export type ModelSettings = OpenAIModelSettings | AnthropicModelSettings | GeminiModelSettings;
 
 /**
  * The adapter for `provider`, on that provider's official SDK.
@@ -10,7 +13,7 @@ import { createOpenAIModel } from "./openai.ts";
  * const settings = providerSettingsFromEnv(env);
  * const model = createModel("anthropic", settings.anthropic!);
  */
-export function createModel(provider: ProviderName, settings: ProviderSettings): LanguageModel {
+export function createModel(provider: ProviderName, settings: ModelSettings): LanguageModel {
   switch (provider) {
     case "openai":
       return createOpenAIModel(settings);

@@ -6,6 +6,7 @@ import {
   type LanguageModel,
   ProviderError,
   type ProviderSettings,
+  repairInstruction,
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
@@ -17,6 +18,7 @@ import {
   callContext,
   DEFAULT_MAX_OUTPUT_TOKENS,
   parseAnswer,
+  previousAnswerText,
   requestIdHeaders,
   timedCall,
 } from "./shared.ts";
@@ -59,7 +61,16 @@ export function createGeminiModel(settings: GeminiModelSettings): LanguageModel 
     const { response, latencyMs } = await timedCall(PROVIDER, ctx, classifyError, () =>
       client.models.generateContent({
         model: request.model,
-        contents: [{ role: "user", parts: [{ text: request.prompt }] }],
+        contents: [
+          { role: "user", parts: [{ text: request.prompt }] },
+          // A repair turn: the rejected answer as the model's own, then why it was rejected.
+          ...(request.repair
+            ? [
+                { role: "model", parts: [{ text: previousAnswerText(request.repair.previousText) }] },
+                { role: "user", parts: [{ text: repairInstruction(request.schemaName, request.repair) }] },
+              ]
+            : []),
+        ],
         config: {
           ...(request.system === undefined ? {} : { systemInstruction: request.system }),
           responseMimeType: "application/json",
@@ -129,12 +140,27 @@ const errorBodySchema = z.object({
     message: z.string().optional(),
     status: z.string().optional(),
     details: z
-      .array(z.looseObject({ "@type": z.string().optional(), retryDelay: z.string().optional() }))
+      .array(
+        z.looseObject({
+          "@type": z.string().optional(),
+          retryDelay: z.string().optional(),
+          // google.rpc.QuotaFailure: which quota ran out (e.g. "GenerateRequestsPerDayPerProjectPerModel").
+          violations: z
+            .array(z.looseObject({ quotaId: z.string().optional(), quotaMetric: z.string().optional() }))
+            .optional(),
+        }),
+      )
       .optional(),
   }),
 });
 
-function parseErrorBody(message: string): z.infer<typeof errorBodySchema>["error"] | undefined {
+type ErrorBody = z.infer<typeof errorBodySchema>["error"];
+
+// Billing words the Gemini API uses when no wait will help (prepaid credits, a spend cap) or a
+// quota named as daily. Not "exceeded your current quota": Google says that of per-minute limits too.
+const BILLING_WORDS = /credits? (?:are|is|have been) depleted|spend(?:ing)? cap|\bper day\b/i;
+
+function parseErrorBody(message: string): ErrorBody | undefined {
   try {
     const parsed = errorBodySchema.safeParse(JSON.parse(message));
     return parsed.success ? parsed.data.error : undefined;
@@ -144,13 +170,29 @@ function parseErrorBody(message: string): z.infer<typeof errorBodySchema>["error
 }
 
 /** Reads google.rpc.RetryInfo's `retryDelay` (a protobuf Duration such as "37s" or "1.5s"). */
-export function retryDelayMs(body: z.infer<typeof errorBodySchema>["error"] | undefined): number | undefined {
+export function retryDelayMs(body: ErrorBody | undefined): number | undefined {
   for (const detail of body?.details ?? []) {
     if (detail["@type"] !== undefined && !detail["@type"].endsWith("google.rpc.RetryInfo")) continue;
     const match = /^(\d+(?:\.\d+)?)s$/.exec(detail.retryDelay ?? "");
     if (match?.[1]) return Math.ceil(Number(match[1]) * 1000);
   }
   return undefined;
+}
+
+/**
+ * Why a 429 RESOURCE_EXHAUSTED is a used-up quota rather than a rate limit: a google.rpc.QuotaFailure
+ * naming a per-day quota (its quotaId says `PerDay`), or a message saying credits are depleted, a
+ * spend cap was reached or a daily limit was hit. A per-minute QuotaFailure stays a rate limit.
+ */
+export function quotaCause(status: number, body: ErrorBody | undefined): string | undefined {
+  if (status !== 429 && body?.status !== "RESOURCE_EXHAUSTED") return undefined;
+  for (const detail of body?.details ?? []) {
+    if (!detail["@type"]?.endsWith("google.rpc.QuotaFailure")) continue;
+    const daily = detail.violations?.find((v) => /PerDay/i.test(v.quotaId ?? ""));
+    if (daily) return `per-day quota ${daily.quotaId}`;
+  }
+  const words = BILLING_WORDS.exec(body?.message ?? "");
+  return words ? `"${words[0]}"` : undefined;
 }
 
 /** Classifies what @google/genai throws; an abort by our own signal is recognised before. */
@@ -162,12 +204,14 @@ function classifyError(error: unknown): ClassifiedError | undefined {
   }
   if (error instanceof ApiError) {
     const body = parseErrorBody(error.message);
+    const quota = quotaCause(error.status, body);
     return {
       kind: "http",
       status: error.status,
       statusText: body?.status,
       detail: body?.message ?? error.message,
       retryAfterMs: retryDelayMs(body),
+      ...(quota === undefined ? {} : { quota }),
     };
   }
   // undici's fetch fails with TypeError("fetch failed") whose cause names the reason.

@@ -4,6 +4,7 @@ import {
   type LanguageModel,
   ProviderError,
   type ProviderSettings,
+  repairInstruction,
   toWireJsonSchema,
   type Usage,
 } from "@foundry/llm";
@@ -15,7 +16,9 @@ import {
   DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_TIMEOUT_MS,
   excerpt,
+  ProviderSettingsError,
   parseAnswer,
+  previousAnswerText,
   requestIdHeaders,
   timedCall,
 } from "./shared.ts";
@@ -23,7 +26,17 @@ import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
 
 const PROVIDER = "openai";
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
-const classifyError = stainlessErrorClassifier({ APIError, APIUserAbortError, APIConnectionTimeoutError });
+// A spent quota or credit is a 429 like a rate limit; its error `code` (and `type`) says
+// `insufficient_quota`, and no wait lifts it.
+const classifyError = stainlessErrorClassifier({
+  APIError,
+  APIUserAbortError,
+  APIConnectionTimeoutError,
+  quotaCause: (error: APIError) =>
+    error.code === "insufficient_quota" || error.type === "insufficient_quota"
+      ? "insufficient_quota"
+      : undefined,
+});
 
 /** Settings of the OpenAI adapter. */
 export interface OpenAIModelSettings extends ProviderSettings {
@@ -36,12 +49,30 @@ export interface OpenAIModelSettings extends ProviderSettings {
    * @default "max_completion_tokens"
    */
   maxTokensField?: "max_completion_tokens" | "max_tokens";
+  /**
+   * How the output schema is enforced. `json_schema`: OpenAI's strict structured outputs.
+   * `json_object`: JSON mode, for OpenAI-compatible servers without strict `json_schema` support;
+   * the schema goes into the system prompt with an instruction to answer with one JSON object
+   * matching it, and the answer is validated here as always.
+   * @default "json_schema"
+   */
+  structuredOutputs?: StructuredOutputs;
+}
+
+/** The ways an OpenAI-compatible server can be asked for structured output. */
+export const STRUCTURED_OUTPUTS = ["json_schema", "json_object"] as const;
+export type StructuredOutputs = (typeof STRUCTURED_OUTPUTS)[number];
+
+/** The system-prompt paragraph that carries the schema in JSON mode. */
+export function jsonModeInstruction(schema: Record<string, unknown>): string {
+  return `Answer with one JSON object that matches this JSON Schema, and nothing else:\n${JSON.stringify(schema)}`;
 }
 
 /**
  * A `LanguageModel` on OpenAI's Chat Completions API with strict structured outputs
- * (`response_format: json_schema`). Works with OpenAI-compatible servers (Ollama, vLLM, the
- * simulator) through `baseURL`. The SDK's retries are off: the queue owns retries.
+ * (`response_format: json_schema`), or JSON mode (`structuredOutputs: "json_object"`). Works with
+ * OpenAI-compatible servers (Ollama, vLLM, the simulator) through `baseURL`. The SDK's retries are
+ * off: the queue owns retries.
  *
  * @example
  * const model = createOpenAIModel({ apiKey: env.OPENAI_API_KEY });
@@ -51,6 +82,12 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
   const { apiKey } = settings;
   assertApiKey(PROVIDER, apiKey);
   const maxTokensField = settings.maxTokensField ?? "max_completion_tokens";
+  const structuredOutputs = settings.structuredOutputs ?? "json_schema";
+  if (!STRUCTURED_OUTPUTS.includes(structuredOutputs)) {
+    throw new ProviderSettingsError(
+      `${PROVIDER}: structuredOutputs must be one of ${STRUCTURED_OUTPUTS.join(", ")}, got ${JSON.stringify(structuredOutputs)}`,
+    );
+  }
   // Every option the SDK would otherwise read from process.env is given explicitly.
   const client = new OpenAI({
     apiKey,
@@ -66,20 +103,29 @@ export function createOpenAIModel(settings: OpenAIModelSettings): LanguageModel 
   async function generate<T>(request: GenerateRequest<T>): Promise<GenerateResult<T>> {
     const ctx = callContext(PROVIDER, apiKey, request);
     const maxTokens = request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+    const schema = toWireJsonSchema(request.schemaName, request.schema);
+    const jsonMode = structuredOutputs === "json_object";
+    // JSON mode carries no schema: it travels in the system prompt (which also says "JSON", as
+    // OpenAI requires of a json_object request).
+    const system = jsonMode
+      ? [request.system, jsonModeInstruction(schema)].filter((part) => part !== undefined).join("\n\n")
+      : request.system;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: request.model,
       messages: [
-        ...(request.system === undefined ? [] : [{ role: "system" as const, content: request.system }]),
+        ...(system === undefined ? [] : [{ role: "system" as const, content: system }]),
         { role: "user", content: request.prompt },
+        // A repair turn: the rejected answer as the model's own, then why it was rejected.
+        ...(request.repair
+          ? [
+              { role: "assistant" as const, content: previousAnswerText(request.repair.previousText) },
+              { role: "user" as const, content: repairInstruction(request.schemaName, request.repair) },
+            ]
+          : []),
       ],
-      response_format: {
-        type: "json_schema",
-        json_schema: {
-          name: request.schemaName,
-          schema: toWireJsonSchema(request.schemaName, request.schema),
-          strict: true,
-        },
-      },
+      response_format: jsonMode
+        ? { type: "json_object" }
+        : { type: "json_schema", json_schema: { name: request.schemaName, schema, strict: true } },
       ...(maxTokensField === "max_tokens" ? { max_tokens: maxTokens } : { max_completion_tokens: maxTokens }),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     };

@@ -1,5 +1,6 @@
 import {
   codeForStatus,
+  EMPTY_ANSWER_PLACEHOLDER,
   type GenerateRequest,
   ProviderError,
   type ProviderErrorCode,
@@ -14,8 +15,8 @@ import type { z } from "zod";
 
 /** Timeout of one provider call when the request sets none, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
-/** Output-token limit of one provider call when the request sets none. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 8192;
+/** Output-token limit of one provider call when the request sets none (defined with the estimate). */
+export { DEFAULT_MAX_OUTPUT_TOKENS } from "@foundry/llm";
 
 const SCHEMA_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -69,6 +70,13 @@ export function rootMessage(error: unknown, apiKey: string): string {
   return excerpt(message, apiKey);
 }
 
+/** Provider settings that cannot work (a bad value in the environment or the options). */
+export class ProviderSettingsError extends Error {
+  override readonly name = "ProviderSettingsError";
+  readonly code = "INVALID_PROVIDER_SETTINGS";
+  readonly isRetryable = false;
+}
+
 /** Rejects missing settings when the model is created rather than on its first call. */
 export function assertApiKey(provider: ProviderName, apiKey: string | undefined): void {
   if (typeof apiKey !== "string" || apiKey.trim() === "") {
@@ -109,6 +117,11 @@ export function parseAnswer<T>(
       cause: error.cause,
     });
   }
+}
+
+/** A previous answer as it can be sent back: providers refuse empty (or blank) message text. */
+export function previousAnswerText(previousText: string): string {
+  return previousText.trim() === "" ? EMPTY_ANSWER_PLACEHOLDER : previousText;
 }
 
 /** The header that carries `GenerateRequest.requestId` on every provider's wire. */
@@ -152,8 +165,17 @@ export type ClassifiedError =
       statusText?: string;
       /** The provider's own error message; redacted and bounded here. */
       detail?: string;
-      /** When to try again, if the provider said; kept only for rate limits and server errors. */
+      /**
+       * When to try again, if the provider said; kept as said (however long) for rate limits,
+       * server errors and quotas: whether to wait that long is the caller's decision.
+       */
       retryAfterMs?: number;
+      /**
+       * Set when the provider said the account's quota, credit or spend limit is used up (a 429
+       * that no wait lifts, or a billing error): the cause in a few words, e.g.
+       * `insufficient_quota`. Makes the error `quota_exceeded` whatever the status.
+       */
+      quota?: string;
     };
 
 /**
@@ -218,10 +240,13 @@ export function mapProviderError(
     case "timeout":
       return fail(`request timed out after ${timeoutMs} ms`, "timeout");
     case "http": {
-      const { status, statusText, detail, retryAfterMs } = found;
-      const code = codeForStatus(status);
-      const keepsRetryAfter = code === "rate_limited" || code === "server_error";
-      const what = `answered HTTP ${status}${statusText ? ` ${statusText}` : ""}: ${excerpt(detail, apiKey)}`;
+      const { status, statusText, detail, retryAfterMs, quota } = found;
+      const code: ProviderErrorCode = quota ? "quota_exceeded" : codeForStatus(status);
+      const keepsRetryAfter = code === "rate_limited" || code === "server_error" || code === "quota_exceeded";
+      const answer = `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
+      const what = quota
+        ? `quota or billing limit reached (${quota}; ${answer}): ${excerpt(detail, apiKey)}`
+        : `answered ${answer}: ${excerpt(detail, apiKey)}`;
       return fail(what, code, { status, retryAfterMs: keepsRetryAfter ? retryAfterMs : undefined });
     }
     case "network":

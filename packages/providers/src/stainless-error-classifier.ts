@@ -23,6 +23,12 @@ export interface StainlessErrors<E extends StainlessAPIError> {
    * @default the SDK's message without its leading status
    */
   apiMessage?: (error: E) => string | null | undefined;
+  /**
+   * The cause in a few words when the error says the account's quota, credit or spend limit is used
+   * up (see `ClassifiedError.quota`); undefined otherwise.
+   * @default never a quota error
+   */
+  quotaCause?: (error: E) => string | undefined;
 }
 
 /**
@@ -41,12 +47,14 @@ export function stainlessErrorClassifier<E extends StainlessAPIError>(
     // APIConnectionError: no HTTP answer (refused, reset, DNS).
     if (error.status === undefined) return { kind: "network" };
     const headers = error.headers;
+    const quota = sdk.quotaCause?.(error);
     return {
       kind: "http",
       status: error.status,
       // The SDK's message is "<status> <body message>".
       detail: sdk.apiMessage?.(error) ?? error.message.replace(/^\d{3} /, ""),
       retryAfterMs: parseRetryAfter(headers?.get("retry-after"), headers?.get("retry-after-ms")),
+      ...(quota === undefined ? {} : { quota }),
     };
   };
 }

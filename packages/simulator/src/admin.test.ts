@@ -3,7 +3,7 @@ import { createApp } from "./server.ts";
 import { startSimulator } from "./simulator.ts";
 import { SimState } from "./state.ts";
 import { caught, clientsFor, scriptedWireSchema, statusOf, structuredCall } from "./testing/clients.ts";
-import type { RecordedRequest, Simulator } from "./types.ts";
+import type { RecordedRequest, SimStats, Simulator } from "./types.ts";
 
 describe("admin API in-process", () => {
   const app = createApp(new SimState({}));
@@ -54,6 +54,7 @@ describe("admin API in-process", () => {
     const patched = await json("PATCH", "/_sim/config", {
       latencyMs: { openai: { min: 1, max: 2 } },
       limits: { anthropic: { max: 5, windowMs: 1000 } },
+      tpm: { gemini: { max: 20_000, windowMs: 60_000 } },
       scenario: {
         planComparison: "agree",
         answers: { vote: { disagreementId: "D1", choice: "backend", rationale: "x" } },
@@ -63,6 +64,7 @@ describe("admin API in-process", () => {
     expect(await patched.json()).toEqual({
       latencyMs: { openai: { min: 1, max: 2 } },
       limits: { anthropic: { max: 5, windowMs: 1000 } },
+      tpm: { gemini: { max: 20_000, windowMs: 60_000 } },
       scenario: {
         planComparison: "agree",
         answers: { vote: { disagreementId: "D1", choice: "backend", rationale: "x" } },
@@ -73,13 +75,26 @@ describe("admin API in-process", () => {
       planComparison: "agree",
       answers: {},
     });
-    await json("PATCH", "/_sim/config", { latencyMs: { openai: null }, limits: { anthropic: null } });
-    expect(await (await app.request("/_sim/config")).json()).toMatchObject({ latencyMs: {}, limits: {} });
+    await json("PATCH", "/_sim/config", {
+      latencyMs: { openai: null },
+      limits: { anthropic: null },
+      tpm: { gemini: null },
+    });
+    expect(await (await app.request("/_sim/config")).json()).toMatchObject({
+      latencyMs: {},
+      limits: {},
+      tpm: {},
+    });
 
     const bad = await json("PATCH", "/_sim/config", { limits: { openai: { max: -1, windowMs: 1000 } } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain(
       "limits.openai.max",
+    );
+    const badTpm = await json("PATCH", "/_sim/config", { tpm: { gemini: { max: 10 } } });
+    expect(badTpm.status).toBe(400);
+    expect(((await badTpm.json()) as { error: { message: string } }).error.message).toContain(
+      "tpm.gemini.windowMs",
     );
   });
 
@@ -158,5 +173,83 @@ describe("admin API over HTTP, controlling a running simulator", () => {
     });
     expect(JSON.parse(comparison.text)).toMatchObject({ disagreements: [] });
     await admin("PATCH", "/config", { scenario: { planComparison: "conflicts" } });
+  });
+});
+
+describe("request ids and stats", () => {
+  let sim: Simulator;
+  const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${sim.url}/_sim${path}`);
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const vote = (requestId?: string) =>
+    clientsFor(sim).openai.chat.completions.create(
+      {
+        model: "gpt-4.1",
+        messages: [{ role: "user", content: "Vote on disagreement D1" }],
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "vote", schema: scriptedWireSchema("vote") },
+        },
+      },
+      { headers: requestId ? { "X-Foundry-Request-Id": requestId } : {} },
+    );
+
+  beforeAll(async () => {
+    // A recorder that keeps one request: the stats must count them all anyway.
+    sim = await startSimulator({ maxRecordedRequests: 1, limits: { openai: { max: 2, windowMs: 60_000 } } });
+  });
+  afterAll(() => sim.close());
+
+  test("requests are found by our X-Foundry-Request-Id, in process and over HTTP", async () => {
+    await vote("s1.plan.backend#1");
+    expect(sim.requests({ requestId: "s1.plan.backend#1" })).toHaveLength(1);
+    expect(sim.requests({ requestId: "s1.plan.backend#2" })).toEqual([]);
+    const found = await get<{ requests: RecordedRequest[] }>(
+      `/requests?requestId=${encodeURIComponent("s1.plan.backend#1")}`,
+    );
+    expect(found.body.requests.map((r) => r.headers["x-foundry-request-id"])).toEqual(["s1.plan.backend#1"]);
+    expect((await get<{ requests: unknown[] }>("/requests?requestId=other")).body.requests).toEqual([]);
+  });
+
+  test("stats count every request past the bounded recorder, with the busiest window of the limit", async () => {
+    sim.resetStats();
+    // Removing the limit forgets the requests it counted; then 2 a minute again.
+    sim.configure({ limits: { openai: null } });
+    sim.configure({ limits: { openai: { max: 2, windowMs: 60_000 } } });
+    const first = await vote();
+    const second = await vote();
+    expect(statusOf(await caught(vote()))).toBe(429);
+    expect(sim.requests()).toHaveLength(1);
+
+    const { status, body } = await get<SimStats>("/stats");
+
+    expect(status).toBe(200);
+    expect(body.since).toBeLessThanOrEqual(Date.now());
+    expect(body.providers).toEqual({
+      openai: {
+        requests: 3,
+        inFlight: 0,
+        byStatus: { "200": 2, "429": 1 },
+        tokens: {
+          input: first.usage!.prompt_tokens + second.usage!.prompt_tokens,
+          output: first.usage!.completion_tokens + second.usage!.completion_tokens,
+        },
+        // Three reached the limit in one window: more than its max of 2, hence the 429.
+        busiestWindow: { windowMs: 60_000, requests: 3 },
+        busiestTokenWindow: null,
+      },
+    });
+    expect(sim.stats({ windowMs: 3_600_000 }).providers.openai?.busiestTokenWindow).toEqual({
+      windowMs: 3_600_000,
+      tokens: body.providers.openai!.tokens.input + body.providers.openai!.tokens.output,
+    });
+    expect((await get<{ error: { message: string } }>("/stats?windowMs=soon")).body.error.message).toContain(
+      "windowMs",
+    );
+    expect(() => sim.stats({ windowMs: -1 })).toThrow(/windowMs/);
+
+    expect((await fetch(`${sim.url}/_sim/stats`, { method: "DELETE" })).status).toBe(204);
+    expect((await get<SimStats>("/stats")).body.providers).toEqual({});
   });
 });

@@ -1,14 +1,21 @@
 import { Hono } from "hono";
-import { PROVIDERS, parseConfigPatch, parseFaultSpec, SimulatorConfigError } from "./options.ts";
+import {
+  PROVIDERS,
+  parseConfigPatch,
+  parseFaultSpec,
+  parseStatsOptions,
+  SimulatorConfigError,
+} from "./options.ts";
 import type { SimState } from "./state.ts";
 import type { RequestFilter, SimProvider } from "./types.ts";
 
 /**
  * The control API under /_sim, for tests and benchmarks in other processes:
  * - `GET /health` → `{ status: "ok" }`
- * - `GET /requests[?provider=&schemaName=]` → `{ requests: RecordedRequest[] }`; `DELETE /requests`
+ * - `GET /requests[?provider=&schemaName=&requestId=]` → `{ requests: RecordedRequest[] }`; `DELETE /requests`
+ * - `GET /stats[?windowMs=]` → SimStats over every request since start-up or `DELETE /stats`
  * - `GET /faults` → `{ faults }`; `POST /faults` (a FaultSpec; `times: null` = unlimited) → 201; `DELETE /faults`
- * - `GET /config`; `PATCH /config` with `{ latencyMs?, limits?, scenario? }` → the new config
+ * - `GET /config`; `PATCH /config` with `{ latencyMs?, limits?, tpm?, scenario? }` → the new config
  * Bad input answers 400 `{ error: { message } }` naming the field.
  */
 export function adminRoutes(state: SimState): Hono {
@@ -28,6 +35,7 @@ export function adminRoutes(state: SimState): Hono {
     const filter: RequestFilter = {};
     const provider = c.req.query("provider");
     const schemaName = c.req.query("schemaName");
+    const requestId = c.req.query("requestId");
     if (provider !== undefined) {
       if (!isProvider(provider)) {
         return c.json({ error: { message: `provider must be one of ${PROVIDERS.join(", ")}` } }, 400);
@@ -35,11 +43,23 @@ export function adminRoutes(state: SimState): Hono {
       filter.provider = provider;
     }
     if (schemaName !== undefined) filter.schemaName = schemaName;
+    if (requestId !== undefined) filter.requestId = requestId;
     return c.json({ requests: state.recorder.list(filter) });
   });
 
   admin.delete("/requests", (c) => {
     state.recorder.clear();
+    return c.body(null, 204);
+  });
+
+  admin.get("/stats", (c) => {
+    const windowMs = c.req.query("windowMs");
+    const options = parseStatsOptions(windowMs === undefined ? {} : { windowMs: Number(windowMs) });
+    return c.json(state.statsSnapshot(options.windowMs));
+  });
+
+  admin.delete("/stats", (c) => {
+    state.stats.reset();
     return c.body(null, 204);
   });
 

@@ -10,7 +10,15 @@ function call(
   schema: JsonSchema | null,
   prompt = "Vote on disagreement D2",
 ): ParsedCall {
-  return { model: "m", schemaName, schema, json: schema !== null, promptText: prompt, schemaText: "" };
+  return {
+    model: "m",
+    schemaName,
+    schema,
+    json: schema !== null,
+    promptText: prompt,
+    schemaText: "",
+    maxOutputTokens: null,
+  };
 }
 
 function answer(

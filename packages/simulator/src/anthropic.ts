@@ -1,9 +1,17 @@
 import { z } from "zod";
+import { conversationError, messageText } from "./anthropic-conversation.ts";
 import type { JsonSchema } from "./json-schema.ts";
-import type { LimitStatus } from "./limiter.ts";
-import type { AnswerContent, ParsedCall, ParseResult, Protocol, SimError, Usage } from "./protocol.ts";
+import type {
+  AnswerContent,
+  LimitHeaderStatus,
+  ParsedCall,
+  ParseResult,
+  Protocol,
+  SimError,
+  Usage,
+} from "./protocol.ts";
 import { randomId } from "./random.ts";
-import { bearerToken, invalidBody, joinTexts, textOf } from "./wire.ts";
+import { bearerToken, invalidBody, joinTexts, textOf, windowName } from "./wire.ts";
 
 // Anthropic Messages (POST /v1/messages), as documented in the API reference and read by
 // `@anthropic-ai/sdk`: structured output arrives either as a forced tool (`tools` plus
@@ -43,7 +51,14 @@ const ERROR_TYPES: Record<SimError["kind"], string> = {
   rate_limited: "rate_limit_error",
   server_error: "api_error",
   overloaded: "overloaded_error",
+  quota_exceeded: "invalid_request_error",
 };
+
+// A spent credit balance is a 400 invalid_request_error with these words (the Messages API's
+// long-standing answer); 402 (and a 403 on a billing hold) carries the `billing_error` type.
+const CREDIT_TOO_LOW =
+  "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.";
+const BILLING_ISSUE = "There is an issue with your billing or payment information.";
 
 export const anthropicProtocol: Protocol<AnthropicCall> = {
   provider: "anthropic",
@@ -59,11 +74,13 @@ export const anthropicProtocol: Protocol<AnthropicCall> = {
     const request = parsed.data;
     if (request.stream === true)
       return { ok: false, message: "The simulator does not stream; send stream: false." };
+    const broken = conversationError(request.messages);
+    if (broken) return { ok: false, message: broken };
     const promptText = joinTexts([
       textOf(request.system),
-      ...request.messages.map((message) => textOf(message.content)),
+      ...request.messages.map((message) => messageText(message.content)),
     ]);
-    const base = { model: request.model, promptText };
+    const base = { model: request.model, promptText, maxOutputTokens: request.max_tokens };
 
     const choice = request.tool_choice;
     const tools = request.tools ?? [];
@@ -129,18 +146,39 @@ export const anthropicProtocol: Protocol<AnthropicCall> = {
   },
 
   error(error, requestId) {
-    return {
-      type: "error",
-      error: { type: ERROR_TYPES[error.kind], message: error.message },
-      request_id: requestId,
-    };
+    return { type: "error", error: errorObject(error), request_id: requestId };
   },
 
-  limitHeaders(status: LimitStatus) {
+  limitHeaders({ requests, tokens }: LimitHeaderStatus) {
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
     return {
-      "anthropic-ratelimit-requests-limit": String(status.limit),
-      "anthropic-ratelimit-requests-remaining": String(status.remaining),
-      "anthropic-ratelimit-requests-reset": new Date(Date.now() + status.resetMs).toISOString(),
+      ...(requests && {
+        "anthropic-ratelimit-requests-limit": String(requests.limit),
+        "anthropic-ratelimit-requests-remaining": String(requests.remaining),
+        "anthropic-ratelimit-requests-reset": at(requests.resetMs),
+      }),
+      ...(tokens && {
+        "anthropic-ratelimit-tokens-limit": String(tokens.limit),
+        "anthropic-ratelimit-tokens-remaining": String(tokens.remaining),
+        "anthropic-ratelimit-tokens-reset": at(tokens.resetMs),
+      }),
     };
   },
 };
+
+function errorObject(error: SimError): { type: string; message: string } {
+  if (error.kind === "quota_exceeded") {
+    return error.status === 400
+      ? { type: "invalid_request_error", message: CREDIT_TOO_LOW }
+      : { type: "billing_error", message: BILLING_ISSUE };
+  }
+  if (error.kind === "rate_limited" && error.limit) {
+    const { dimension, max, windowMs } = error.limit;
+    const what = dimension === "requests" ? "requests" : "tokens";
+    return {
+      type: "rate_limit_error",
+      message: `This request would exceed the rate limit for your organization of ${max} ${what} per ${windowName(windowMs)}. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.`,
+    };
+  }
+  return { type: ERROR_TYPES[error.kind], message: error.message };
+}

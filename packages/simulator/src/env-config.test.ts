@@ -35,6 +35,20 @@ describe("parseSimEnv", () => {
     });
   });
 
+  test("reads token limits per provider or for all, in the limits' shape", () => {
+    const each = parseSimEnv({ SIM_TPM: "openai=30000/60s,gemini=100000/1m" });
+    expect(each.ok && each.options.tpm).toEqual({
+      openai: { max: 30_000, windowMs: 60_000 },
+      gemini: { max: 100_000, windowMs: 60_000 },
+    });
+    const all = parseSimEnv({ SIM_TPM: "5000/10s" });
+    expect(all.ok && all.options.tpm).toEqual({
+      openai: { max: 5000, windowMs: 10_000 },
+      anthropic: { max: 5000, windowMs: 10_000 },
+      gemini: { max: 5000, windowMs: 10_000 },
+    });
+  });
+
   test("reads scenario, seed and log level", () => {
     expect(parseSimEnv({ SIM_SCENARIO: "agree", SIM_SEED: "42", SIM_LOG: "warnings" })).toMatchObject({
       ok: true,
@@ -50,6 +64,8 @@ describe("parseSimEnv", () => {
     ["SIM_LATENCY_MS", "openai=300-100"],
     ["SIM_LIMITS", "openai=600"],
     ["SIM_LIMITS", "mistral=1/1s"],
+    ["SIM_TPM", "openai=lots"],
+    ["SIM_TPM", "0/1s"],
     ["SIM_SCENARIO", "maybe"],
     ["SIM_SEED", "-1"],
   ])("a bad %s (%s) is an error naming the variable", (name, value) => {

@@ -24,9 +24,12 @@ function parseLatency(raw: string, fail: Issue): Partial<Record<SimProvider, Lat
   });
 }
 
-/** `600/60s` for every provider, or `openai=600/60s,anthropic=60/1m`; windows in ms, s or m. */
-function parseLimits(raw: string, fail: Issue): Partial<Record<SimProvider, RateLimit>> {
-  return perProvider(raw, fail, "openai=600/60s,anthropic=60/60s", (value) => {
+/**
+ * `600/60s` for every provider, or `openai=600/60s,anthropic=60/1m`; windows in ms, s or m. The same
+ * shape serves request limits (SIM_LIMITS) and token limits (SIM_TPM).
+ */
+function parseLimits(raw: string, fail: Issue, example: string): Partial<Record<SimProvider, RateLimit>> {
+  return perProvider(raw, fail, example, (value) => {
     const match = /^(\d+)\/(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value);
     if (!match) return null;
     const max = Number(match[1]);
@@ -82,7 +85,25 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((raw, ctx) =>
-      raw ? parseLimits(raw, (message) => ctx.addIssue({ code: "custom", message })) : undefined,
+      raw
+        ? parseLimits(
+            raw,
+            (message) => ctx.addIssue({ code: "custom", message }),
+            "openai=600/60s,anthropic=60/60s",
+          )
+        : undefined,
+    ),
+  SIM_TPM: z
+    .string()
+    .optional()
+    .transform((raw, ctx) =>
+      raw
+        ? parseLimits(
+            raw,
+            (message) => ctx.addIssue({ code: "custom", message }),
+            "openai=30000/60s,gemini=100000/1m",
+          )
+        : undefined,
     ),
   SIM_SCENARIO: z.enum(["conflicts", "agree"]).optional(),
   SIM_SEED: z.string().regex(/^\d+$/, "must be a whole number").transform(Number).optional(),
@@ -90,7 +111,7 @@ const envSchema = z.object({
 });
 
 /**
- * Reads SIM_PORT (default 4010), SIM_HOST (127.0.0.1), SIM_LATENCY_MS, SIM_LIMITS,
+ * Reads SIM_PORT (default 4010), SIM_HOST (127.0.0.1), SIM_LATENCY_MS, SIM_LIMITS, SIM_TPM,
  * SIM_SCENARIO (conflicts|agree), SIM_SEED and SIM_LOG (requests|warnings).
  */
 export function parseSimEnv(env: Record<string, string | undefined>): SimEnvResult {
@@ -108,6 +129,7 @@ export function parseSimEnv(env: Record<string, string | undefined>): SimEnvResu
       host: vars.SIM_HOST,
       ...(vars.SIM_LATENCY_MS ? { latencyMs: vars.SIM_LATENCY_MS } : {}),
       ...(vars.SIM_LIMITS ? { limits: vars.SIM_LIMITS } : {}),
+      ...(vars.SIM_TPM ? { tpm: vars.SIM_TPM } : {}),
       ...(vars.SIM_SCENARIO ? { scenario: { planComparison: vars.SIM_SCENARIO } } : {}),
       ...(vars.SIM_SEED !== undefined ? { seed: vars.SIM_SEED } : {}),
     },

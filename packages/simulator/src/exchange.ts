@@ -20,7 +20,14 @@ export function openExchange<Call extends ParsedCall>(
   state: SimState,
   protocol: Protocol<Call>,
   request: Request,
-  seen: { receivedAt: number; body: unknown; model: string | null; schemaName: string | null },
+  seen: {
+    receivedAt: number;
+    body: unknown;
+    model: string | null;
+    schemaName: string | null;
+    /** A generation request, counted in the stats. */
+    counted: boolean;
+  },
 ): Exchange {
   const url = new URL(request.url);
   const requestId = protocol.newRequestId();
@@ -34,26 +41,31 @@ export function openExchange<Call extends ParsedCall>(
     body: seen.body,
     receivedAt: seen.receivedAt,
   });
+  if (seen.counted) state.stats.received(protocol.provider);
   const reply = (status: number, payload: unknown, headers: Record<string, string> = {}): Response => {
     state.recorder.finish(entry, status);
+    if (seen.counted) state.stats.finished(protocol.provider, status);
     const fault = entry.fault ? ` (${entry.fault})` : "";
     state.log(
       "info",
       `${protocol.provider} ${request.method} ${url.pathname} ${seen.schemaName ?? "-"} -> ${status}${fault}`,
     );
-    const limit = state.limiter.status(protocol.provider);
+    const limits = {
+      requests: state.limiter.status(protocol.provider),
+      tokens: state.tokenLimiter.status(protocol.provider),
+    };
     return Response.json(payload, {
       status,
       headers: {
         "x-sim-seq": String(entry.seq),
         ...(protocol.requestIdHeader ? { [protocol.requestIdHeader]: requestId } : {}),
-        ...(limit ? protocol.limitHeaders(limit) : {}),
+        ...(limits.requests || limits.tokens ? protocol.limitHeaders(limits) : {}),
         ...headers,
       },
     });
   };
   const fail = (error: SimError): Response =>
-    reply(error.status, protocol.error(error, requestId), retryHeaders(error));
+    reply(error.status, protocol.error({ model: seen.model, ...error }, requestId), retryHeaders(error));
   return { entry, url, requestId, reply, fail };
 }
 

@@ -101,6 +101,66 @@ describe.each(ALL_PROVIDERS)("faults on %s", (provider) => {
   });
 });
 
+describe("quota faults: each provider's real answer to a spent quota or credit balance", () => {
+  /** The error body as each SDK exposes it. */
+  const bodyOf = (error: unknown): Record<string, unknown> => {
+    const e = error as { error?: unknown; message: string };
+    return (e.error as Record<string, unknown> | undefined) ?? JSON.parse(e.message);
+  };
+
+  test("openai: 429 insufficient_quota, without retry-after", async () => {
+    sim.injectFault({ provider: "openai", kind: "quota" });
+    const error = (await caught(vote("openai"))) as { status: number; headers: Headers; code: string };
+
+    expect(error.status).toBe(429);
+    expect(error).toMatchObject({ code: "insufficient_quota", type: "insufficient_quota" });
+    expect(bodyOf(error)).toMatchObject({
+      message: expect.stringContaining("You exceeded your current quota"),
+    });
+    expect(error.headers.get("retry-after")).toBeNull();
+    expect(sim.requests()[0]).toMatchObject({ status: 429, fault: "quota" });
+  });
+
+  test("anthropic: 400 'credit balance is too low' by default, billing_error on 402 and 403", async () => {
+    sim.injectFault({ provider: "anthropic", kind: "quota" });
+    sim.injectFault({ provider: "anthropic", kind: "quota", status: 402 });
+    sim.injectFault({ provider: "anthropic", kind: "quota", status: 403 });
+
+    const low = (await caught(vote("anthropic"))) as { status: number; type: string; apiMessage: string };
+    const payment = (await caught(vote("anthropic"))) as { status: number; type: string };
+    const held = (await caught(vote("anthropic"))) as { status: number; type: string };
+
+    expect(low).toMatchObject({ status: 400, type: "invalid_request_error" });
+    expect(low.apiMessage).toMatch(/^Your credit balance is too low to access the Anthropic API/);
+    expect(payment).toMatchObject({ status: 402, type: "billing_error" });
+    expect(held).toMatchObject({ status: 403, type: "billing_error" });
+  });
+
+  test("gemini: 429 RESOURCE_EXHAUSTED with a per-day QuotaFailure; a rate limit's is per minute", async () => {
+    sim.injectFault({ provider: "gemini", kind: "quota" });
+    sim.injectFault({ provider: "gemini", kind: "rate_limit", retryAfterSeconds: 3 });
+
+    const quota = bodyOf(await caught(vote("gemini"))).error as Record<string, unknown>;
+    const limit = bodyOf(await caught(vote("gemini"))).error as Record<string, unknown>;
+
+    const quotaIds = (body: Record<string, unknown>) =>
+      (body.details as { "@type": string; violations?: { quotaId: string }[] }[])
+        .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.QuotaFailure")
+        .flatMap((d) => d.violations!.map((v) => v.quotaId));
+    expect(quota).toMatchObject({ code: 429, status: "RESOURCE_EXHAUSTED" });
+    expect(quotaIds(quota)).toEqual(["GenerateRequestsPerDayPerProjectPerModel"]);
+    expect(quota.message).toContain("You exceeded your current quota");
+    // Google's words are the same for both: only the quota id tells them apart.
+    expect(limit).toMatchObject({ code: 429, status: "RESOURCE_EXHAUSTED" });
+    expect(quotaIds(limit)).toEqual(["GenerateRequestsPerMinutePerProjectPerModel"]);
+    expect(limit.message).toContain("You exceeded your current quota");
+    expect(limit.details).toContainEqual({
+      "@type": "type.googleapis.com/google.rpc.RetryInfo",
+      retryDelay: "3s",
+    });
+  });
+});
+
 describe("fault matching", () => {
   test("a fault scoped to a provider and schema name hits only those requests, `times` times", async () => {
     sim.injectFault({ provider: "openai", schemaName: "vote", kind: "server_error", times: 2 });

@@ -20,11 +20,11 @@ describe("SlidingWindowLimiter", () => {
     clock.now = 300;
     expect(limiter.tryAcquire("a")).toEqual({ ok: true });
     clock.now = 400;
-    expect(limiter.tryAcquire("a")).toEqual({ ok: false, retryAfterMs: 600 });
+    expect(limiter.tryAcquire("a")).toEqual({ ok: false, retryAfterMs: 600, used: 2 });
     expect(limiter.status("a")).toEqual({ limit: 2, remaining: 0, resetMs: 600 });
     clock.now = 1000; // the request admitted at 0 has left the window
     expect(limiter.tryAcquire("a")).toEqual({ ok: true });
-    expect(limiter.tryAcquire("a")).toEqual({ ok: false, retryAfterMs: 300 });
+    expect(limiter.tryAcquire("a")).toEqual({ ok: false, retryAfterMs: 300, used: 2 });
   });
 
   test("rejected requests do not count, so waiting retry-after always gets a slot", () => {
@@ -39,6 +39,15 @@ describe("SlidingWindowLimiter", () => {
     }
     clock.now = 1000;
     expect(limiter.tryAcquire("a").ok).toBe(true);
+  });
+
+  test("check says what tryAcquire would, without counting", () => {
+    const { limiter } = limiterAt();
+    limiter.set("a", { max: 1, windowMs: 1000 });
+    expect(limiter.check("a")).toEqual({ ok: true });
+    expect(limiter.check("a")).toEqual({ ok: true });
+    expect(limiter.tryAcquire("a")).toEqual({ ok: true });
+    expect(limiter.check("a")).toEqual({ ok: false, retryAfterMs: 1000, used: 1 });
   });
 
   test("keys are independent and a limit can be removed", () => {

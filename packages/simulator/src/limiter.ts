@@ -1,6 +1,6 @@
 import type { RateLimit } from "./types.ts";
 
-export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
+export type Admission = { ok: true } | { ok: false; retryAfterMs: number; used: number };
 
 export interface LimitStatus {
   limit: number;
@@ -42,16 +42,25 @@ export class SlidingWindowLimiter<Key extends string> {
     return [...this.#limits.entries()];
   }
 
+  /** Admits and counts a request, or says how long until one would be admitted. */
   tryAcquire(key: Key): Admission {
+    const admission = this.check(key);
+    if (admission.ok) this.#admitted.get(key)?.push(this.#now());
+    return admission;
+  }
+
+  /** Whether a request would be admitted now, without counting it. */
+  check(key: Key): Admission {
     const limit = this.#limits.get(key);
     if (!limit) return { ok: true };
     const now = this.#now();
     const admitted = this.#window(key, limit, now);
-    if (admitted.length < limit.max) {
-      admitted.push(now);
-      return { ok: true };
-    }
-    return { ok: false, retryAfterMs: Math.max(1, Math.ceil(admitted[0]! + limit.windowMs - now)) };
+    if (admitted.length < limit.max) return { ok: true };
+    return {
+      ok: false,
+      retryAfterMs: Math.max(1, Math.ceil(admitted[0]! + limit.windowMs - now)),
+      used: admitted.length,
+    };
   }
 
   status(key: Key): LimitStatus | null {

@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { SCRIPTED_SHAPES } from "./script/shapes.ts";
 import { startSimulator } from "./simulator.ts";
 import { caught, clientsFor, scriptedWireSchema } from "./testing/clients.ts";
 import type { Simulator } from "./types.ts";
@@ -58,6 +59,64 @@ describe("OpenAI chat completions", () => {
     });
     expect(text.choices[0]!.message.content).toMatch(/Simulated openai answer/);
     expect(sim.requests().map((r) => r.schemaName)).toEqual([null, null]);
+  });
+
+  test("json_object mode: the schema written in the prompt shapes the answer, and names it", async () => {
+    const { openai } = clientsFor(sim);
+    const schema = JSON.stringify(scriptedWireSchema("backend_plan"));
+    const completion = await openai.chat.completions.create({
+      model: "gpt-4.1",
+      messages: [
+        { role: "system", content: `Answer with one JSON object matching this JSON Schema:\n${schema}` },
+        { role: "user", content: 'Plan the backend for these requirements: {"title": "Grocery Tracker"}' },
+      ],
+      response_format: { type: "json_object" },
+    });
+
+    const value = JSON.parse(completion.choices[0]!.message.content!);
+    expect(SCRIPTED_SHAPES.backend_plan.safeParse(value).success).toBe(true);
+    // The scripted plan reads the requirements' title, not the schema's.
+    expect(value.summary).toContain("Grocery Tracker");
+    const [recorded] = sim.requests();
+    expect(recorded).toMatchObject({ schemaName: "backend_plan", status: 200 });
+    // The schema is input like the rest of the prompt.
+    expect(completion.usage!.prompt_tokens).toBeGreaterThan(schema.length / 4);
+  });
+
+  test("json_object mode with an untitled schema in the prompt answers a value of that shape", async () => {
+    const { openai } = clientsFor(sim);
+    const schema = {
+      type: "object",
+      properties: { city: { type: "string" }, days: { type: "integer", minimum: 1 } },
+      required: ["city", "days"],
+      additionalProperties: false,
+    };
+    const completion = await openai.chat.completions.create({
+      model: "gpt-4.1",
+      messages: [
+        { role: "user", content: `Plan a trip {maybe}. Reply in JSON like ${JSON.stringify(schema)}` },
+      ],
+      response_format: { type: "json_object" },
+    });
+
+    expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({
+      city: expect.any(String),
+      days: expect.any(Number),
+    });
+    expect(sim.requests()[0]?.schemaName).toBeNull();
+  });
+
+  test("json_object mode without the word JSON in the messages is a 400, as OpenAI answers it", async () => {
+    const { openai } = clientsFor(sim);
+    const error = await caught(
+      openai.chat.completions.create({
+        model: "gpt-4.1",
+        messages: [{ role: "user", content: "Give me an object" }],
+        response_format: { type: "json_object" },
+      }),
+    );
+    expect((error as { status: number }).status).toBe(400);
+    expect((error as Error).message).toContain("'messages' must contain the word 'json' in some form");
   });
 
   test("lists models", async () => {

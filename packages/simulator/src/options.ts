@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { FaultSpec, SimProvider, SimulatorConfigPatch } from "./types.ts";
+import type { FaultSpec, SimProvider, SimulatorConfigPatch, StatsOptions } from "./types.ts";
 
 export const PROVIDERS = ["openai", "anthropic", "gemini"] as const satisfies readonly SimProvider[];
 
@@ -46,6 +46,7 @@ export const faultSpecSchema = z.strictObject({
     "rate_limit",
     "unauthorized",
     "overloaded",
+    "quota",
   ]),
   status: z.number().int().min(400).max(599).optional(),
   retryAfterSeconds: z.number().nonnegative().optional(),
@@ -61,6 +62,7 @@ export const faultSpecSchema = z.strictObject({
 export const configPatchSchema = z.strictObject({
   latencyMs: z.partialRecord(provider, latencySpec.nullable()).optional(),
   limits: z.partialRecord(provider, rateLimit.nullable()).optional(),
+  tpm: z.partialRecord(provider, rateLimit.nullable()).optional(),
   scenario: scenario.optional(),
 });
 
@@ -80,5 +82,14 @@ export function parseFaultSpec(input: unknown): FaultSpec {
 export function parseConfigPatch(input: unknown): SimulatorConfigPatch {
   const parsed = configPatchSchema.safeParse(input);
   if (!parsed.success) throw new SimulatorConfigError(`Invalid config: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+const statsOptionsSchema = z.strictObject({ windowMs: z.number().positive().optional() });
+
+export function parseStatsOptions(input: unknown): StatsOptions {
+  const parsed = statsOptionsSchema.safeParse(input);
+  if (!parsed.success)
+    throw new SimulatorConfigError(`Invalid stats options: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }

@@ -1,3 +1,4 @@
+import { admit, inputTokensOf } from "./admission.ts";
 import { answerFor } from "./answers.ts";
 import { keyAccepted, modelField, openExchange, readBody } from "./exchange.ts";
 import { pickLatency, sleep, untilAborted } from "./latency.ts";
@@ -14,8 +15,8 @@ const UNAUTHORIZED: SimError = {
 
 /**
  * Serves one generation request the way the provider would, in this order: record it, check the
- * API key (401), read the body (400), apply the rate limit (429, not counted), take a matching
- * fault, wait the configured latency, then answer (or fail as the fault says).
+ * API key (401), read the body (400), apply the request and token limits (429, not counted), take a
+ * matching fault, wait the configured latency, then answer (or fail as the fault says).
  */
 export async function serveCall<Call extends ParsedCall>(
   state: SimState,
@@ -34,28 +35,29 @@ export async function serveCall<Call extends ParsedCall>(
     body: body.value,
     model: call?.model ?? pathModel ?? modelField(body.value),
     schemaName: call?.schemaName ?? null,
+    counted: true,
   });
 
   if (!keyAccepted(state, protocol, request, url)) return fail(UNAUTHORIZED);
   if (!parsed.ok) return fail({ status: 400, kind: "invalid_request", message: parsed.message });
-  const admission = state.limiter.tryAcquire(protocol.provider);
-  if (!admission.ok) {
-    return fail({
-      status: 429,
-      kind: "rate_limited",
-      message: `Rate limit reached for ${protocol.provider} requests. Please try again in ${Math.ceil(admission.retryAfterMs / 1000)}s.`,
-      retryAfterMs: admission.retryAfterMs,
-    });
-  }
+  const admission = admit(state, protocol.provider, parsed.call);
+  if (!admission.ok) return fail(admission.error);
 
   const fault = state.faults.take(protocol.provider, parsed.call.schemaName);
   if (fault) state.recorder.markFault(entry, fault.kind);
   const stop = AbortSignal.any([request.signal, state.closing.signal]);
-  if (fault?.kind === "hang") return hang(state, entry, stop);
+  if (fault?.kind === "hang") {
+    // No answer, no usage: the token reservation is given back at once.
+    state.tokenLimiter.settle(admission.tokens, 0);
+    return hang(state, entry, stop);
+  }
   await sleep(pickLatency(state.latency.get(protocol.provider), state.random), stop);
 
   const faultError = fault ? errorForFault(fault, protocol.provider) : null;
-  if (faultError) return fail(faultError);
+  if (faultError) {
+    state.tokenLimiter.settle(admission.tokens, 0);
+    return fail(faultError);
+  }
 
   const content = answerFor(parsed.call, {
     provider: protocol.provider,
@@ -65,15 +67,18 @@ export async function serveCall<Call extends ParsedCall>(
     warn: (message) => state.log("warn", `${protocol.provider} ${parsed.call.schemaName ?? "-"}: ${message}`),
   });
   const usage = {
-    inputTokens: estimateTokens(parsed.call.promptText + parsed.call.schemaText),
+    inputTokens: inputTokensOf(parsed.call),
     outputTokens: estimateTokens(content.text),
   };
+  state.tokenLimiter.settle(admission.tokens, usage.inputTokens + usage.outputTokens);
+  state.stats.answered(protocol.provider, admission.at, usage);
   return reply(200, protocol.success(parsed.call, content, usage, requestId));
 }
 
 async function hang(state: SimState, entry: RecordedRequest, stop: AbortSignal): Promise<Response> {
   state.log("info", `${entry.provider} ${entry.method} ${entry.path} ${entry.schemaName ?? "-"} -> hanging`);
   await untilAborted(stop);
+  state.stats.finished(entry.provider, 0);
   // Nobody is listening any more (the client left or the server is closing); the record keeps
   // status 0 and respondedAt null: no response was ever sent.
   return new Response(null, { status: 503 });
@@ -96,6 +101,7 @@ export async function serveOther<Call extends ParsedCall>(
     body: body.value,
     model: modelField(body.value),
     schemaName: null,
+    counted: false,
   });
   if (answer === "not_found") {
     return fail({
@@ -133,6 +139,14 @@ function errorForFault(fault: FaultSpec, provider: string): SimError | null {
     }
     case "unauthorized":
       return UNAUTHORIZED;
+    case "quota":
+      return {
+        // Anthropic answers a spent credit balance with a 400 (or a 402/403 billing_error); OpenAI
+        // and Gemini with a 429 that no wait will lift.
+        status: provider === "anthropic" ? (fault.status ?? 400) : 429,
+        kind: "quota_exceeded",
+        message: "You exceeded your current quota, please check your plan and billing details.",
+      };
     case "hang":
     case "malformed_json":
     case "schema_violation":

@@ -15,6 +15,8 @@ export interface ParsedCall {
   promptText: string;
   /** The tool or schema JSON, counted as input tokens as providers do. */
   schemaText: string;
+  /** The request's output-token limit, reserved against a token limit; null when it sets none. */
+  maxOutputTokens: number | null;
 }
 
 export type ParseResult<Call extends ParsedCall> = { ok: true; call: Call } | { ok: false; message: string };
@@ -28,7 +30,19 @@ export type SimErrorKind =
   | "not_found"
   | "rate_limited"
   | "server_error"
-  | "overloaded";
+  | "overloaded"
+  | "quota_exceeded";
+
+/** The simulator's own limit that refused a request, for error texts that name it. */
+export interface LimitHit {
+  dimension: "requests" | "tokens";
+  max: number;
+  windowMs: number;
+  /** Counted in the window when the request arrived. */
+  used: number;
+  /** What this request needed (1 request, or its tokens). */
+  requested: number;
+}
 
 /** A failure to render in the provider's error format. */
 export interface SimError {
@@ -37,6 +51,16 @@ export interface SimError {
   message: string;
   /** For 429s: sent as `retry-after` (seconds, rounded up) and `retry-after-ms`. */
   retryAfterMs?: number;
+  /** The model the request named (filled in by the exchange), for texts that name it. */
+  model?: string | null;
+  /** For the simulator's own 429s: which limit refused the request. */
+  limit?: LimitHit;
+}
+
+/** The state of a provider's request and token limits, for its rate-limit headers. */
+export interface LimitHeaderStatus {
+  requests: LimitStatus | null;
+  tokens: LimitStatus | null;
 }
 
 export interface Usage {
@@ -56,6 +80,6 @@ export interface Protocol<Call extends ParsedCall> {
   parse(body: unknown, pathModel: string | null): ParseResult<Call>;
   success(call: Call, content: AnswerContent, usage: Usage, requestId: string): unknown;
   error(error: SimError, requestId: string): unknown;
-  /** Informational rate-limit headers in the provider's style. */
-  limitHeaders(status: LimitStatus): Record<string, string>;
+  /** Informational rate-limit headers in the provider's style, for the limits that are set. */
+  limitHeaders(status: LimitHeaderStatus): Record<string, string>;
 }

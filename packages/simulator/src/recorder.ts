@@ -1,5 +1,8 @@
 import type { FaultKind, RecordedRequest, RequestFilter } from "./types.ts";
 
+/** The header our adapters send our own request id in. */
+const REQUEST_ID_HEADER = "x-foundry-request-id";
+
 export type RecordStart = Omit<RecordedRequest, "seq" | "status" | "fault" | "respondedAt">;
 
 /** Keeps the most recent requests, newest last, for tests and the admin API. */
@@ -34,6 +37,9 @@ export class Recorder {
     return this.#entries
       .filter((entry) => filter.provider === undefined || entry.provider === filter.provider)
       .filter((entry) => filter.schemaName === undefined || entry.schemaName === filter.schemaName)
+      .filter(
+        (entry) => filter.requestId === undefined || entry.headers[REQUEST_ID_HEADER] === filter.requestId,
+      )
       .map((entry) => structuredClone(entry));
   }
 

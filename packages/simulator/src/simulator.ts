@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
-import { parseFaultSpec } from "./options.ts";
+import { parseFaultSpec, parseStatsOptions } from "./options.ts";
 import { createApp } from "./server.ts";
 import { SimState } from "./state.ts";
 import type { Simulator, SimulatorOptions } from "./types.ts";
@@ -43,6 +43,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }),
     requests: (filter) => state.recorder.list(filter),
     clearRequests: () => state.recorder.clear(),
+    stats: (options = {}) => state.statsSnapshot(parseStatsOptions(options).windowMs),
+    resetStats: () => state.stats.reset(),
     injectFault: (fault) => state.faults.add(parseFaultSpec(fault)),
     clearFaults: () => state.faults.clear(),
     configure: (patch) => state.configure(patch),

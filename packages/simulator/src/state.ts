@@ -3,12 +3,22 @@ import { SlidingWindowLimiter } from "./limiter.ts";
 import { DEFAULT_KEYS, PROVIDERS, parseConfigPatch, parseFaultSpec } from "./options.ts";
 import { seededRandom } from "./random.ts";
 import { Recorder } from "./recorder.ts";
-import type { LatencySpec, RateLimit, SimProvider, SimulatorConfigPatch, SimulatorOptions } from "./types.ts";
+import { StatsBook } from "./stats.ts";
+import { TokenWindowLimiter } from "./token-limiter.ts";
+import type {
+  LatencySpec,
+  RateLimit,
+  SimProvider,
+  SimStats,
+  SimulatorConfigPatch,
+  SimulatorOptions,
+} from "./types.ts";
 
 /** The current runtime settings, as `GET /_sim/config` shows them. */
 export interface ConfigSnapshot {
   latencyMs: Partial<Record<SimProvider, LatencySpec>>;
   limits: Partial<Record<SimProvider, RateLimit>>;
+  tpm: Partial<Record<SimProvider, RateLimit>>;
   scenario: { planComparison: "conflicts" | "agree"; answers: Record<string, unknown> };
 }
 
@@ -17,6 +27,9 @@ export class SimState {
   readonly keys: Readonly<Record<SimProvider, string | null>>;
   readonly latency = new Map<SimProvider, LatencySpec>();
   readonly limiter = new SlidingWindowLimiter<SimProvider>();
+  readonly tokenLimiter = new TokenWindowLimiter<SimProvider>();
+  /** Counts over every request, apart from the bounded recorder. */
+  readonly stats = new StatsBook();
   readonly faults: FaultBook;
   readonly recorder: Recorder;
   readonly random: () => number;
@@ -38,7 +51,12 @@ export class SimState {
     this.faults = new FaultBook(this.random);
     this.recorder = new Recorder(options.maxRecordedRequests ?? 1000);
     this.log = options.log ?? (() => {});
-    this.configure({ latencyMs: options.latencyMs, limits: options.limits, scenario: options.scenario });
+    this.configure({
+      latencyMs: options.latencyMs,
+      limits: options.limits,
+      tpm: options.tpm,
+      scenario: options.scenario,
+    });
     for (const fault of options.faults ?? []) this.faults.add(parseFaultSpec(fault));
   }
 
@@ -50,6 +68,7 @@ export class SimState {
       else this.latency.set(provider, spec);
     }
     for (const [provider, limit] of entries(patch.limits)) this.limiter.set(provider, limit);
+    for (const [provider, limit] of entries(patch.tpm)) this.tokenLimiter.set(provider, limit);
     if (patch.scenario?.planComparison) this.planComparison = patch.scenario.planComparison;
     for (const [name, value] of Object.entries(patch.scenario?.answers ?? {})) {
       if (value === null) this.answers.delete(name);
@@ -57,10 +76,19 @@ export class SimState {
     }
   }
 
+  /** The stats, with busiest windows of `windowMs` or else of each configured limit's window. */
+  statsSnapshot(windowMs?: number): SimStats {
+    return this.stats.snapshot((provider) => ({
+      requestsMs: windowMs ?? this.limiter.get(provider)?.windowMs,
+      tokensMs: windowMs ?? this.tokenLimiter.get(provider)?.windowMs,
+    }));
+  }
+
   snapshot(): ConfigSnapshot {
     return {
       latencyMs: Object.fromEntries(this.latency),
       limits: Object.fromEntries(this.limiter.entries()),
+      tpm: Object.fromEntries(this.tokenLimiter.entries()),
       scenario: { planComparison: this.planComparison, answers: Object.fromEntries(this.answers) },
     };
   }

@@ -4,7 +4,10 @@ export type SimProvider = "openai" | "anthropic" | "gemini";
 /** A fixed delay, or a uniform random delay between `min` and `max` (inclusive), in milliseconds. */
 export type LatencySpec = number | { min: number; max: number };
 
-/** Sliding window: at most `max` admitted requests in any `windowMs`. */
+/**
+ * Sliding window: at most `max` admitted requests (a request limit) or `max` tokens (a token limit)
+ * in any `windowMs`.
+ */
 export interface RateLimit {
   max: number;
   windowMs: number;
@@ -33,7 +36,8 @@ export type FaultKind =
   | "schema_violation"
   | "rate_limit"
   | "unauthorized"
-  | "overloaded";
+  | "overloaded"
+  | "quota";
 
 /** A failure to inject into matching requests. */
 export interface FaultSpec {
@@ -43,8 +47,9 @@ export interface FaultSpec {
   schemaName?: string;
   kind: FaultKind;
   /**
-   * HTTP status of `server_error` (@default 500) and `overloaded` (@default 529 for Anthropic, 503
-   * for the others).
+   * HTTP status of `server_error` (@default 500), `overloaded` (@default 529 for Anthropic, 503
+   * for the others) and `quota` on Anthropic (@default 400 "credit balance is too low"; 402 or 403
+   * send a `billing_error`). OpenAI's and Gemini's `quota` is always their real 429.
    */
   status?: number;
   /** `retry-after` of a `rate_limit` fault, in seconds. @default 1 */
@@ -61,6 +66,8 @@ export interface SimulatorConfigPatch {
   latencyMs?: Partial<Record<SimProvider, LatencySpec | null>>;
   /** Request limits per provider; `null` removes one. */
   limits?: Partial<Record<SimProvider, RateLimit | null>>;
+  /** Token limits per provider (input plus output tokens); `null` removes one. */
+  tpm?: Partial<Record<SimProvider, RateLimit | null>>;
   scenario?: Scenario;
 }
 
@@ -71,6 +78,13 @@ export interface SimulatorOptions {
   host?: string;
   latencyMs?: Partial<Record<SimProvider, LatencySpec>>;
   limits?: Partial<Record<SimProvider, RateLimit>>;
+  /**
+   * Token limits per provider: the input plus output tokens of the requests admitted in any
+   * `windowMs` stay at or below `max`. A request reserves its input tokens plus its output limit
+   * (`max_completion_tokens`/`max_tokens`, Anthropic `max_tokens`, Gemini `maxOutputTokens`) when
+   * admitted; its reported usage replaces the reservation once answered.
+   */
+  tpm?: Partial<Record<SimProvider, RateLimit>>;
   /**
    * Expected API key per provider; a request with another key (or none) gets 401. `null` accepts any key.
    * @default { openai: "sim-openai-key", anthropic: "sim-anthropic-key", gemini: "sim-gemini-key" }
@@ -109,6 +123,40 @@ export interface RecordedRequest {
 export interface RequestFilter {
   provider?: SimProvider;
   schemaName?: string;
+  /** The request's `X-Foundry-Request-Id` header. */
+  requestId?: string;
+}
+
+/** Counts for one provider since the last reset, over every request (not only the recorded ones). */
+export interface ProviderStats {
+  /** Generation requests received, whatever their outcome. */
+  requests: number;
+  /** Received and not yet answered (a hang the client has not left, or latency). */
+  inFlight: number;
+  /** Answered requests by HTTP status; `0` counts hangs that ended without a response. */
+  byStatus: Record<string, number>;
+  /** Usage reported in 200 answers. */
+  tokens: { input: number; output: number };
+  /**
+   * The most requests that reached the rate-limit check (a valid key and body; 429s included) in
+   * any sliding window of `windowMs`: the configured request limit's window, or the one asked for.
+   * At most the limit's `max` means the clients never exceeded it. Null without a window size.
+   */
+  busiestWindow: { windowMs: number; requests: number } | null;
+  /** The most tokens answered (input plus output, by admission time) in any window of `windowMs`. */
+  busiestTokenWindow: { windowMs: number; tokens: number } | null;
+}
+
+export interface SimStats {
+  /** When counting started (start-up or the last reset), ms since the epoch. */
+  since: number;
+  /** Providers that received at least one generation request. */
+  providers: Partial<Record<SimProvider, ProviderStats>>;
+}
+
+export interface StatsOptions {
+  /** Window size for `busiestWindow` and `busiestTokenWindow`. @default each configured limit's own */
+  windowMs?: number;
 }
 
 export interface Simulator {
@@ -118,10 +166,14 @@ export interface Simulator {
   env(): Record<string, string>;
   requests(filter?: RequestFilter): RecordedRequest[];
   clearRequests(): void;
+  /** Per-provider counts over every request since start-up or `resetStats()`. */
+  stats(options?: StatsOptions): SimStats;
+  /** Starts counting afresh (`clearRequests` leaves the counts alone). */
+  resetStats(): void;
   /** Adds a fault; throws `SimulatorConfigError` when the spec is invalid. */
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
-  /** Changes latency, limits or scenario; throws `SimulatorConfigError` when the patch is invalid. */
+  /** Changes latency, limits, token limits or scenario; throws `SimulatorConfigError` when the patch is invalid. */
   configure(patch: SimulatorConfigPatch): void;
   /** Stops listening and ends every open connection, hanging requests included. */
   close(): Promise<void>;

@@ -28,3 +28,14 @@ export function bearerToken(headers: Headers): string | null {
   const match = value ? /^Bearer\s+(.+)$/i.exec(value) : null;
   return match ? match[1]!.trim() : null;
 }
+
+/** "min" for a one-minute window (as providers name their limits), else e.g. "10s" or "250ms". */
+export function windowName(windowMs: number): string {
+  if (windowMs === 60_000) return "min";
+  return windowMs % 1000 === 0 ? `${windowMs / 1000}s` : `${windowMs}ms`;
+}
+
+/** Whole seconds, at least 1, for "try again in Ns" texts. */
+export function secondsOf(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}

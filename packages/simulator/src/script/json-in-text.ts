@@ -23,7 +23,7 @@ export function jsonObjectsIn(text: string): Record<string, unknown>[] {
   return found;
 }
 
-function matchingBrace(text: string, start: number): number {
+export function matchingBrace(text: string, start: number): number {
   let depth = 0;
   let inString = false;
   for (let i = start; i < text.length; i++) {
