@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { createPrisma, migrate } from "@foundry/db";
 import {
+  checkRedisDatabase,
   createRedis,
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
@@ -42,6 +43,15 @@ try {
 
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 try {
+  const redisDatabase = await checkRedisDatabase(env.REDIS_URL).catch((error: Error) => {
+    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
+  });
+  if (!redisDatabase.checked) {
+    log.warn(
+      { db: redisDatabase.db },
+      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
+    );
+  }
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
 } catch (error) {
   console.error(`worker: ${(error as Error).message}`);

@@ -24,6 +24,12 @@ export {
   QueueSet,
 } from "./queues.ts";
 export {
+  checkRedisDatabase,
+  type RedisDatabaseCheck,
+  RedisDatabaseError,
+  redisDatabaseIndex,
+} from "./redis-database.ts";
+export {
   CALL_STATUSES,
   isTerminalSession,
   PHASE_STATUSES,
