@@ -138,11 +138,11 @@ describe("REST API", () => {
     expect((await stack.request("/api/nothing")).status).toBe(404);
   });
 
-  it("reports health and readiness without a token", async () => {
+  it("reports health and readiness without a token, and nothing more", async () => {
     expect((await stack.app.request("/healthz")).status).toBe(200);
     const ready = await stack.app.request("/readyz");
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, postgres: "ok", redis: "ok" });
+    expect(await ready.json()).toEqual({ ready: true });
   });
 });
 

@@ -20,6 +20,11 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Called with unexpected errors (the response says only "internal error"). */
   logError: (error: Error) => void;
+  /**
+   * Called with what is wrong when `/readyz` answers "not ready" (the unauthenticated answer
+   * carries no details). @default logError with an Error carrying the same message
+   */
+  logWarning?: (details: Record<string, unknown>, message: string) => void;
   /** Serve Bull Board at /admin/queues and the login page at /login. @default true */
   board?: boolean;
   /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
@@ -38,13 +43,18 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  const logWarning =
+    deps.logWarning ??
+    ((details, message) => deps.logError(new Error(`${message}: ${JSON.stringify(details)}`)));
+  // Unauthenticated, so it says only ready or not: why (hosts, driver messages) goes to the log.
   app.get("/readyz", async (c) => {
     const [postgres, redis] = await Promise.all([
       probe(deps.db.$queryRaw`select 1`),
       probe(deps.queues.redis.ping()),
     ]);
     const ready = postgres === "ok" && redis === "ok";
-    return c.json({ ready, postgres, redis }, ready ? 200 : 503);
+    if (!ready) logWarning({ postgres, redis }, "not ready");
+    return c.json({ ready }, ready ? 200 : 503);
   });
 
   app.use("/api/*", requireToken(deps.apiToken));

@@ -46,6 +46,7 @@ const app = createApp({
   workspaceDir: env.WORKSPACE_DIR,
   maxBodyBytes: env.MAX_BODY_BYTES,
   logError: (error) => log.error({ err: error }, "unhandled error"),
+  logWarning: (details, message) => log.warn(details, message),
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
