@@ -201,6 +201,12 @@ describe("Bull Board behind the API token", () => {
       "javascript:alert(1)",
       "/\t/evil.com",
       "",
+      // Dot segments that normalise into a protocol-relative URL.
+      "/..//evil.com",
+      "/.//evil.com",
+      "/%2e%2e//evil.com",
+      "/%2E//evil.com/x?y",
+      "/a/../..//evil.com",
     ]) {
       const response = await login(API_TOKEN, next);
       expect(response.status, next).toBe(303);
@@ -211,6 +217,27 @@ describe("Bull Board behind the API token", () => {
     // The form shown for `next=//evil.com` carries the safe default instead.
     const form = await (await stack.app.request("/login?next=//evil.com")).text();
     expect(form).toContain('name="next" value="/admin/queues"');
+    const dotted = await (await stack.app.request("/login?next=/..//evil.com")).text();
+    expect(dotted).toContain('name="next" value="/admin/queues"');
+    // Dot segments that stay on this site are resolved, not refused.
+    const local = await login(API_TOKEN, "/admin/../admin/queues/./queue/openai");
+    expect(local.headers.get("location")).toBe("/admin/queues/queue/openai");
+  });
+
+  it("answers a malformed multipart sign-in with 400, not 500", async () => {
+    const response = await stack.app.request("/login", {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=----x" },
+      body: "this is not multipart at all",
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("set-cookie")).toBeNull();
+    expect(await response.text()).toContain("The form could not be read.");
+    // A well-formed multipart form still signs in.
+    const form = new FormData();
+    form.set("token", API_TOKEN);
+    const multipart = await stack.app.request("/login", { method: "POST", body: form });
+    expect(multipart.status).toBe(303);
   });
 
   it("refuses cross-site writes even with a valid cookie", async () => {

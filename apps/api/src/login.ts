@@ -34,15 +34,20 @@ export interface LoginOptions {
 /**
  * Where to send the browser after signing in: only a path on this site. Anything that a browser
  * could read as another host (`//evil.com`, `/\evil.com`, `https://evil.com`) or that carries
- * control characters becomes `fallback`.
+ * control characters becomes `fallback` — checked again after normalisation, since resolving dot
+ * segments can make a host out of a path (`/..//evil.com` and `/%2e//evil.com` become `//evil.com`).
  */
 export function safeNext(next: unknown, fallback: string): string {
   if (typeof next !== "string" || next.length > 2000) return fallback;
-  if (!next.startsWith("/") || next.startsWith("//") || [...next].some(isUnsafeChar)) return fallback;
+  if (!isLocalPath(next)) return fallback;
   const base = "http://same.invalid";
   const url = new URL(next, base);
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback;
+  const normalised = `${url.pathname}${url.search}${url.hash}`;
+  return url.origin === base && isLocalPath(normalised) ? normalised : fallback;
 }
+
+const isLocalPath = (path: string) =>
+  path.startsWith("/") && !path.startsWith("//") && ![...path].some(isUnsafeChar);
 
 // Browsers read `\` as `/` and drop tabs and newlines from URLs, so `/\evil.com` or `/\t/evil.com`
 // could turn into `//evil.com`.
@@ -68,7 +73,15 @@ export function loginRoutes(options: LoginOptions): Hono {
   });
 
   app.post(LOGIN_PATH, async (c) => {
-    const form = await c.req.parseBody();
+    // A body that does not parse as the form type it claims (a broken multipart body) is the
+    // client's mistake: 400, not an internal error.
+    const form = await c.req.parseBody().catch(() => null);
+    if (form === null) {
+      return c.html(
+        loginPage({ next: options.defaultNext, signedIn: false, error: "The form could not be read." }),
+        400,
+      );
+    }
     const next = safeNext(form.next, options.defaultNext);
     const token = typeof form.token === "string" ? form.token : undefined;
     if (!tokenMatches(options.apiToken, token)) {
