@@ -3,9 +3,10 @@ import type { QueueSet } from "@foundry/engine";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requireToken } from "./auth.ts";
+import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
+import { requireJsonBody } from "./json-body.ts";
 import { loginRoutes } from "./login.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 
@@ -57,6 +58,9 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ ready }, ready ? 200 : 503);
   });
 
+  // A browser's cookie rides along on requests other sites make: those writes are refused, as on
+  // the login and board routes. Scripts with a bearer token (no cookie, no Origin) are unaffected.
+  app.use("/api/*", refuseCrossSiteWrites({ unlessBearer: true }));
   app.use("/api/*", requireToken(deps.apiToken));
   app.use(
     "/api/*",
@@ -67,6 +71,7 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
   );
+  app.use("/api/*", requireJsonBody());
   app.route("/api/sessions", sessionRoutes(deps));
   app.get("/api/workflows", (c) =>
     c.json({

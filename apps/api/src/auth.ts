@@ -62,10 +62,15 @@ const safeMethod = /^(GET|HEAD|OPTIONS)$/;
  * second lock. Requests without these headers (curl, SDKs) pass: they are not a browser's.
  * Hosts are compared rather than whole origins so that a TLS-terminating proxy, which makes the
  * app see `http:` for an `https:` page, does not lock operators out.
+ *
+ * With `unlessBearer`, a request that carries `Authorization: Bearer …` is not checked: it is not
+ * authenticated by the ambient cookie (the bearer header decides alone), and a page on another site
+ * cannot add that header without a CORS preflight, which this API never grants.
  */
-export function refuseCrossSiteWrites(): MiddlewareHandler {
+export function refuseCrossSiteWrites(options: { unlessBearer?: boolean } = {}): MiddlewareHandler {
   return async (c, next) => {
     if (safeMethod.test(c.req.method)) return next();
+    if (options.unlessBearer && bearerToken(c.req.header("authorization")) !== undefined) return next();
     const fetchSite = c.req.header("sec-fetch-site");
     const origin = c.req.header("origin");
     const crossSite =
