@@ -116,12 +116,13 @@ describe("REST API", () => {
         body,
       });
 
-    for (const headers of [
+    const crossSite: Record<string, string>[] = [
       { origin: "https://evil.example" },
       { origin: "null" },
       { "sec-fetch-site": "cross-site" },
       { "sec-fetch-site": "same-site" },
-    ]) {
+    ];
+    for (const headers of crossSite) {
       const refused = await withCookie(headers);
       expect(refused.status, JSON.stringify(headers)).toBe(403);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("CROSS_SITE_REQUEST");

@@ -8,6 +8,8 @@ import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
 import { requireJsonBody } from "./json-body.ts";
 import { loginRoutes } from "./login.ts";
+import { type LoginRateLimit, LoginRateLimiter } from "./login-rate-limit.ts";
+import { LoginSessions } from "./login-sessions.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 
 export interface AppDeps {
@@ -30,9 +32,16 @@ export interface AppDeps {
   board?: boolean;
   /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
   secureCookies?: boolean;
+  /** Sign-in attempts allowed per client address and window. @default 10 per 60 s */
+  loginRateLimit?: LoginRateLimit;
+  /** Read the client's address from `X-Forwarded-For` (behind a proxy). @default false */
+  trustProxy?: boolean;
   /** Extra routes mounted by main (the dashboard). */
   extend?: (app: Hono) => void;
 }
+
+/** Sign-in attempts per client address: enough for a person, far too few to guess a token. */
+export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = { max: 10, windowSeconds: 60 };
 
 /**
  * The HTTP API. Everything under /api and /admin/queues needs the token (a bearer header, or the
@@ -61,7 +70,8 @@ export function createApp(deps: AppDeps): Hono {
   // A browser's cookie rides along on requests other sites make: those writes are refused, as on
   // the login and board routes. Scripts with a bearer token (no cookie, no Origin) are unaffected.
   app.use("/api/*", refuseCrossSiteWrites({ unlessBearer: true }));
-  app.use("/api/*", requireToken(deps.apiToken));
+  const auth = { token: deps.apiToken, sessions: new LoginSessions(deps.db) };
+  app.use("/api/*", requireToken(auth));
   app.use(
     "/api/*",
     bodyLimit({
@@ -88,9 +98,15 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.board !== false) {
     app.route(
       "/",
-      loginRoutes({ apiToken: deps.apiToken, defaultNext: BOARD_PATH, secureCookie: deps.secureCookies }),
+      loginRoutes({
+        auth,
+        rateLimiter: new LoginRateLimiter(deps.db, deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT),
+        trustProxy: deps.trustProxy,
+        defaultNext: BOARD_PATH,
+        secureCookie: deps.secureCookies,
+      }),
     );
-    app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, apiToken: deps.apiToken }));
+    app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, auth }));
   }
   deps.extend?.(app);
   return app;

@@ -45,6 +45,8 @@ const app = createApp({
   canPublish: env.GITHUB_TOKEN !== undefined,
   workspaceDir: env.WORKSPACE_DIR,
   maxBodyBytes: env.MAX_BODY_BYTES,
+  loginRateLimit: env.LOGIN_RATE_LIMIT,
+  trustProxy: env.TRUST_PROXY === "true",
   logError: (error) => log.error({ err: error }, "unhandled error"),
   logWarning: (details, message) => log.warn(details, message),
 });
