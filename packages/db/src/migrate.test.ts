@@ -46,6 +46,8 @@ describe("migrate", () => {
       [
         "_prisma_migrations",
         "generated_files",
+        "login_attempts",
+        "login_sessions",
         "model_calls",
         "phase_runs",
         "session_events",
