@@ -63,6 +63,88 @@ describe("REST API", () => {
     expect(await stack.db.prisma.session.count()).toBe(0);
   });
 
+  it("requires content-type: application/json on request bodies (415 otherwise)", async () => {
+    const body = JSON.stringify({ request: "Build a todo list app" });
+    for (const type of [
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+    ]) {
+      const response = await post(body, { "content-type": type });
+      expect(response.status, type).toBe(415);
+      expect(await response.json()).toEqual({
+        error: {
+          code: "UNSUPPORTED_MEDIA_TYPE",
+          message: `the request body must be JSON sent with content-type: application/json (got ${JSON.stringify(type)})`,
+        },
+      });
+    }
+    // A body without any content type (bytes, so fetch adds none).
+    const untyped = await stack.app.request("/api/sessions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      body: new TextEncoder().encode(body),
+    });
+    expect(untyped.status).toBe(415);
+    expect(((await untyped.json()) as { error: { message: string } }).error.message).toContain(
+      "(got no content-type)",
+    );
+    expect(await stack.db.prisma.session.count()).toBe(0);
+    // Parameters and case do not matter; an empty body needs no type (and is then not JSON: 400).
+    expect((await post(body, { "content-type": "Application/JSON; charset=utf-8" })).status).toBe(202);
+    const empty = await stack.app.request("/api/sessions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(empty.status).toBe(400);
+    await stack.db.prisma.session.deleteMany();
+  });
+
+  it("refuses cross-site writes that ride on the login cookie, but not bearer-token scripts", async () => {
+    const signIn = await stack.app.request("/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: API_TOKEN }).toString(),
+    });
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    expect(cookie).toMatch(/^foundry_login=/);
+    const body = JSON.stringify({ request: "Build a todo list app" });
+    const withCookie = (headers: Record<string, string>) =>
+      stack.app.request("/api/sessions", {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json", ...headers },
+        body,
+      });
+
+    const crossSite: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+    ];
+    for (const headers of crossSite) {
+      const refused = await withCookie(headers);
+      expect(refused.status, JSON.stringify(headers)).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("CROSS_SITE_REQUEST");
+    }
+    expect(await stack.db.prisma.session.count()).toBe(0);
+
+    // The same cookie from this site's own pages works.
+    expect((await withCookie({ origin: "http://localhost", "sec-fetch-site": "same-origin" })).status).toBe(
+      202,
+    );
+    // Reads are not writes.
+    expect(
+      (await stack.app.request("/api/sessions", { headers: { cookie, origin: "https://evil.example" } }))
+        .status,
+    ).toBe(200);
+    // Scripts: a bearer token, no Origin; and a bearer header is never the ambient cookie.
+    expect((await post(body)).status).toBe(202);
+    expect((await post(body, { origin: "https://evil.example" })).status).toBe(202);
+    expect(await stack.db.prisma.session.count()).toBe(3);
+    await stack.db.prisma.session.deleteMany();
+  });
+
   it("rejects an unknown workflow and lists the available ones", async () => {
     const response = await post(JSON.stringify({ request: "Build a todo list app", workflow: "nope" }));
     expect(response.status).toBe(400);
@@ -138,11 +220,11 @@ describe("REST API", () => {
     expect((await stack.request("/api/nothing")).status).toBe(404);
   });
 
-  it("reports health and readiness without a token", async () => {
+  it("reports health and readiness without a token, and nothing more", async () => {
     expect((await stack.app.request("/healthz")).status).toBe(200);
     const ready = await stack.app.request("/readyz");
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, postgres: "ok", redis: "ok" });
+    expect(await ready.json()).toEqual({ ready: true });
   });
 });
 

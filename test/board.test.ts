@@ -132,7 +132,7 @@ describe("Bull Board behind the API token", () => {
     expect(response.headers.get("location")).toBe("/admin/queues");
     const setCookie = response.headers.get("set-cookie") as string;
     const [pair, ...attributes] = setCookie.split(/;\s*/);
-    expect(pair).toMatch(/^foundry_login=\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(pair).toMatch(/^foundry_login=[A-Za-z0-9_-]{22}\.\d+\.[A-Za-z0-9_-]{43}$/);
     expect(setCookie).not.toContain(API_TOKEN);
     expect(attributes.sort()).toEqual(["HttpOnly", "Max-Age=43200", "Path=/", "SameSite=Strict"]);
 
@@ -173,12 +173,15 @@ describe("Bull Board behind the API token", () => {
   it("refuses forged and expired cookies", async () => {
     const cookie = cookieOf(await login(API_TOKEN));
     const [, value] = cookie.split("=") as [string, string];
-    const [expiry, mac] = value.split(".") as [string, string];
+    const [id, expiry, mac] = value.split(".") as [string, string, string];
+    const otherId = `${id.slice(0, -1)}${id.endsWith("A") ? "B" : "A"}`;
     const tampered = [
-      `foundry_login=${Number(expiry) + 3600}.${mac}`, // a longer life, same MAC
-      `foundry_login=${expiry}.${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`,
+      `foundry_login=${id}.${Number(expiry) + 3600}.${mac}`, // a longer life, same MAC
+      `foundry_login=${id}.${expiry}.${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`,
+      `foundry_login=${otherId}.${expiry}.${mac}`, // another sign-in's id, same MAC
       `foundry_login=${API_TOKEN}`, // the raw token is not a login
-      `foundry_login=1.${mac}`,
+      `foundry_login=${id}.1.${mac}`,
+      `foundry_login=${expiry}.${mac}`, // the format before sign-ins were kept in Postgres
     ];
     for (const forged of tampered) {
       const response = await stack.app.request(queuesApi, { headers: { cookie: forged } });
@@ -201,6 +204,12 @@ describe("Bull Board behind the API token", () => {
       "javascript:alert(1)",
       "/\t/evil.com",
       "",
+      // Dot segments that normalise into a protocol-relative URL.
+      "/..//evil.com",
+      "/.//evil.com",
+      "/%2e%2e//evil.com",
+      "/%2E//evil.com/x?y",
+      "/a/../..//evil.com",
     ]) {
       const response = await login(API_TOKEN, next);
       expect(response.status, next).toBe(303);
@@ -211,6 +220,27 @@ describe("Bull Board behind the API token", () => {
     // The form shown for `next=//evil.com` carries the safe default instead.
     const form = await (await stack.app.request("/login?next=//evil.com")).text();
     expect(form).toContain('name="next" value="/admin/queues"');
+    const dotted = await (await stack.app.request("/login?next=/..//evil.com")).text();
+    expect(dotted).toContain('name="next" value="/admin/queues"');
+    // Dot segments that stay on this site are resolved, not refused.
+    const local = await login(API_TOKEN, "/admin/../admin/queues/./queue/openai");
+    expect(local.headers.get("location")).toBe("/admin/queues/queue/openai");
+  });
+
+  it("answers a malformed multipart sign-in with 400, not 500", async () => {
+    const response = await stack.app.request("/login", {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=----x" },
+      body: "this is not multipart at all",
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("set-cookie")).toBeNull();
+    expect(await response.text()).toContain("The form could not be read.");
+    // A well-formed multipart form still signs in.
+    const form = new FormData();
+    form.set("token", API_TOKEN);
+    const multipart = await stack.app.request("/login", { method: "POST", body: form });
+    expect(multipart.status).toBe(303);
   });
 
   it("refuses cross-site writes even with a valid cookie", async () => {
@@ -238,8 +268,9 @@ describe("Bull Board behind the API token", () => {
     expect((await login(API_TOKEN, "/admin/queues", { origin: "http://localhost" })).status).toBe(303);
   });
 
-  it("signs out by clearing the cookie", async () => {
+  it("signs out on the server too: a copy of the signed-out cookie opens nothing", async () => {
     const cookie = cookieOf(await login(API_TOKEN));
+    const otherBrowser = cookieOf(await login(API_TOKEN));
     const signedIn = await (await stack.app.request("/login", { headers: { cookie } })).text();
     expect(signedIn).toContain("You are signed in.");
     const response = await stack.app.request("/logout", { method: "POST", headers: { cookie } });
@@ -249,6 +280,25 @@ describe("Bull Board behind the API token", () => {
     expect(cleared).toMatch(/^foundry_login=;/);
     expect(cleared).toContain("Max-Age=0");
     expect(cleared).toContain("Path=/");
+
+    // The browser forgot the cookie; someone who kept a copy gets nothing with it, on any replica
+    // (the sign-in is gone from Postgres, not only from this process).
+    const api = await stack.app.request(`/api/sessions/${sessionId}`, { headers: { cookie } });
+    expect(api.status).toBe(401);
+    expect(((await api.json()) as { error: { message: string } }).error.message).toMatch(/signed out/);
+    expect((await stack.app.request("/admin/queues", { headers: { ...asPage, cookie } })).status).toBe(302);
+    expect(await (await stack.app.request("/login", { headers: { cookie } })).text()).not.toContain(
+      "You are signed in.",
+    );
+    // Another browser's sign-in is its own, and stays.
+    expect(
+      (await stack.app.request(`/api/sessions/${sessionId}`, { headers: { cookie: otherBrowser } })).status,
+    ).toBe(200);
+    // Signing out twice, or with a forged cookie, is harmless.
+    expect((await stack.app.request("/logout", { method: "POST", headers: { cookie } })).status).toBe(303);
+    expect(
+      (await stack.app.request("/logout", { method: "POST", headers: { cookie: "foundry_login=x" } })).status,
+    ).toBe(303);
   });
 
   it("leaves the /api routes as they were", async () => {

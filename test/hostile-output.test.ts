@@ -34,12 +34,15 @@ describe("hostile model output", () => {
     expect(existsSync(join(stack.workspaceDir, id))).toBe(false);
   }
 
-  it("refuses paths that escape the workspace or reach into .git", async () => {
+  it("refuses paths that escape the workspace or reach into .git, under any name git or Windows give it", async () => {
     const hostile = [
       "../../etc/passwd",
       "/etc/cron.d/foundry-test",
       ".git/config",
       "backend/../../../escape.js",
+      ".git./hooks/pre-commit",
+      "git~1/config",
+      ".g\u200cit/config",
     ];
     const { id, session, rejected } = await runWith([
       { path: "backend/server.js", content: "// fine" },
@@ -47,7 +50,7 @@ describe("hostile model output", () => {
     ]);
     expect(session.status).toBe("failed");
     expect(session.error).toContain(
-      "phase implementation failed: rejected 4 generated file(s): ../../etc/passwd (backend): the path leaves its directory (..)",
+      "phase implementation failed: rejected 7 generated file(s): ../../etc/passwd (backend): the path leaves its directory (..)",
     );
     expect(session.error).toContain("/etc/cron.d/foundry-test (backend): absolute paths are not allowed");
     expect(session.error).toContain(".git/config (backend): paths inside .git are not allowed");
@@ -63,6 +66,9 @@ describe("hostile model output", () => {
       "backend: /etc/cron.d/foundry-test: absolute paths are not allowed",
       "backend: .git/config: paths inside .git are not allowed",
       "backend: backend/../../../escape.js: the path leaves its directory (..)",
+      'backend: .git./hooks/pre-commit: paths inside .git are not allowed (".git." names .git on Windows)',
+      'backend: git~1/config: paths inside .git are not allowed ("git~1" names .git on Windows)',
+      "backend: .g\u200cit/config: the path contains an invisible or line-breaking character (U+200C)",
     ]);
     await expectNothingWritten(id);
     // Where a naive join would have written: nothing there.

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { createApp } from "@foundry/api";
+import { createApp, type LoginRateLimit } from "@foundry/api";
 import { createPrisma } from "@foundry/db";
 import {
   createRedis,
@@ -60,6 +60,8 @@ export interface StackOptions {
   workerDatabaseUrl?: (url: string) => string;
   /** Runs once the test database exists, before the workers start (e.g. to start a proxy to it). */
   beforeWorkers?: (databaseUrl: string) => Promise<void>;
+  /** Sign-in attempts per client address. @default 1000 per hour: tests sign in often, all as "unknown" */
+  loginRateLimit?: LoginRateLimit;
 }
 
 export interface Stack {
@@ -136,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workspaceDir,
     maxBodyBytes: 1024 * 1024,
     logError: (error) => console.error(error),
+    loginRateLimit: options.loginRateLimit ?? { max: 1000, windowSeconds: 3600 },
   });
 
   const request = (path: string, init: RequestInit = {}) =>

@@ -3,10 +3,13 @@ import type { QueueSet } from "@foundry/engine";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requireToken } from "./auth.ts";
+import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
+import { requireJsonBody } from "./json-body.ts";
 import { loginRoutes } from "./login.ts";
+import { type LoginRateLimit, LoginRateLimiter } from "./login-rate-limit.ts";
+import { LoginSessions } from "./login-sessions.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 
 export interface AppDeps {
@@ -20,13 +23,25 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Called with unexpected errors (the response says only "internal error"). */
   logError: (error: Error) => void;
+  /**
+   * Called with what is wrong when `/readyz` answers "not ready" (the unauthenticated answer
+   * carries no details). @default logError with an Error carrying the same message
+   */
+  logWarning?: (details: Record<string, unknown>, message: string) => void;
   /** Serve Bull Board at /admin/queues and the login page at /login. @default true */
   board?: boolean;
   /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
   secureCookies?: boolean;
+  /** Sign-in attempts allowed per client address and window. @default 10 per 60 s */
+  loginRateLimit?: LoginRateLimit;
+  /** Read the client's address from `X-Forwarded-For` (behind a proxy). @default false */
+  trustProxy?: boolean;
   /** Extra routes mounted by main (the dashboard). */
   extend?: (app: Hono) => void;
 }
+
+/** Sign-in attempts per client address: enough for a person, far too few to guess a token. */
+export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = { max: 10, windowSeconds: 60 };
 
 /**
  * The HTTP API. Everything under /api and /admin/queues needs the token (a bearer header, or the
@@ -38,16 +53,25 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  const logWarning =
+    deps.logWarning ??
+    ((details, message) => deps.logError(new Error(`${message}: ${JSON.stringify(details)}`)));
+  // Unauthenticated, so it says only ready or not: why (hosts, driver messages) goes to the log.
   app.get("/readyz", async (c) => {
     const [postgres, redis] = await Promise.all([
       probe(deps.db.$queryRaw`select 1`),
       probe(deps.queues.redis.ping()),
     ]);
     const ready = postgres === "ok" && redis === "ok";
-    return c.json({ ready, postgres, redis }, ready ? 200 : 503);
+    if (!ready) logWarning({ postgres, redis }, "not ready");
+    return c.json({ ready }, ready ? 200 : 503);
   });
 
-  app.use("/api/*", requireToken(deps.apiToken));
+  // A browser's cookie rides along on requests other sites make: those writes are refused, as on
+  // the login and board routes. Scripts with a bearer token (no cookie, no Origin) are unaffected.
+  app.use("/api/*", refuseCrossSiteWrites({ unlessBearer: true }));
+  const auth = { token: deps.apiToken, sessions: new LoginSessions(deps.db) };
+  app.use("/api/*", requireToken(auth));
   app.use(
     "/api/*",
     bodyLimit({
@@ -57,6 +81,7 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
   );
+  app.use("/api/*", requireJsonBody());
   app.route("/api/sessions", sessionRoutes(deps));
   app.get("/api/workflows", (c) =>
     c.json({
@@ -73,9 +98,15 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.board !== false) {
     app.route(
       "/",
-      loginRoutes({ apiToken: deps.apiToken, defaultNext: BOARD_PATH, secureCookie: deps.secureCookies }),
+      loginRoutes({
+        auth,
+        rateLimiter: new LoginRateLimiter(deps.db, deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT),
+        trustProxy: deps.trustProxy,
+        defaultNext: BOARD_PATH,
+        secureCookie: deps.secureCookies,
+      }),
     );
-    app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, apiToken: deps.apiToken }));
+    app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, auth }));
   }
   deps.extend?.(app);
   return app;

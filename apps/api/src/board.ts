@@ -7,14 +7,14 @@ import { HonoAdapter } from "@bull-board/hono";
 import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/engine";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
-import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
+import { type Auth, refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { LOGIN_PATH, loginLocation } from "./login.ts";
 
 export const BOARD_PATH = "/admin/queues";
 
 export interface BoardOptions {
   queues: QueueSet;
-  apiToken: string;
+  auth: Auth;
 }
 
 /** What each queue holds, shown under its name on the board. */
@@ -31,7 +31,7 @@ export function queueDescription(name: string): string {
  * promote and clean jobs (the board is not read-only); those writes refuse cross-site requests.
  *
  * @example
- * app.route(BOARD_PATH, boardRoutes({ queues, apiToken }));
+ * app.route(BOARD_PATH, boardRoutes({ queues, auth }));
  */
 export function boardRoutes(options: BoardOptions): Hono {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(BOARD_PATH);
@@ -60,7 +60,7 @@ export function boardRoutes(options: BoardOptions): Hono {
   board.use("*", refuseCrossSiteWrites());
   board.use(
     "*",
-    requireToken(options.apiToken, {
+    requireToken(options.auth, {
       onPage: (target) => new Response(null, { status: 302, headers: { location: loginLocation(target) } }),
     }),
   );

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { parseRateLimit } from "@foundry/engine";
 import { parseEnv, sharedEnv } from "@foundry/runtime";
 import { z } from "zod";
 
@@ -21,6 +22,21 @@ export const apiEnvSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Sign-in attempts (`POST /login`) per client address, counted in Postgres for every replica. */
+  LOGIN_RATE_LIMIT: z
+    .string()
+    .default("10/60s")
+    .transform((text, ctx) => {
+      try {
+        const limit = parseRateLimit(text);
+        return { max: limit.max, windowSeconds: Math.max(1, Math.round(limit.windowMs / 1000)) };
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
+  TRUST_PROXY: z.enum(["true", "false"]).default("false"),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

@@ -3,24 +3,31 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { html } from "hono/html";
 import {
+  type Auth,
   isAuthenticated,
   LOGIN_TTL_SECONDS,
   loginCookieValue,
+  parseLoginCookie,
   refuseCrossSiteWrites,
   SESSION_COOKIE,
   tokenMatches,
 } from "./auth.ts";
 import { errorBody } from "./errors.ts";
+import { clientAddress, type LoginRateLimiter } from "./login-rate-limit.ts";
 
 export const LOGIN_PATH = "/login";
 export const LOGOUT_PATH = "/logout";
 
 export interface LoginOptions {
-  apiToken: string;
+  auth: Auth;
+  /** Counts sign-in attempts per client address; over the limit, `POST /login` answers 429. */
+  rateLimiter: LoginRateLimiter;
+  /** Take the client's address from `X-Forwarded-For` (behind a proxy). @default false */
+  trustProxy?: boolean;
   /** Where to go after signing in when the request names no (acceptable) `next`. */
   defaultNext: string;
   /**
@@ -34,15 +41,20 @@ export interface LoginOptions {
 /**
  * Where to send the browser after signing in: only a path on this site. Anything that a browser
  * could read as another host (`//evil.com`, `/\evil.com`, `https://evil.com`) or that carries
- * control characters becomes `fallback`.
+ * control characters becomes `fallback` — checked again after normalisation, since resolving dot
+ * segments can make a host out of a path (`/..//evil.com` and `/%2e//evil.com` become `//evil.com`).
  */
 export function safeNext(next: unknown, fallback: string): string {
   if (typeof next !== "string" || next.length > 2000) return fallback;
-  if (!next.startsWith("/") || next.startsWith("//") || [...next].some(isUnsafeChar)) return fallback;
+  if (!isLocalPath(next)) return fallback;
   const base = "http://same.invalid";
   const url = new URL(next, base);
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback;
+  const normalised = `${url.pathname}${url.search}${url.hash}`;
+  return url.origin === base && isLocalPath(normalised) ? normalised : fallback;
 }
+
+const isLocalPath = (path: string) =>
+  path.startsWith("/") && !path.startsWith("//") && ![...path].some(isUnsafeChar);
 
 // Browsers read `\` as `/` and drop tabs and newlines from URLs, so `/\evil.com` or `/\t/evil.com`
 // could turn into `//evil.com`.
@@ -53,7 +65,10 @@ export function loginLocation(next: string): string {
   return `${LOGIN_PATH}?next=${encodeURIComponent(next).replaceAll("%2F", "/")}`;
 }
 
-/** `GET /login`, `POST /login` and `POST /logout`. */
+/**
+ * `GET /login`, `POST /login` (rate-limited per client address) and `POST /logout` (which ends
+ * the sign-in in Postgres, not only in the browser).
+ */
 export function loginRoutes(options: LoginOptions): Hono {
   const app = new Hono();
   // Scoped to these paths, not "*": mounted with `route("/", …)`, a "*" middleware would apply to
@@ -62,20 +77,36 @@ export function loginRoutes(options: LoginOptions): Hono {
     app.use(path, securityHeaders, refuseCrossSiteWrites(), formLimit);
   }
 
-  app.get(LOGIN_PATH, (c) => {
+  app.get(LOGIN_PATH, async (c) => {
     const next = safeNext(c.req.query("next"), options.defaultNext);
-    return c.html(loginPage({ next, signedIn: isAuthenticated(c, options.apiToken) }));
+    return c.html(loginPage({ next, signedIn: await isAuthenticated(c, options.auth) }));
   });
 
   app.post(LOGIN_PATH, async (c) => {
-    const form = await c.req.parseBody();
+    const verdict = await options.rateLimiter.attempt(clientAddress(c, options.trustProxy));
+    if (!verdict.allowed) {
+      c.header("Retry-After", String(verdict.retryAfterSeconds));
+      const error = `Too many sign-in attempts from your address. Try again in ${verdict.retryAfterSeconds} s.`;
+      return c.html(loginPage({ next: options.defaultNext, signedIn: false, error }), 429);
+    }
+    // A body that does not parse as the form type it claims (a broken multipart body) is the
+    // client's mistake: 400, not an internal error.
+    const form = await c.req.parseBody().catch(() => null);
+    if (form === null) {
+      return c.html(
+        loginPage({ next: options.defaultNext, signedIn: false, error: "The form could not be read." }),
+        400,
+      );
+    }
     const next = safeNext(form.next, options.defaultNext);
     const token = typeof form.token === "string" ? form.token : undefined;
-    if (!tokenMatches(options.apiToken, token)) {
+    if (!tokenMatches(options.auth.token, token)) {
       const message = token ? "That token is not valid." : "Enter the API token.";
       return c.html(loginPage({ next, signedIn: false, error: message }), 401);
     }
-    setCookie(c, SESSION_COOKIE, loginCookieValue(options.apiToken), {
+    const expiresAt = Math.floor(Date.now() / 1000) + LOGIN_TTL_SECONDS;
+    const id = await options.auth.sessions.start(new Date(expiresAt * 1000));
+    setCookie(c, SESSION_COOKIE, loginCookieValue(options.auth.token, id, expiresAt), {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
@@ -85,7 +116,10 @@ export function loginRoutes(options: LoginOptions): Hono {
     return c.redirect(next, 303);
   });
 
-  app.post(LOGOUT_PATH, (c) => {
+  app.post(LOGOUT_PATH, async (c) => {
+    // Ended on the server too: a copy of the cookie (another tab, a stolen value) stops working.
+    const login = parseLoginCookie(options.auth.token, getCookie(c, SESSION_COOKIE));
+    if (login) await options.auth.sessions.end(login.id);
     deleteCookie(c, SESSION_COOKIE, {
       httpOnly: true,
       sameSite: "Strict",

@@ -1,6 +1,6 @@
 // The API process: parse the environment, apply migrations, serve. Stateless: run as many as you like.
 import { createPrisma, migrate } from "@foundry/db";
-import { createProducerRedis, QueueSet } from "@foundry/engine";
+import { checkRedisDatabase, createProducerRedis, QueueSet } from "@foundry/engine";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { serve } from "@hono/node-server";
@@ -18,6 +18,15 @@ const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 
 let workflows: WorkflowCatalog;
 try {
+  const redisDatabase = await checkRedisDatabase(env.REDIS_URL).catch((error: Error) => {
+    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
+  });
+  if (!redisDatabase.checked) {
+    log.warn(
+      { db: redisDatabase.db },
+      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
+    );
+  }
   workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
 } catch (error) {
@@ -36,7 +45,10 @@ const app = createApp({
   canPublish: env.GITHUB_TOKEN !== undefined,
   workspaceDir: env.WORKSPACE_DIR,
   maxBodyBytes: env.MAX_BODY_BYTES,
+  loginRateLimit: env.LOGIN_RATE_LIMIT,
+  trustProxy: env.TRUST_PROXY === "true",
   logError: (error) => log.error({ err: error }, "unhandled error"),
+  logWarning: (details, message) => log.warn(details, message),
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { createPrisma, migrate } from "@foundry/db";
 import {
+  checkRedisDatabase,
   createRedis,
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
@@ -20,6 +21,7 @@ import { parseQueues, parseWorkerEnv, pickEnv } from "./config.ts";
 let env: ReturnType<typeof parseWorkerEnv>;
 let queueNames: ReturnType<typeof parseQueues>;
 let concurrencyOverride: number | undefined;
+let settings: ReturnType<typeof providerSettingsFromEnv>;
 try {
   const { values } = parseArgs({
     options: { queues: { type: "string" }, concurrency: { type: "string" } },
@@ -32,6 +34,7 @@ try {
       throw new Error("--concurrency: expected a positive integer");
   }
   env = parseWorkerEnv(process.env);
+  settings = providerSettingsFromEnv(process.env);
 } catch (error) {
   console.error(`worker: ${(error as Error).message}`);
   console.error(
@@ -42,6 +45,15 @@ try {
 
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 try {
+  const redisDatabase = await checkRedisDatabase(env.REDIS_URL).catch((error: Error) => {
+    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
+  });
+  if (!redisDatabase.checked) {
+    log.warn(
+      { db: redisDatabase.db },
+      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
+    );
+  }
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
 } catch (error) {
   console.error(`worker: ${(error as Error).message}`);
@@ -51,7 +63,6 @@ const db = createPrisma(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL);
 const queues = new QueueSet(redis, env.QUEUE_PREFIX);
 
-const settings = providerSettingsFromEnv(process.env);
 const models = Object.fromEntries(
   PROVIDERS.filter((provider) => queueNames.includes(provider) && settings[provider]).map((provider) => [
     provider,

@@ -47,6 +47,8 @@ describe("migrate", () => {
         "_prisma_migrations",
         "generated_files",
         "leader_leases",
+        "login_attempts",
+        "login_sessions",
         "model_calls",
         "phase_runs",
         "session_events",

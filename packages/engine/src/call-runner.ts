@@ -401,7 +401,9 @@ function failureOf(error: ProviderError) {
       return "output" as const;
     case "auth":
       return "config" as const;
+    case "quota_exceeded":
+      return "quota" as const;
     default:
-      return (error.code as string) === "quota_exceeded" ? ("quota" as const) : ("provider" as const);
+      return "provider" as const;
   }
 }

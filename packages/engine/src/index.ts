@@ -39,6 +39,12 @@ export {
   type ReconcilerOptions,
 } from "./reconciler.ts";
 export {
+  checkRedisDatabase,
+  type RedisDatabaseCheck,
+  RedisDatabaseError,
+  redisDatabaseIndex,
+} from "./redis-database.ts";
+export {
   CALL_STATUSES,
   FAILURE_CODES,
   type FailureCode,

@@ -252,6 +252,10 @@ function failureOf(queue: QueueName, job: Job, error: unknown, attemptsMade: num
   }
   const where =
     queue === ORCHESTRATOR_QUEUE ? `phase ${phase}` : `${queue} call ${job.name.replace(/^call /, "")}`;
+  // An outage is the infrastructure's failure, whatever step met it: the reason leads with it.
+  if (error instanceof InfrastructureError) {
+    return { reason: `${message} (during ${where})`, code: error.failure, phase, run };
+  }
   const attempts = attemptsMade > 1 ? ` after ${attemptsMade} attempts` : "";
   return { reason: `${where} failed${attempts}: ${message}`, code: failureOfError(error), phase, run };
 }

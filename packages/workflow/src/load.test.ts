@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { UnknownWorkflowError, WorkflowError } from "./errors.ts";
-import { parseWorkflow, WorkflowCatalog } from "./load.ts";
+import { loadWorkflowFile, MAX_WORKFLOW_BYTES, parseWorkflow, WorkflowCatalog } from "./load.ts";
 
 const workflowsDir = fileURLToPath(new URL("../../../workflows", import.meta.url));
 
@@ -117,6 +117,41 @@ describe("workflow files", () => {
       await expect(WorkflowCatalog.load(dir)).rejects.toThrow(
         /other\.yaml: invalid workflow\n.*name "tiny" must equal/,
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("turns a YAML alias bomb into a WorkflowError naming the file", () => {
+    // Nine levels of nine aliases each: 387 million strings if expanded.
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let level = 1; level < 9; level++) {
+      const previous = String.fromCharCode(96 + level);
+      const name = String.fromCharCode(97 + level);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+    }
+    const error = errorOf(`${minimal}\n${levels.join("\n")}\n`);
+    expect(error.file).toBe("tiny.yaml");
+    expect(error.message).toMatch(/^tiny\.yaml: invalid workflow\n {2}tiny\.yaml \(root\): YAML aliases: /);
+    expect(error.message).toContain("(at most 100 are expanded)");
+    expect(error.cause).toBeInstanceOf(ReferenceError);
+  });
+
+  it("refuses an oversized document, and does not read an oversized file", async () => {
+    const padding = `# ${"x".repeat(MAX_WORKFLOW_BYTES)}\n`;
+    const error = errorOf(`${minimal}${padding}`);
+    expect(error.message).toMatch(
+      /^tiny\.yaml: invalid workflow\n {2}tiny\.yaml \(root\): the file is \d+ bytes; a workflow may be at most 262144$/,
+    );
+
+    const dir = await mkdtemp(join(tmpdir(), "workflows-"));
+    try {
+      const file = join(dir, "big.yaml");
+      await writeFile(file, `${minimal}${padding}`);
+      await expect(loadWorkflowFile(file)).rejects.toThrow(
+        new RegExp(`^${file.replaceAll(".", "\\.")}: invalid workflow\n.*a workflow may be at most 262144$`),
+      );
+      await expect(WorkflowCatalog.load(dir)).rejects.toBeInstanceOf(WorkflowError);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
@@ -6,11 +6,24 @@ import { type WorkflowDefinition, workflowFileSchema } from "./definition.ts";
 import { formatPath, UnknownWorkflowError, WorkflowError, type WorkflowIssue } from "./errors.ts";
 import { validateWorkflow } from "./validate.ts";
 
+/** The largest workflow file read: real ones are a few KiB. */
+export const MAX_WORKFLOW_BYTES = 256 * 1024;
+/** Aliases a workflow may use; the `yaml` package's own default, stated here because it is a limit. */
+const MAX_ALIAS_COUNT = 100;
+
+const tooLarge = (file: string, bytes: number) =>
+  new WorkflowError(file, [
+    { path: "", message: `the file is ${bytes} bytes; a workflow may be at most ${MAX_WORKFLOW_BYTES}` },
+  ]);
+
 /**
  * Parses and validates a workflow from YAML text. Throws `WorkflowError` naming `file`, the path
- * inside the document, the line and what was expected.
+ * inside the document, the line and what was expected — also for a document too large to be a
+ * workflow or one whose aliases would expand without bound (a "billion laughs" alias bomb).
  */
 export function parseWorkflow(text: string, file: string): WorkflowDefinition {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_WORKFLOW_BYTES) throw tooLarge(file, bytes);
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
@@ -27,7 +40,23 @@ export function parseWorkflow(text: string, file: string): WorkflowDefinition {
       }),
     );
   }
-  const parsed = workflowFileSchema.safeParse(document.toJS());
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (cause) {
+    // `yaml` throws a bare ReferenceError for an alias bomb or an alias it cannot resolve.
+    throw new WorkflowError(
+      file,
+      [
+        {
+          path: "",
+          message: `YAML aliases: ${(cause as Error).message} (at most ${MAX_ALIAS_COUNT} are expanded)`,
+        },
+      ],
+      { cause },
+    );
+  }
+  const parsed = workflowFileSchema.safeParse(value);
   if (!parsed.success) {
     throw new WorkflowError(
       file,
@@ -45,12 +74,15 @@ export function parseWorkflow(text: string, file: string): WorkflowDefinition {
   return parsed.data;
 }
 
-/** Reads one workflow file. */
+/** Reads one workflow file (at most {@link MAX_WORKFLOW_BYTES}; a larger one is not read at all). */
 export async function loadWorkflowFile(path: string): Promise<WorkflowDefinition> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_WORKFLOW_BYTES) throw tooLarge(path, size);
     text = await readFile(path, "utf8");
   } catch (cause) {
+    if (cause instanceof WorkflowError) throw cause;
     throw new WorkflowError(
       path,
       [{ path: "", message: `cannot read file (${(cause as NodeJS.ErrnoException).code ?? cause})` }],

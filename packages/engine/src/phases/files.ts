@@ -5,8 +5,8 @@ import type { EngineDeps } from "../deps.ts";
 import { PhaseInputError, type RunContext } from "../plan.ts";
 import { inSession, recordEvent, recordEvents } from "../store/events.ts";
 import type { SessionForRun } from "../store/sessions.ts";
-import { type AcceptedFile, type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
-import { buildProjectReadme } from "../workspace/readme.ts";
+import { type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
+import { buildProjectReadme, withProjectReadme } from "../workspace/readme.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 
 /** Generated output was refused; the session fails with this message (nothing is written). */
@@ -58,7 +58,7 @@ export async function runFilesPhase(
     });
   }
 
-  const files = withReadme(
+  const files = withProjectReadme(
     accepted,
     buildProjectReadme({
       sessionId: session.id,
@@ -128,26 +128,6 @@ export async function rejectFiles(
   const shown = rejected.slice(0, 5).map((r) => `${r.path} (${r.author}): ${r.reason}`);
   const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : "";
   throw new FilesRejectedError(`rejected ${rejected.length} generated file(s): ${shown.join("; ")}${more}`);
-}
-
-/** The engine's README goes first; a README a model wrote is kept, below it, not dropped. */
-function withReadme(files: readonly AcceptedFile[], readme: string, phase: string): AcceptedFile[] {
-  const modelReadme = files.find((file) => file.path.toLowerCase() === "readme.md");
-  const content = modelReadme
-    ? `${readme}\n## Notes from the ${modelReadme.author}\n\n${modelReadme.content}\n`
-    : readme;
-  const rest = files.filter((file) => file !== modelReadme);
-  return [
-    ...rest,
-    {
-      path: "README.md",
-      content,
-      purpose: "What was asked, planned and decided, and how to run it",
-      author: "foundry",
-      phase,
-      bytes: Buffer.byteLength(content, "utf8"),
-    },
-  ];
 }
 
 function sha256(text: string): string {

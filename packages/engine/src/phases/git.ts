@@ -3,7 +3,7 @@ import type { WorkflowDefinition } from "@foundry/workflow";
 import type { EngineDeps } from "../deps.ts";
 import { recordEvent } from "../store/events.ts";
 import type { SessionForRun } from "../store/sessions.ts";
-import { commitPhase, committedPhases, ensureRepository } from "../workspace/git.ts";
+import { commitLine, commitPhase, committedPhases, ensureRepository } from "../workspace/git.ts";
 import { createOrFindRepository, PublishError, pushRepository } from "../workspace/github.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 
@@ -70,7 +70,7 @@ export async function runGitPhase(
     const name = session.repoName ?? repositoryName(session.request, session.id);
     const repo = await createOrFindRepository(deps.github, {
       name,
-      description: session.request.split("\n")[0] ?? "",
+      description: commitLine(session.request, 300),
       existingUrl: session.repoUrl,
     });
     // Stored before the push, so a retry after a failed push finds the repository instead of creating it again.

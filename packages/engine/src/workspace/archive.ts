@@ -1,15 +1,48 @@
-import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { lstat, mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { PrismaClient } from "@foundry/db";
 import { create } from "tar";
+import { workspaceGit } from "./git.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "./write.ts";
 
 /**
- * A gzipped tar of a session's project under a top-level folder named `folder`. The workspace
- * (with its git history) is used when this process can see it; otherwise the files are
- * materialised from Postgres into a temporary directory that is removed once the stream ends.
+ * What to archive from a workspace: git's own `.git` and the files of HEAD's tree, each a regular
+ * file at its own path (no symlink anywhere along it), never anything else the folder holds. Null
+ * when that cannot be vouched for (no `.git`, no commit yet, git refuses the repository, a committed
+ * path is missing or is not a plain file): the caller then builds the archive from Postgres.
+ */
+async function committedEntries(root: string): Promise<string[] | null> {
+  const gitDir = await lstat(join(root, ".git")).catch(() => null);
+  if (!gitDir?.isDirectory()) return null;
+  let listing: string;
+  try {
+    listing = await workspaceGit(root).raw(["ls-tree", "-r", "-z", "--full-tree", "HEAD"]);
+  } catch {
+    return null;
+  }
+  const realRoot = await realpath(root);
+  const paths: string[] = [];
+  for (const entry of listing.split("\0")) {
+    if (entry === "") continue;
+    // `<mode> <type> <object>\t<path>`; only regular files (100644, 100755) are ever committed here.
+    const match = /^(100644|100755) blob [0-9a-f]+\t(.+)$/s.exec(entry);
+    if (!match) return null;
+    const path = match[2] as string;
+    const stat = await lstat(join(root, path)).catch(() => null);
+    const real = await realpath(join(root, path)).catch(() => null);
+    if (!stat?.isFile() || real !== join(realRoot, path)) return null;
+    paths.push(path);
+  }
+  return paths.length > 0 ? [".git", ...paths] : null;
+}
+
+/**
+ * A gzipped tar of a session's project under a top-level folder named `folder`. When this process
+ * can see the workspace and its git repository, the archive holds `.git` (the history) and the files
+ * git committed — nothing else found in the folder; otherwise the files are materialised from
+ * Postgres into a temporary directory that is removed once the stream ends.
  */
 export async function archiveProject(
   root: string | null,
@@ -19,16 +52,9 @@ export async function archiveProject(
   // The folder becomes a path (the temporary directory's child, the entries' prefix): one plain name only.
   if (!/^(?!\.)[A-Za-z0-9._-]{1,100}$/.test(folder))
     throw new Error(`unsafe archive folder name ${JSON.stringify(folder)}`);
-  const visible =
-    root !== null &&
-    (await access(join(root, ".git")).then(
-      () => true,
-      () => false,
-    ));
-  if (visible) {
-    return Readable.from(
-      create({ gzip: true, portable: true, cwd: root, prefix: folder }, await readdir(root)),
-    );
+  const entries = root === null ? null : await committedEntries(root);
+  if (root !== null && entries !== null) {
+    return Readable.from(create({ gzip: true, portable: true, cwd: root, prefix: folder }, entries));
   }
   const temp = await mkdtemp(join(tmpdir(), "foundry-archive-"));
   const target = join(temp, folder);

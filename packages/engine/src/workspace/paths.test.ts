@@ -37,6 +37,65 @@ describe("generated paths", () => {
   });
 });
 
+describe("names git, Windows or macOS read as .git, and names Windows cannot hold", () => {
+  const dotGit = (segment: string) =>
+    `paths inside .git are not allowed (${JSON.stringify(segment)} names .git on Windows)`;
+  it.each([
+    [".git./config", dotGit(".git.")],
+    [".git /config", dotGit(".git ")],
+    [".GIT. . /hooks/pre-commit", dotGit(".GIT. . ")],
+    ["git~1/config", dotGit("git~1")],
+    ["src/GIT~2/hooks/post-checkout", dotGit("GIT~2")],
+    [".git::$INDEX_ALLOCATION/config", dotGit(".git::$INDEX_ALLOCATION")],
+    // macOS (HFS+) ignores these when comparing names: `.g\u200cit` is `.git` there.
+    [".g\u200cit/config", "the path contains an invisible or line-breaking character (U+200C)"],
+    [".git\u200d/config", "the path contains an invisible or line-breaking character (U+200D)"],
+    ["\ufeff.git/config", "the path contains an invisible or line-breaking character (U+FEFF)"],
+    ["src/a\u200bb.js", "the path contains an invisible or line-breaking character (U+200B)"],
+    ["src/\u202egnp.js", "the path contains an invisible or line-breaking character (U+202E)"],
+    ["a\u2028b.js", "the path contains an invisible or line-breaking character (U+2028)"],
+    ["a\u0085b.js", "the path contains an invisible or line-breaking character (U+0085)"],
+    ["src/app.js.", '"app.js." ends with a dot or a space, which Windows drops from file names'],
+    ["src /app.js", '"src " ends with a dot or a space, which Windows drops from file names'],
+    ["...", '"..." ends with a dot or a space, which Windows drops from file names'],
+    ["con", '"con" is a reserved device name on Windows'],
+    ["src/NUL.txt", '"NUL.txt" is a reserved device name on Windows'],
+    ["src/aux.tar.gz", '"aux.tar.gz" is a reserved device name on Windows'],
+    ["logs/com1.log", '"com1.log" is a reserved device name on Windows'],
+    ["LPT9", '"LPT9" is a reserved device name on Windows'],
+    ["com\u00b9", '"com\u00b9" is a reserved device name on Windows'],
+    ["prn .md", '"prn .md" is a reserved device name on Windows'],
+    ["CONOUT$", '"CONOUT$" is a reserved device name on Windows'],
+    ["src/a:b.js", "the path contains :, which Windows does not allow in file names"],
+    ["what?.md", "the path contains ?, which Windows does not allow in file names"],
+    ["a|b", "the path contains |, which Windows does not allow in file names"],
+    ["src/<x>.js", "the path contains <, which Windows does not allow in file names"],
+  ])("refuses %j", (raw, reason) => {
+    expect(checkGeneratedPath(raw)).toEqual({ ok: false, reason });
+  });
+
+  it.each([
+    ".gitignore",
+    ".gitattributes",
+    ".github/workflows/ci.yml",
+    "git/notes.md",
+    "console.js",
+    "com10.txt",
+    "lpt.md",
+    "src/.gitkeep",
+    "a.b.c",
+  ])("still accepts %j", (raw) => {
+    expect(checkGeneratedPath(raw)).toEqual({ ok: true, path: raw });
+  });
+
+  it("treats names equal after Unicode normalisation as one file", () => {
+    const clash = checkFiles([file("caf\u00e9.md", "a", "backend"), file("cafe\u0301.md", "b", "frontend")]);
+    expect(clash.rejected).toEqual([
+      { path: "cafe\u0301.md", author: "frontend", reason: "collides with caf\u00e9.md written by backend" },
+    ]);
+  });
+});
+
 describe("a set of generated files", () => {
   it("rejects oversized files and too many files, naming the limit", () => {
     const big = checkFiles([file("big.bin", "x".repeat(DEFAULT_FILE_LIMITS.maxFileBytes + 1))]);

@@ -22,9 +22,42 @@ const MAX_DEPTH = 32;
 
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
+// Characters a reader cannot see or that end a line somewhere: control characters (C0, DEL, C1),
+// format characters (zero-width joiners, bidi overrides, BOM), line and paragraph separators and
+// every other default-ignorable code point. macOS (HFS+) ignores several of them when it compares
+// names, so `.g\u200cit` would be `.git` there; git refuses such names only when core.protectHFS is on.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+// Characters Windows does not allow in a file name (`:` also opens an NTFS stream: `.git::$INDEX_ALLOCATION`).
+const WINDOWS_FORBIDDEN = /[<>:"|?*]/;
+// Device names Windows opens instead of a file, with any extension (`nul.txt`, `COM1.log`).
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+
+/**
+ * Why a single path segment is refused, or null. Besides `.git` itself, refuses the names that git or
+ * Windows read as `.git` (`.git.`, `.git ` — Windows drops trailing dots and spaces —, `.git::$DATA`
+ * and `git~1`, its 8.3 short name), any name ending in a dot or a space, and Windows device names.
+ */
+function segmentProblem(segment: string): string | null {
+  const lower = segment.toLowerCase();
+  if (lower === ".git") return "paths inside .git are not allowed";
+  // What NTFS opens: the name before any `:stream` suffix, without trailing dots and spaces.
+  const trimmed = (lower.split(":")[0] ?? "").replace(/[. ]+$/, "");
+  if (trimmed === ".git" || /^git~\d+$/.test(trimmed)) {
+    return `paths inside .git are not allowed (${JSON.stringify(segment)} names .git on Windows)`;
+  }
+  if (/[. ]$/.test(segment)) {
+    return `${JSON.stringify(segment)} ends with a dot or a space, which Windows drops from file names`;
+  }
+  const device = segment.split(".")[0]?.replace(/ +$/, "") ?? "";
+  if (WINDOWS_DEVICE.test(device)) return `${JSON.stringify(segment)} is a reserved device name on Windows`;
+  return null;
+}
+
 /**
  * Normalises a generated file path to a relative POSIX path inside the workspace, or says why it
- * is refused: absolute paths, `..`, `.git`, backslashes, control characters, over-long paths.
+ * is refused: absolute paths, `..`, `.git` and every name git, Windows or macOS read as `.git`,
+ * backslashes, control and invisible characters, characters and names Windows does not allow,
+ * over-long paths.
  */
 export function checkGeneratedPath(raw: unknown): PathCheck {
   if (typeof raw !== "string" || raw.trim() === "") return { ok: false, reason: "the path is empty" };
@@ -32,6 +65,12 @@ export function checkGeneratedPath(raw: unknown): PathCheck {
     return { ok: false, reason: `the path is longer than ${MAX_PATH_LENGTH} characters` };
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(raw)) return { ok: false, reason: "the path contains control characters" };
+  const invisible = INVISIBLE.exec(raw)?.[0];
+  if (invisible !== undefined) {
+    const code = (invisible.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+    return { ok: false, reason: `the path contains an invisible or line-breaking character (U+${code})` };
+  }
+  if (!raw.isWellFormed()) return { ok: false, reason: "the path is not valid Unicode text" };
   if (raw.includes("\\"))
     return { ok: false, reason: "the path contains a backslash (use / between directories)" };
   if (raw.startsWith("/") || raw.startsWith("~") || /^[A-Za-z]:/.test(raw)) {
@@ -40,8 +79,16 @@ export function checkGeneratedPath(raw: unknown): PathCheck {
   const segments = raw.split("/").filter((segment) => segment !== "" && segment !== ".");
   if (segments.length === 0) return { ok: false, reason: "the path names no file" };
   if (segments.includes("..")) return { ok: false, reason: "the path leaves its directory (..)" };
-  if (segments.some((segment) => segment.toLowerCase() === ".git")) {
-    return { ok: false, reason: "paths inside .git are not allowed" };
+  for (const segment of segments) {
+    const problem = segmentProblem(segment);
+    if (problem) return { ok: false, reason: problem };
+  }
+  const forbidden = WINDOWS_FORBIDDEN.exec(raw)?.[0];
+  if (forbidden !== undefined) {
+    return {
+      ok: false,
+      reason: `the path contains ${forbidden}, which Windows does not allow in file names`,
+    };
   }
   if (segments.length > MAX_DEPTH)
     return { ok: false, reason: `the path is deeper than ${MAX_DEPTH} directories` };
@@ -128,7 +175,8 @@ export function checkFiles(
       reject(`${bytes} bytes exceed the per-file limit of ${limits.maxFileBytes}`);
       continue;
     }
-    const key = checked.path.toLowerCase();
+    // One key for names that case-insensitive or normalising file systems (Windows, macOS) treat as one.
+    const key = checked.path.normalize("NFC").toLowerCase();
     const existing = accepted.get(key);
     if (existing) {
       if (existing.path === checked.path && existing.content === file.content) {

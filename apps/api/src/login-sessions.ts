@@ -1,0 +1,40 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { PrismaClient } from "@foundry/db";
+
+const hashOf = (id: string) => createHash("sha256").update(id).digest("hex");
+
+/**
+ * Browser sign-ins, kept in Postgres so that every API replica sees the same ones: signing out
+ * ends a sign-in for all of them, which a stateless signed cookie alone cannot do. Rows hold only a
+ * hash of the id the cookie carries, so a copy of the table signs no one in.
+ */
+export class LoginSessions {
+  readonly #db: PrismaClient;
+
+  constructor(db: PrismaClient) {
+    this.#db = db;
+  }
+
+  /** Starts a sign-in that lasts until `expiresAt`; returns its id (22 base64url characters). */
+  async start(expiresAt: Date): Promise<string> {
+    const id = randomBytes(16).toString("base64url");
+    // Expired sign-ins are swept here, where new rows come in, so the table stays small.
+    await this.#db.loginSession.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+    await this.#db.loginSession.create({ data: { idHash: hashOf(id), expiresAt } });
+    return id;
+  }
+
+  /** Whether the sign-in exists (not signed out) and has not expired. */
+  async isActive(id: string): Promise<boolean> {
+    const row = await this.#db.loginSession.findUnique({
+      where: { idHash: hashOf(id) },
+      select: { expiresAt: true },
+    });
+    return row !== null && row.expiresAt.getTime() > Date.now();
+  }
+
+  /** Ends a sign-in (signing out). Ending one that is already gone is not an error. */
+  async end(id: string): Promise<void> {
+    await this.#db.loginSession.deleteMany({ where: { idHash: hashOf(id) } });
+  }
+}
