@@ -40,7 +40,7 @@ describe("429s", () => {
       provider: "openai",
       schemaName: "requirements",
       kind: "rate_limit",
-      retryAfterSeconds: 0.1,
+      retryAfterSeconds: null,
       times: null,
     });
     const id = await stack.submit("Build a todo list app");
@@ -57,6 +57,36 @@ describe("429s", () => {
     // A handful of events, not hundreds: one per pause set, plus the session's own.
     expect(events).toBeLessThan(15);
   });
+});
+
+describe("a quota or billing error", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack?.close());
+
+  it.each([
+    ["openai", "requirements"],
+    ["anthropic", "backend_plan"],
+  ] as const)(
+    "from %s fails the session at once, naming the provider and the cause",
+    async (provider, schemaName) => {
+      stack.sim.injectFault({ provider, schemaName, kind: "quota", times: null });
+      const id = await stack.submit("Build a todo list app");
+      const session = await stack.waitForSession(id, 60_000);
+      expect(session).toMatchObject({ status: "failed", errorCode: "quota" });
+      expect(session.error).toMatch(
+        new RegExp(`^${provider} call .* failed: ${provider} .*(quota|credit)`, "i"),
+      );
+      // One request: no retry can lift a quota, and no queue pause stands in for one.
+      const calls = stack.sim
+        .requests({ provider, schemaName })
+        .filter((request) => request.headers["x-foundry-request-id"]?.startsWith(id));
+      expect(calls).toHaveLength(1);
+      stack.sim.clearFaults();
+    },
+  );
 });
 
 describe("a call job that BullMQ stops for starting too often", () => {

@@ -61,6 +61,19 @@ describe.each(ALL_PROVIDERS)("faults on %s", (provider) => {
     }
   });
 
+  test("rate_limit with retryAfterSeconds null answers 429 without any retry-after", async () => {
+    sim.injectFault({ provider, kind: "rate_limit", retryAfterSeconds: null });
+    const error = await caught(vote(provider));
+    expect(statusOf(error)).toBe(429);
+    if (provider === "gemini") {
+      expect((error as Error).message).not.toContain("retryDelay");
+    } else {
+      const headers = (error as { headers: Headers }).headers;
+      expect(headers.get("retry-after")).toBeNull();
+      expect(headers.get("retry-after-ms")).toBeNull();
+    }
+  });
+
   test("unauthorized answers 401 even with the right key", async () => {
     sim.injectFault({ provider, kind: "unauthorized" });
     expect(statusOf(await caught(vote(provider)))).toBe(401);

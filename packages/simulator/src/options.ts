@@ -49,7 +49,7 @@ export const faultSpecSchema = z.strictObject({
     "quota",
   ]),
   status: z.number().int().min(400).max(599).optional(),
-  retryAfterSeconds: z.number().nonnegative().optional(),
+  retryAfterSeconds: z.number().nonnegative().nullable().optional(),
   // JSON has no Infinity: over HTTP, null means "every matching request".
   times: z
     .union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY), z.null()], {

@@ -129,6 +129,9 @@ function errorForFault(fault: FaultSpec, provider: string): SimError | null {
         message: "The model is overloaded. Please try again later.",
       };
     case "rate_limit": {
+      if (fault.retryAfterSeconds === null) {
+        return { status: 429, kind: "rate_limited", message: "Rate limit reached. Please slow down." };
+      }
       const retryAfterMs = Math.round((fault.retryAfterSeconds ?? 1) * 1000);
       return {
         status: 429,

@@ -52,8 +52,11 @@ export interface FaultSpec {
    * send a `billing_error`). OpenAI's and Gemini's `quota` is always their real 429.
    */
   status?: number;
-  /** `retry-after` of a `rate_limit` fault, in seconds. @default 1 */
-  retryAfterSeconds?: number;
+  /**
+   * `retry-after` of a `rate_limit` fault, in seconds; `null` sends a 429 without any (as some
+   * proxies and OpenAI-compatible servers do). @default 1
+   */
+  retryAfterSeconds?: number | null;
   /** How many matching requests it hits; `Infinity` (or `null` over HTTP) for all. @default 1 */
   times?: number | null;
   /** Chance that a matching request is hit, drawn from the simulator's seeded generator. @default 1 */
