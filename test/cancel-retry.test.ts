@@ -148,7 +148,7 @@ describe("retry", () => {
     const refused = await retry(id);
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
-      `session ${id} is succeeded: it cannot be retried (only a failed or cancelled session can be retried)`,
+      `session ${id} is succeeded: it cannot be retried (only a failed, cancelled or budget_exceeded session can be retried)`,
     );
     expect((await retry("9b2f3c1e-0000-4000-8000-000000000000")).status).toBe(404);
   });

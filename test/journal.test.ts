@@ -45,7 +45,7 @@ describe("model-call journal", () => {
       });
     const result = await job.waitUntilFinished(events, 20_000);
 
-    expect(result).toEqual({ idempotencyKey: call!.idempotencyKey, reused: true });
+    expect(result).toEqual({ idempotencyKey: call!.idempotencyKey, outcome: "reused" });
     expect(stack.sim.requests().length).toBe(served);
     const after = await stack.db.prisma.modelCall.findUniqueOrThrow({
       where: { idempotencyKey: call!.idempotencyKey },

@@ -40,7 +40,7 @@ describe("journal leases", () => {
     const duplicate = await secondDelivery(id, key, `${id}.second-delivery`);
     const result = await duplicate.waitUntilFinished(events, 30_000);
 
-    expect(result).toEqual({ idempotencyKey: key, reused: true });
+    expect(result).toEqual({ idempotencyKey: key, outcome: "reused" });
     expect(requestsFor(stack, key)).toHaveLength(1);
     const session = await stack.waitForSession(id);
     expect(session.status).toBe("succeeded");
@@ -92,7 +92,7 @@ describe("journal leases", () => {
     await stack.waitForSession(id);
     const key = `${id}.planning.backend`;
     const again = await secondDelivery(id, key, `${id}.again`);
-    expect(await again.waitUntilFinished(events, 20_000)).toEqual({ idempotencyKey: key, reused: true });
+    expect(await again.waitUntilFinished(events, 20_000)).toEqual({ idempotencyKey: key, outcome: "reused" });
 
     await stack.db.prisma.modelCall.update({
       where: { idempotencyKey: key },

@@ -1,14 +1,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./support/stack.ts";
 import { requestsFor } from "./support/wait.ts";
+import { withoutFallbacks, workflowVariant } from "./support/workflows.ts";
 
 // A provider's 429s pause its queue for every replica, for the retry-after it gives but never longer
 // than MAX_RATE_LIMIT_PAUSE_MS, and a call that keeps getting 429s fails after a bounded number of
-// requests with a reason naming the provider (never "job started more than allowable limit").
+// requests with a reason naming the provider (never "job started more than allowable limit"). These
+// run a workflow without fallback providers; what fallbacks do is in providers.test.ts.
 describe("429s", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ durability: { maxRateLimitPauseMs: 1_000, maxRateLimitHits: 3 } });
+    stack = await startStack({
+      durability: { maxRateLimitPauseMs: 1_000, maxRateLimitHits: 3 },
+      // No fallback provider: what happens to the call itself (fallbacks: providers.test.ts).
+      workflowsDir: await workflowVariant(withoutFallbacks),
+    });
   });
   afterAll(() => stack?.close());
   afterEach(() => stack.sim.clearFaults());
@@ -62,7 +68,7 @@ describe("429s", () => {
 describe("a quota or billing error", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workflowsDir: await workflowVariant(withoutFallbacks) });
   });
   afterAll(() => stack?.close());
 
@@ -93,6 +99,7 @@ describe("a call job that BullMQ stops for starting too often", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
+      workflowsDir: await workflowVariant(withoutFallbacks),
       maxStartedAttempts: 3,
       durability: { maxRateLimitPauseMs: 1_000, maxRateLimitHits: 1_000 },
     });

@@ -18,8 +18,10 @@ import {
   DEFAULT_PRICES,
   type EngineDeps,
   type FileLimits,
+  isTerminalSession,
   QueueSet,
   type RateLimit,
+  RedisBreakerStore,
   type SessionView,
   SlidingWindowLimiter,
   silentLogger,
@@ -49,6 +51,11 @@ export interface StackOptions {
   workflowsDir?: string;
   /** The workers' durability settings (short leases in tests). */
   durability?: EngineDeps["durability"];
+  breaker?: EngineDeps["breaker"];
+  /** Per provider request. @default 10000 */
+  callTimeoutMs?: number;
+  cache?: EngineDeps["cache"];
+  maxSpendPerHourUsd?: number;
   /** The reconciler's settings, or false for none. @default fast passes (500 ms) */
   reconciler?: WorkerPoolOptions["reconciler"];
   /** @default 200 */
@@ -113,8 +120,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     limiter: new SlidingWindowLimiter(redis, prefix),
     github: options.github ?? null,
     worker: { host: "test-host", pid: process.pid },
-    callTimeoutMs: 10_000,
+    callTimeoutMs: options.callTimeoutMs ?? 10_000,
     durability: options.durability,
+    breakers: new RedisBreakerStore(redis, prefix),
+    breaker: options.breaker,
+    cache: options.cache,
+    maxSpendPerHourUsd: options.maxSpendPerHourUsd,
   };
   const pool =
     options.workers === false
@@ -176,7 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (;;) {
         const response = await request(`/api/sessions/${id}`);
         const view = (await response.json()) as SessionView;
-        if (["succeeded", "failed", "cancelled"].includes(view.status)) return view;
+        if (isTerminalSession(view.status)) return view;
         if (Date.now() > deadline)
           throw new Error(`session ${id} still ${view.status} after ${timeoutMs} ms`);
         await sleep(50);

@@ -59,6 +59,12 @@ export const workerEnvSchema = z.object({
   SESSION_TIMEOUT: durationEnv("1h"),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   JOB_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  // Providers at scale: circuit breakers, budgets, the response cache.
+  BREAKER_FAILURES: positiveInt(5),
+  BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
+  MAX_SPEND_PER_HOUR_USD: z.coerce.number().positive().optional(),
+  CACHE_TTL: durationEnv("7d"),
+  CACHE_MAX_ENTRIES: positiveInt(10_000),
   PRICES: priceTable,
   MAX_FILES: positiveInt(500),
   MAX_FILE_BYTES: positiveInt(1024 * 1024),

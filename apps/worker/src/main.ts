@@ -10,6 +10,7 @@ import {
   DEFAULT_PRICES,
   GIT_PUSH_ENV_VARS,
   QueueSet,
+  RedisBreakerStore,
   SlidingWindowLimiter,
   startWorkers,
 } from "@foundry/engine";
@@ -107,6 +108,10 @@ const pool = await startWorkers({
       : null,
     worker: { host: hostname(), pid: process.pid },
     callTimeoutMs: env.CALL_TIMEOUT_MS,
+    breakers: new RedisBreakerStore(redis, env.QUEUE_PREFIX),
+    breaker: { failureThreshold: env.BREAKER_FAILURES, cooldownMs: env.BREAKER_COOLDOWN_MS },
+    cache: { ttlMs: env.CACHE_TTL, maxEntries: env.CACHE_MAX_ENTRIES },
+    maxSpendPerHourUsd: env.MAX_SPEND_PER_HOUR_USD,
     durability: {
       leaseMs: env.CALL_LEASE_MS,
       outageTimeoutMs: env.INFRA_OUTAGE_TIMEOUT_MS,

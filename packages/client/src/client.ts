@@ -46,8 +46,13 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
-const FINAL_EVENTS = new Set(["session.succeeded", "session.failed", "session.cancelled"]);
-const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
+const FINAL_EVENTS = new Set([
+  "session.succeeded",
+  "session.failed",
+  "session.cancelled",
+  "session.budget_exceeded",
+]);
+const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled", "budget_exceeded"]);
 /** How often a quiet follow asks for the status: a cancelled session ends without an event. */
 const STATUS_CHECK_MS = 2_000;
 

@@ -1,32 +1,43 @@
 import { randomUUID } from "node:crypto";
-import { ProviderError, type ProviderName } from "@foundry/llm";
+import { Prisma } from "@foundry/db";
+import {
+  estimateTokens,
+  ProviderError,
+  type ProviderName,
+  type RepairInput,
+  toRepairInput,
+} from "@foundry/llm";
 import { isOutputSchemaName, OUTPUT_SCHEMAS } from "@foundry/workflow";
-import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { z } from "zod";
+import { type CallRun, handleProviderError, MovedToFallback, settleWithoutLease } from "./call-failures.ts";
+import { admit, fallBack, noteProviderSuccess } from "./call-routing.ts";
 import { modelCallPayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
-import { ABORT_REASONS, DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
-import { EngineError } from "./errors.ts";
+import { DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
-import { deferJob, RETRY_HINT, SessionFailure } from "./job-control.ts";
+import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
 import { pauseQueueAtLeast } from "./limits/queue-pause.ts";
 import { costOf, hasPrice } from "./pricing.ts";
 import { recordEvent } from "./store/events.ts";
 import {
   claimCall,
   completeCall,
+  completeFromCache,
   endUnclaimedCall,
-  getCall,
+  getCallForRun,
   type JournaledCall,
-  recordFailedAttempt,
   releaseLease,
   renewLease,
 } from "./store/journal.ts";
+import { cacheKey, DEFAULT_CACHE, findCachedResponse, saveCachedResponse } from "./store/response-cache.ts";
+import { failSession } from "./store/sessions.ts";
 
 /** What a call job returns: a reference; the answer itself is in the journal. */
 export interface CallJobResult {
   idempotencyKey: string;
-  reused: boolean;
+  /** `reused`: answered before; `cached`: from the response cache; `moved`: handed to a fallback provider. */
+  outcome: "answered" | "reused" | "cached" | "moved";
 }
 
 const storedRequest = z.object({
@@ -35,17 +46,20 @@ const storedRequest = z.object({
   maxOutputTokens: z.number().int().positive().optional(),
   temperature: z.number().optional(),
 });
+const repairInput = z.object({ previousText: z.string(), error: z.string() });
 
 /**
  * Makes one model call (a job of a provider queue), paying for it at most once per answer:
- * - a journaled answer is reused without a request;
- * - the request is sent only under a lease on the journal row: another delivery of the same job that
- *   finds a live lease waits for it instead of sending a second request;
- * - the cluster-wide limiter must admit the request; a provider's 429 pauses the whole queue (capped);
+ * - a journaled answer is reused without a request, and so, for sessions that opt in, is an identical
+ *   answer from the response cache;
+ * - a provider whose circuit breaker is open is skipped for the next provider of the role's route;
+ * - the request is sent only under a lease on the journal row, within the session's budget, once the
+ *   cluster-wide limiter admits it; a provider's 429 pauses the whole queue (capped);
  * - an answer received is stored even when PostgreSQL is briefly away (the write is retried), and an
  *   outage of PostgreSQL or Redis never uses up an attempt or gets blamed on the provider.
- * Retryable provider failures are thrown for BullMQ to retry with backoff; the others end the call
- * (and, through its parent phase, the session).
+ * Retryable failures are thrown for BullMQ to retry with backoff (after bad output, the next attempt
+ * sends the model its answer and the error: one repair turn); a call that fails for good moves to the
+ * next provider of its route when there is one, and otherwise ends its phase and the session.
  */
 export async function runCallJob(
   deps: EngineDeps,
@@ -67,7 +81,7 @@ export async function runCallJob(
   // Once an answer is in hand it is never given up early: the write is retried for the whole bound.
   const keepTrying: OutageOptions = { ...outage, signal: undefined };
 
-  const call = await throughOutage(() => getCall(deps.db, key), outage);
+  const call = await throughOutage(() => getCallForRun(deps.db, key), outage);
   if (!call) throw new UnrecoverableError(`model call ${key} is not journaled`);
   const provider = call.provider as ProviderName;
   const where = `${provider} call ${call.phase}.${call.callKey}`;
@@ -77,16 +91,72 @@ export async function runCallJob(
       `${where} already ${call.status}: ${call.error ?? "no reason recorded"}. ${RETRY_HINT}`,
     );
   }
+  if (call.session.status !== "queued" && call.session.status !== "running") {
+    throw new UnrecoverableError(
+      `session ${call.sessionId} has ended (${call.session.status}). ${RETRY_HINT}`,
+    );
+  }
+  if (!isOutputSchemaName(call.schemaName)) {
+    throw new UnrecoverableError(`model call ${key} names unknown schema ${call.schemaName}`);
+  }
+  const request = storedRequest.parse(call.request);
+  const run: CallRun = {
+    deps,
+    job,
+    token,
+    signal,
+    call,
+    owner: null,
+    settings,
+    outage,
+    keepTrying,
+    where,
+    log,
+  };
+
+  // An identical answer already paid for (sessions that opt in): no request, no cost.
+  const cache = call.session.cache
+    ? cacheKey({
+        tenant: deps.tenant ?? "default",
+        provider,
+        model: call.model,
+        schemaName: call.schemaName,
+        ...request,
+      })
+    : null;
+  if (cache) {
+    const entry = await throughOutage(() => findCachedResponse(deps.db, cache), outage);
+    if (entry && (await throughOutage(() => completeFromCache(deps.db, call, entry), outage))) {
+      return { idempotencyKey: key, outcome: "cached" };
+    }
+  }
+
+  // The provider's breaker: open means the next provider of the route, or a wait.
+  const admission = await admit(deps, call, outage);
+  switch (admission.kind) {
+    case "go":
+      break;
+    case "fallback":
+      if (await fallBack(deps, job, call, null, admission.to, admission.why, outage)) {
+        return { idempotencyKey: key, outcome: "moved" };
+      }
+      return settleWithoutLease(run);
+    case "wait":
+      log.info({ retryAt: admission.retryAt }, `${admission.why}; no fallback available, waiting`);
+      return deferJob(job, token, admission.retryAt.getTime() + 100);
+    default:
+      admission satisfies never;
+  }
+
   const model = deps.models[provider];
   if (!model) {
     const message = `no credentials for ${provider} on this worker (set ${provider.toUpperCase()}_API_KEY)`;
     await throughOutage(() => endUnclaimedCall(deps.db, call, "failed", message, "not_configured"), outage);
     throw new SessionFailure(`${where} failed: ${message}`, "config");
   }
-  if (!isOutputSchemaName(call.schemaName)) {
-    throw new UnrecoverableError(`model call ${key} names unknown schema ${call.schemaName}`);
-  }
-  const request = storedRequest.parse(call.request);
+  const parsedRepair = repairInput.safeParse(call.repair);
+  const repair: RepairInput | undefined = parsedRepair.success ? parsedRepair.data : undefined;
+  const schema = OUTPUT_SCHEMAS[call.schemaName] as z.ZodType<unknown>;
 
   // Admission for the whole cluster, before anything is claimed or sent.
   const limit = deps.limits[provider];
@@ -102,6 +172,14 @@ export async function runCallJob(
   }
 
   const owner = `${deps.worker.host}:${deps.worker.pid}:${randomUUID()}`;
+  run.owner = owner;
+  const estimate = estimateTokens({ ...request, schemaName: call.schemaName, schema, repair });
+  const worstUsd = hasPrice(deps.prices, provider, call.model)
+    ? costOf(deps.prices, provider, call.model, {
+        inputTokens: estimate.input,
+        outputTokens: estimate.maxOutput,
+      })
+    : new Prisma.Decimal(0);
   const claim = await throughOutage(
     () =>
       claimCall(deps.db, call, {
@@ -110,6 +188,9 @@ export async function runCallJob(
         host: deps.worker.host,
         pid: deps.worker.pid,
         leaseMs: settings.leaseMs,
+        worstUsd:
+          call.session.budgetUsd !== null || deps.maxSpendPerHourUsd !== undefined ? worstUsd : undefined,
+        maxSpendPerHourUsd: deps.maxSpendPerHourUsd,
       }),
     outage,
   );
@@ -120,13 +201,45 @@ export async function runCallJob(
       return reuse(deps, call, outage);
     case "ended":
       throw new UnrecoverableError(
-        `${where} already ${claim.status}: ${claim.error ?? "no reason recorded"}`,
+        `${where} already ${claim.status}: ${claim.error ?? "no reason recorded"}. ${RETRY_HINT}`,
       );
     case "session_ended":
-      throw new UnrecoverableError(`session ${call.sessionId} has ended (${claim.status})`);
+      throw new UnrecoverableError(`session ${call.sessionId} has ended (${claim.status}). ${RETRY_HINT}`);
     case "leased":
       log.info({ until: claim.until }, "another delivery holds this call's lease; waiting for it");
       return deferJob(job, token, lookAgainAt(claim.until));
+    case "over_budget": {
+      const reason = `budget reached: $${claim.spentUsd.toFixed(4)} spent${claim.heldUsd.isZero() ? "" : ` and $${claim.heldUsd.toFixed(4)} held by calls in flight`}, budget $${claim.budgetUsd.toFixed(4)}; ${call.role} ${call.phase}.${call.callKey} (${provider}/${call.model}) could cost up to $${worstUsd.toFixed(4)} and was not sent`;
+      await throughOutage(
+        () =>
+          failSession(deps.db, call.sessionId, {
+            reason,
+            code: "budget",
+            status: "budget_exceeded",
+            phase: call.phase,
+          }),
+        keepTrying,
+      );
+      throw new UnrecoverableError(reason);
+    }
+    case "spend_guard": {
+      log.warn(
+        { spentUsd: claim.spentUsd.toString(), limitUsd: claim.limitUsd },
+        "hourly spend limit reached; waiting",
+      );
+      await throughOutage(
+        () =>
+          recordEvent(deps.db, {
+            sessionId: call.sessionId,
+            phase: call.phase,
+            type: "spend.guard",
+            message: `the cluster spent $${claim.spentUsd.toFixed(2)} in the last hour (MAX_SPEND_PER_HOUR_USD $${claim.limitUsd}); ${call.callKey} waits`,
+            data: { callKey: call.callKey, spentUsd: claim.spentUsd.toString(), limitUsd: claim.limitUsd },
+          }),
+        outage,
+      );
+      return deferJob(job, token, Date.now() + 60_000);
+    }
     default:
       claim satisfies never;
   }
@@ -139,12 +252,13 @@ export async function runCallJob(
       system: request.system,
       prompt: request.prompt,
       schemaName: call.schemaName,
-      schema: OUTPUT_SCHEMAS[call.schemaName] as z.ZodType<unknown>,
+      schema,
       maxOutputTokens: request.maxOutputTokens,
       temperature: request.temperature,
       signal: signal ? AbortSignal.any([signal, lease.signal]) : lease.signal,
       timeoutMs: deps.callTimeoutMs,
       requestId: `${key}#${claim.attempt}`,
+      repair,
     });
   } catch (error) {
     lease.stop();
@@ -153,19 +267,20 @@ export async function runCallJob(
       await throughOutage(() => releaseLease(deps.db, key, owner), keepTrying);
       throw error;
     }
-    const context: FailureContext = {
-      deps,
-      job,
-      token,
-      signal,
-      call,
-      owner,
-      settings,
-      outage,
-      keepTrying,
-      where,
-    };
-    return handleProviderError(context, error, lease.signal.aborted);
+    // After unusable output the next attempt sends the model its answer and the error (one repair
+    // turn); after a repair turn that failed too, it starts from scratch.
+    const badOutput = error.code === "malformed_output" || error.code === "schema_violation";
+    const nextRepair = !badOutput
+      ? undefined
+      : repair
+        ? null
+        : toRepairInput(error.text ?? "", error.message);
+    try {
+      return await handleProviderError(run, error, { leaseLost: lease.signal.aborted, nextRepair });
+    } catch (thrown) {
+      if (thrown instanceof MovedToFallback) return { idempotencyKey: key, outcome: "moved" };
+      throw thrown;
+    }
   }
   lease.stop();
 
@@ -182,8 +297,27 @@ export async function runCallJob(
       }),
     keepTrying,
   );
-  if (stored === "late") return settleWithoutLease(deps, job, token, call, outage, where);
-  return { idempotencyKey: key, reused: false };
+  if (stored === "late") return settleWithoutLease(run);
+  await noteProviderSuccess(deps, call, outage);
+  if (cache) {
+    const settingsCache = { ...DEFAULT_CACHE, ...deps.cache };
+    await throughOutage(
+      () =>
+        saveCachedResponse(deps.db, settingsCache, cache, {
+          provider,
+          model: call.model,
+          schemaName: call.schemaName,
+          response: result.value,
+          responseText: result.text,
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+        }),
+      outage,
+    ).catch((error: Error) =>
+      log.warn({ error: error.message }, "could not save the answer in the response cache"),
+    );
+  }
+  return { idempotencyKey: key, outcome: "answered" };
 }
 
 async function reuse(deps: EngineDeps, call: JournaledCall, outage: OutageOptions): Promise<CallJobResult> {
@@ -198,7 +332,7 @@ async function reuse(deps: EngineDeps, call: JournaledCall, outage: OutageOption
       }),
     outage,
   );
-  return { idempotencyKey: call.idempotencyKey, reused: true };
+  return { idempotencyKey: call.idempotencyKey, outcome: "reused" };
 }
 
 /**
@@ -232,178 +366,4 @@ function keepLease(
   );
   timer.unref();
   return { signal: controller.signal, stop: () => clearInterval(timer) };
-}
-
-interface FailureContext {
-  deps: EngineDeps;
-  job: Job;
-  token: string | undefined;
-  signal: AbortSignal | undefined;
-  call: JournaledCall;
-  owner: string;
-  settings: DurabilitySettings;
-  outage: OutageOptions;
-  keepTrying: OutageOptions;
-  where: string;
-}
-
-async function handleProviderError(
-  ctx: FailureContext,
-  error: ProviderError,
-  leaseLost: boolean,
-): Promise<never> {
-  const { deps, job, call, owner, where } = ctx;
-  const provider = call.provider as ProviderName;
-  if (error.code === "aborted") {
-    if (leaseLost) return settleWithoutLease(deps, job, ctx.token, call, ctx.outage, where);
-    // Whatever stopped the request, the attempt stays counted and the call goes back to pending.
-    await throughOutage(() => releaseLease(deps.db, call.idempotencyKey, owner), ctx.keepTrying);
-    if (ctx.signal?.reason === ABORT_REASONS.shutdown && ctx.token) {
-      // The worker is closing: hand the job back without using up an attempt.
-      await job.moveToWait(ctx.token);
-      throw new WaitingError();
-    }
-    if (ctx.signal?.reason === ABORT_REASONS.cancelled) {
-      throw new UnrecoverableError(`session ${call.sessionId} was cancelled`);
-    }
-    throw error;
-  }
-  const usage = error.usage;
-  const cost = usage ? costOf(deps.prices, provider, call.model, usage) : undefined;
-  if (error.code === "rate_limited") return handleRateLimit(ctx, error);
-
-  const final = !error.isRetryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  const recorded = await throughOutage(
-    () =>
-      recordFailedAttempt(deps.db, call, owner, {
-        message: error.message,
-        code: error.code,
-        usage,
-        cost,
-        final,
-      }),
-    ctx.keepTrying,
-  );
-  if (!recorded.recorded) return settleWithoutLease(deps, job, ctx.token, call, ctx.outage, where);
-  if (final) {
-    const attempts = job.attemptsMade + 1 > 1 ? ` after ${job.attemptsMade + 1} attempts` : "";
-    throw new SessionFailure(`${where} failed${attempts}: ${error.message}`, failureOf(error));
-  }
-  throw error;
-}
-
-/**
- * A 429. The queue pauses for every replica for the provider's `retry-after` (or an exponential wait
- * when it gives none), capped at `maxRateLimitPauseMs`; the job goes back without using an attempt.
- * A longer `retry-after` counts as a failed attempt instead of freezing the queue, and a call that
- * keeps receiving 429s fails after `maxRateLimitHits` of them, naming the provider.
- */
-async function handleRateLimit(ctx: FailureContext, error: ProviderError): Promise<never> {
-  const { deps, job, call, owner, settings, where } = ctx;
-  const provider = call.provider as ProviderName;
-  const retryAfter = error.retryAfterMs;
-  const tooLong = retryAfter !== undefined && retryAfter > settings.maxRateLimitPauseMs;
-  const hits = call.rateLimitHits + 1;
-  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  const exhausted = hits >= settings.maxRateLimitHits;
-  const final = exhausted || (tooLong && lastAttempt);
-  const message = tooLong
-    ? `${provider} asked to wait ${Math.ceil((retryAfter as number) / 1000)} s (retry-after), longer than MAX_RATE_LIMIT_PAUSE_MS (${Math.ceil(settings.maxRateLimitPauseMs / 1000)} s): counted as a failed attempt; ${error.message}`
-    : exhausted
-      ? `${provider} answered 429 to ${hits} requests for this call; last: ${error.message}`
-      : error.message;
-  const recorded = await throughOutage(
-    () => recordFailedAttempt(deps.db, call, owner, { message, code: error.code, final, rateLimited: true }),
-    ctx.keepTrying,
-  );
-  if (!recorded.recorded) return settleWithoutLease(deps, job, ctx.token, call, ctx.outage, where);
-
-  const wanted = Math.min(
-    retryAfter ?? 1_000 * 2 ** Math.min(recorded.rateLimitHits - 1, 16),
-    settings.maxRateLimitPauseMs,
-  );
-  const inForce = await throughOutage(
-    () => pauseQueueAtLeast(deps.queues.redis, deps.queues.provider(provider), wanted),
-    ctx.outage,
-  );
-  // One event per pause set or extended, not one per job that met the same pause.
-  if (inForce <= wanted) {
-    await throughOutage(
-      () =>
-        recordEvent(deps.db, {
-          sessionId: call.sessionId,
-          phase: call.phase,
-          type: "provider.rate_limited",
-          message: `rate-limited by ${provider}, resuming in ${Math.ceil(inForce / 1000)} s${tooLong ? ` (it asked for ${Math.ceil((retryAfter as number) / 1000)} s; capped)` : ""}`,
-          data: {
-            provider,
-            pauseMs: inForce,
-            retryAfterMs: retryAfter ?? null,
-            hits: recorded.rateLimitHits,
-          },
-        }),
-      ctx.outage,
-    );
-  }
-  if (final) throw new SessionFailure(`${where} failed: ${message}`, "provider");
-  if (tooLong)
-    throw new EngineError(message, { code: "RATE_LIMIT_TOO_LONG", isRetryable: true, failure: "provider" });
-  throw Worker.RateLimitError();
-}
-
-/**
- * This worker no longer holds the call's lease (another delivery claimed it after this one's expired,
- * or the session was cancelled). Whatever it received was billed and recorded; the verdict belongs to
- * the lease holder, so this job waits for it, or ends when the session did.
- */
-async function settleWithoutLease(
-  deps: EngineDeps,
-  job: Job,
-  token: string | undefined,
-  call: JournaledCall,
-  outage: OutageOptions,
-  where: string,
-): Promise<never> {
-  const now = await throughOutage(
-    () =>
-      deps.db.modelCall.findUnique({
-        where: { idempotencyKey: call.idempotencyKey },
-        select: { status: true, error: true, leaseExpiresAt: true, session: { select: { status: true } } },
-      }),
-    outage,
-  );
-  if (!now || (now.session.status !== "queued" && now.session.status !== "running")) {
-    throw new UnrecoverableError(
-      `session ${call.sessionId} has ended (${now?.session.status ?? "deleted"}). ${RETRY_HINT}`,
-    );
-  }
-  if (now.status === "failed" || now.status === "cancelled") {
-    throw new UnrecoverableError(
-      `${where} already ${now.status}: ${now.error ?? "no reason recorded"}. ${RETRY_HINT}`,
-    );
-  }
-  // Succeeded (the next run reuses it), or still with the other holder: look again soon.
-  return deferJob(job, token, now.status === "succeeded" ? Date.now() : lookAgainAt(now.leaseExpiresAt));
-}
-
-/**
- * When a job waiting for another delivery's lease looks again: when the lease ends, or within 5 s
- * (the holder usually finishes well before its lease would run out).
- */
-function lookAgainAt(leaseEnd: Date | null): number {
-  return Math.min((leaseEnd?.getTime() ?? Date.now()) + 250, Date.now() + 5_000);
-}
-
-function failureOf(error: ProviderError) {
-  switch (error.code) {
-    case "malformed_output":
-    case "schema_violation":
-      return "output" as const;
-    case "auth":
-      return "config" as const;
-    case "quota_exceeded":
-      return "quota" as const;
-    default:
-      return "provider" as const;
-  }
 }

@@ -68,3 +68,24 @@ export function callJobName(phase: string, callKey: string): string {
 export function idempotencyKey(sessionId: string, phase: string, callKey: string): string {
   return `${sessionId}.${phase}.${callKey}`;
 }
+
+/**
+ * The job id of a call's job in its current provider's queue: `callJobId`, or, once the call fell back
+ * to another provider, that id with `.via-<provider>-<model>` (a new job in another queue).
+ */
+export function callJobIdFor(
+  call: {
+    sessionId: string;
+    phase: string;
+    callKey: string;
+    provider: string;
+    model: string;
+    fallbackFrom: string | null;
+  },
+  run: number,
+): string {
+  const base = callJobId(call.sessionId, run, call.phase, call.callKey);
+  return call.fallbackFrom
+    ? `${base}.via-${call.provider}-${call.model.replace(/[^A-Za-z0-9._-]/g, "-")}`
+    : base;
+}

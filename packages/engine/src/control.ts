@@ -47,13 +47,18 @@ export async function cancelSession(
 }
 
 /**
- * Resumes a failed or cancelled session from the phase that did not finish, under a new run number:
+ * Resumes a failed, cancelled or over-budget session (with a new budget, when given) from the phase
+ * that did not finish, under a new run number:
  * finished phases and every journaled answer are reused, so no call that has an answer is sent again.
  * When the queue refuses the new flow, the session is failed again with that reason (and the error
  * is thrown for the caller to report).
  */
-export async function retrySession(deps: ControlDeps, sessionId: string): Promise<ControlResult> {
-  const change = await markRetried(deps.db, sessionId);
+export async function retrySession(
+  deps: ControlDeps,
+  sessionId: string,
+  options: { budgetUsd?: number } = {},
+): Promise<ControlResult> {
+  const change = await markRetried(deps.db, sessionId, options);
   if (!change.ok) {
     return change.status === null
       ? { ok: false, code: "NOT_FOUND" }

@@ -1,10 +1,12 @@
 import type { PrismaClient } from "@foundry/db";
 import type { LanguageModel, ProviderName } from "@foundry/llm";
+import type { BreakerSettings, BreakerStore } from "./breaker/breaker.ts";
 import type { DurabilitySettings } from "./durability.ts";
 import type { RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
 import type { Logger } from "./logger.ts";
 import type { PriceTable } from "./pricing.ts";
 import type { QueueSet } from "./queues.ts";
+import type { CacheSettings } from "./store/response-cache.ts";
 import type { GitHubSettings } from "./workspace/github.ts";
 import type { FileLimits } from "./workspace/paths.ts";
 
@@ -30,4 +32,14 @@ export interface EngineDeps {
   callTimeoutMs?: number;
   /** Leases, outage bounds and 429 caps; each unset value has its default (DEFAULT_DURABILITY). */
   durability?: Partial<DurabilitySettings>;
+  /** Circuit breakers per provider and model, in the store the queues share. */
+  breakers: BreakerStore;
+  /** @default DEFAULT_BREAKER (5 failures, 30 s cool-down) */
+  breaker?: Partial<BreakerSettings>;
+  /** The response cache's TTL and size (sessions opt in). @default DEFAULT_CACHE */
+  cache?: Partial<CacheSettings>;
+  /** Cluster-wide spend limit over any hour, in USD (MAX_SPEND_PER_HOUR_USD); unset: none. */
+  maxSpendPerHourUsd?: number;
+  /** Whose cache entries a session may reuse: one tenant until API tokens are per user. @default "default" */
+  tenant?: string;
 }

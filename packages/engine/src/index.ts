@@ -1,6 +1,16 @@
+export {
+  type BreakerAdmission,
+  type BreakerSettings,
+  type BreakerStore,
+  breakerKey,
+  DEFAULT_BREAKER,
+} from "./breaker/breaker.ts";
+export { PostgresBreakerStore } from "./breaker/postgres-breaker.ts";
+export { RedisBreakerStore } from "./breaker/redis-breaker.ts";
 export { type CallJobResult, runCallJob } from "./call-runner.ts";
 export {
   callJobId,
+  callJobIdFor,
   idempotencyKey,
   JOB_CATALOG,
   type ModelCallPayload,
@@ -54,6 +64,7 @@ export {
   type SessionStatus,
 } from "./status.ts";
 export { type EventType, recordEvent } from "./store/events.ts";
+export { type CacheSettings, DEFAULT_CACHE, pruneCache } from "./store/response-cache.ts";
 export { insertSession, type NewSession } from "./store/sessions.ts";
 export { getSessionView, listEvents, listSessions, type SessionView } from "./store/views.ts";
 export { buildFlow, DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";

@@ -26,3 +26,11 @@ export async function deferJob(job: Job, token: string | undefined, timestamp: n
 /** Said to whoever retries a single job (e.g. from Bull Board) of a session that has ended. */
 export const RETRY_HINT =
   "A single job cannot resume a session: retry the session (POST /api/sessions/<id>/retry, or foundry retry <id>)";
+
+/**
+ * When a job waiting for another delivery's lease looks again: when the lease ends, or within 5 s
+ * (the holder usually finishes well before its lease would run out).
+ */
+export function lookAgainAt(leaseEnd: Date | null): number {
+  return Math.min((leaseEnd?.getTime() ?? Date.now()) + 250, Date.now() + 5_000);
+}

@@ -9,7 +9,7 @@ import {
   workflowFromSnapshot,
 } from "@foundry/workflow";
 import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
-import { callJobId, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
+import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DEFAULT_DURABILITY } from "./durability.ts";
 import { throughOutage } from "./infrastructure.ts";
@@ -184,7 +184,7 @@ async function queueMissingCalls(
         .provider(call.provider as ProviderName)
         .add(callJobName(phase.id, call.callKey), data, {
           ...JOB_CATALOG.modelCall.options,
-          jobId: callJobId(session.id, session.run, phase.id, call.callKey),
+          jobId: callJobIdFor(call, session.run),
           parent,
         });
     }),

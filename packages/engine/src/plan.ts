@@ -44,14 +44,22 @@ export class PhaseInputError extends Error {
   readonly isRetryable = false;
 }
 
-/** The provider and model a role uses: the first of its list (later entries are fallbacks). */
+/**
+ * The provider and model a role uses (the first of its list) and its whole route: the later entries
+ * are the fallbacks a call moves to when the first is unavailable.
+ */
 export function providerFor(
   workflow: WorkflowDefinition,
   role: string,
-): { provider: ProviderName; model: string } {
-  const choice = workflow.roles[role]?.providers[0];
+): { provider: ProviderName; model: string; route: Array<{ provider: ProviderName; model: string }> } {
+  const providers = workflow.roles[role]?.providers ?? [];
+  const choice = providers[0];
   if (!choice) throw new PhaseInputError(`role "${role}" has no provider`);
-  return choice;
+  return {
+    provider: choice.provider,
+    model: choice.model,
+    route: providers.map(({ provider, model }) => ({ provider, model })),
+  };
 }
 
 /** The model calls a generate or vote phase makes, fully rendered and keyed. */

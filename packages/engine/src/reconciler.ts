@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
 import { type WorkflowDefinition, workflowFromSnapshot } from "@foundry/workflow";
-import { callJobId, phaseJobId } from "./catalog.ts";
+import { callJobIdFor, phaseJobId } from "./catalog.ts";
 import { removeRunJobs } from "./control.ts";
 import { type Failure, failureFromJournal, recordSessionFailure } from "./failures.ts";
 import { infrastructureFault } from "./infrastructure.ts";
@@ -219,10 +219,17 @@ export class Reconciler {
         status: { in: ["pending", "running"] },
         createdAt: { lt: new Date(now - this.#options.graceMs) },
       },
-      select: { callKey: true, provider: true },
+      select: {
+        sessionId: true,
+        phase: true,
+        callKey: true,
+        provider: true,
+        model: true,
+        fallbackFrom: true,
+      },
     });
     for (const call of calls) {
-      const jobId = callJobId(session.id, session.run, current.phase, call.callKey);
+      const jobId = callJobIdFor(call, session.run);
       if ((await queues.get(call.provider as "openai").getJobState(jobId)) === "unknown") {
         return {
           kind: "lost",

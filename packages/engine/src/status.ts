@@ -1,13 +1,29 @@
 // Status values stored as text in Postgres. Terminal states never change again, except that a person
 // may retry a failed or cancelled session (which makes it queued again).
 
-export const SESSION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export const SESSION_STATUSES = [
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "budget_exceeded",
+] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
-export const TERMINAL_SESSION_STATUSES: readonly SessionStatus[] = ["succeeded", "failed", "cancelled"];
+export const TERMINAL_SESSION_STATUSES: readonly SessionStatus[] = [
+  "succeeded",
+  "failed",
+  "cancelled",
+  "budget_exceeded",
+];
 /** Sessions whose work is queued or in flight. */
 export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ["queued", "running"];
-/** What a retry can resume. */
-export const RETRYABLE_SESSION_STATUSES: readonly SessionStatus[] = ["failed", "cancelled"];
+/** What a retry can resume (a session over its budget, with a new budget). */
+export const RETRYABLE_SESSION_STATUSES: readonly SessionStatus[] = [
+  "failed",
+  "cancelled",
+  "budget_exceeded",
+];
 
 export const PHASE_STATUSES = [
   "pending",
@@ -33,6 +49,7 @@ export type CallStatus = (typeof CALL_STATUSES)[number];
  * - `database` / `queue`: PostgreSQL or the job queue stayed unavailable past the bound.
  * - `deadline`: no progress within SESSION_TIMEOUT.
  * - `cancelled`: a person cancelled it.
+ * - `budget`: its next call would have crossed its budget (its status is then `budget_exceeded`).
  * - `config`: the deployment cannot run it (no key for a provider, publishing without a token).
  * - `internal`: anything else (a bug: see the worker's log).
  */
@@ -44,6 +61,7 @@ export const FAILURE_CODES = [
   "queue",
   "deadline",
   "cancelled",
+  "budget",
   "config",
   "internal",
 ] as const;

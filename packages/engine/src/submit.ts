@@ -12,6 +12,10 @@ export interface SubmitRequest {
   workflow?: string;
   publish?: boolean;
   repoName?: string | null;
+  /** The most the session may spend (USD). @default the workflow's `budget_usd`, else none */
+  budgetUsd?: number;
+  /** Reuse identical answers from the response cache. @default the workflow's `cache`, else false */
+  cache?: boolean;
 }
 
 /** The submission could not be queued (Redis unreachable); the session is recorded as failed. */
@@ -43,6 +47,8 @@ export async function submitSession(
     workflow,
     publish: submission.publish ?? false,
     repoName: submission.repoName ?? null,
+    budgetUsd: submission.budgetUsd ?? workflow.budget_usd ?? null,
+    cache: submission.cache ?? workflow.cache ?? false,
   });
   try {
     await deps.queues.flows.add(buildFlow(id, workflow, 0));

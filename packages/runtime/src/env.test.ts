@@ -33,11 +33,12 @@ describe("durations", () => {
     ["1.5h", 5_400_000],
     ["45", 45_000],
     [" 2 min ", 120_000],
+    ["7d", 604_800_000],
   ])("reads %j", (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(["", "0", "-1s", "1 hour", "h", "1d"])("refuses %j", (text) => {
+  it.each(["", "0", "-1s", "1 hour", "h", "1w"])("refuses %j", (text) => {
     expect(parseDuration(text)).toBeNull();
   });
 

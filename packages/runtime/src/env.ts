@@ -42,14 +42,21 @@ export function parseEnv<T extends z.ZodType>(
   return parsed.data;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /**
- * Parses a duration such as `1h`, `30m`, `90s`, `500ms` or `1.5h` into milliseconds; a bare number is
+ * Parses a duration such as `7d`, `1h`, `30m`, `90s`, `500ms` or `1.5h` into milliseconds; a bare number is
  * seconds. Returns null when `text` is not one.
  */
 export function parseDuration(text: string): number | null {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/.exec(text);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/.exec(text);
   if (!match) return null;
   const ms = Number(match[1]) * (DURATION_UNITS[match[2] ?? "s"] as number);
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;

@@ -107,6 +107,10 @@ export const workflowFileSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9_-]*$/, "expected lower-case letters, digits, - and _")
     .max(60),
   description: z.string().default(""),
+  /** The default budget (USD) of a session of this workflow; a submission may set its own. */
+  budget_usd: z.number().positive().max(1_000_000).optional(),
+  /** Sessions of this workflow reuse identical answers from the response cache by default. */
+  cache: z.boolean().optional(),
   roles: z.record(id, role).refine((roles) => Object.keys(roles).length > 0, "define at least one role"),
   phases: z.array(phase).min(1),
 });

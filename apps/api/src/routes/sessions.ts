@@ -43,6 +43,8 @@ const createSessionBody = z.strictObject({
     .max(60)
     .optional(),
   publish: z.boolean().optional(),
+  budgetUsd: z.number().positive("must be more than 0").max(1_000_000).optional(),
+  cache: z.boolean().optional(),
   repoName: z
     .string()
     .regex(
@@ -51,6 +53,19 @@ const createSessionBody = z.strictObject({
     )
     .optional(),
 });
+
+const retryBody = z.strictObject({
+  /** A new budget (USD), e.g. to resume a session that reached its budget. */
+  budgetUsd: z.number().positive("must be more than 0").max(1_000_000).optional(),
+});
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "INVALID_JSON", "the request body must be a JSON object");
+  }
+}
 
 const cursorSchema = z.object({ t: z.iso.datetime(), id: z.uuid() });
 
@@ -150,13 +165,16 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
 
   app.post("/:id/retry", async (c) => {
     const id = requireSessionId(c.req.param("id"));
+    const text = await c.req.text();
+    const body = text.trim() === "" ? {} : parseJson(text);
+    const options = parseInput(retryBody, body, "retry request");
     let result: ControlResult;
     try {
-      result = await retrySession(deps, id);
+      result = await retrySession(deps, id, options);
     } catch {
       throw new ApiError(503, "ENQUEUE_FAILED", "the job queue is unavailable; try again shortly");
     }
-    refuseUnless(result, id, "retried", "only a failed or cancelled session can be retried");
+    refuseUnless(result, id, "retried", "only a failed, cancelled or budget_exceeded session can be retried");
     return c.json({ id, status: "queued", run: result.ok ? result.run : 0, links: links(id) }, 202);
   });
 

@@ -31,7 +31,13 @@ export type EventType =
   | "git.published"
   | "session.succeeded"
   | "session.failed"
-  | "session.cancelled";
+  | "session.cancelled"
+  | "session.budget_exceeded"
+  | "call.fallback"
+  | "call.cached"
+  | "provider.breaker_opened"
+  | "provider.breaker_closed"
+  | "spend.guard";
 
 export interface EventInput {
   sessionId: string;

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient } from "@foundry/db";
 import type { ProviderName, Usage } from "@foundry/llm";
 import type { OutputSchemaName } from "@foundry/workflow";
 import { idempotencyKey } from "../catalog.ts";
@@ -22,16 +22,19 @@ export interface PlannedCall {
   prompt: string;
   maxOutputTokens?: number;
   temperature?: number;
+  /** The role's providers in order: the first is `provider`/`model`, the rest its fallbacks. */
+  route: Array<{ provider: ProviderName; model: string }>;
   /** What the phase needs to interpret the answer (task id, vote item and voter). */
   meta: { task?: string; item?: string; voter?: string };
 }
 
-/** The request as stored in the journal (and reused on every attempt). */
+/** The request as stored in the journal (and reused on every attempt, whichever provider answers). */
 export interface StoredRequest {
   system: string;
   prompt: string;
   maxOutputTokens?: number;
   temperature?: number;
+  route: PlannedCall["route"];
   meta: PlannedCall["meta"];
 }
 
@@ -62,6 +65,7 @@ export async function ensureCalls(
         prompt: call.prompt,
         maxOutputTokens: call.maxOutputTokens,
         temperature: call.temperature,
+        route: call.route,
         meta: call.meta,
       } satisfies StoredRequest as Prisma.InputJsonValue,
     })),
@@ -76,6 +80,14 @@ export async function getCall(db: Db, key: string) {
   return db.modelCall.findUnique({ where: { idempotencyKey: key } });
 }
 
+/** A call with what its run needs of its session (status, budget, cache). */
+export async function getCallForRun(db: Db, key: string) {
+  return db.modelCall.findUnique({
+    where: { idempotencyKey: key },
+    include: { session: { select: { status: true, budgetUsd: true, cache: true, costUsd: true } } },
+  });
+}
+
 export type JournaledCall = NonNullable<Awaited<ReturnType<typeof getCall>>>;
 
 /** Who is about to send a call's request. */
@@ -86,6 +98,10 @@ export interface Claimant {
   host: string;
   pid: number;
   leaseMs: number;
+  /** The request's worst-case cost, held against the session's budget while it is in flight. */
+  worstUsd?: Prisma.Decimal;
+  /** Cluster-wide spend limit over the last hour (MAX_SPEND_PER_HOUR_USD). */
+  maxSpendPerHourUsd?: number;
 }
 
 /** The outcome of trying to claim a call before sending its request. */
@@ -99,7 +115,11 @@ export type Claim =
   /** The call ended without an answer (failed or cancelled): send nothing. */
   | { kind: "ended"; status: string; error: string | null }
   /** The session is no longer queued or running: send nothing. */
-  | { kind: "session_ended"; status: string };
+  | { kind: "session_ended"; status: string }
+  /** Sending would risk crossing the session's budget: its spend, what other calls in flight hold, the budget. */
+  | { kind: "over_budget"; spentUsd: Prisma.Decimal; heldUsd: Prisma.Decimal; budgetUsd: Prisma.Decimal }
+  /** The cluster spent its hourly limit: wait, send nothing. */
+  | { kind: "spend_guard"; spentUsd: Prisma.Decimal; limitUsd: number };
 
 /**
  * Claims the call for one request: atomically, only when the session is still active and the call is
@@ -109,6 +129,8 @@ export type Claim =
  */
 export async function claimCall(db: PrismaClient, call: JournaledCall, claimant: Claimant): Promise<Claim> {
   return inSession(db, call.sessionId, async (tx) => {
+    const refused = await checkSpend(tx, call, claimant);
+    if (refused) return refused;
     const rows = await tx.$queryRaw<Array<{ attempts: number }>>`
       UPDATE model_calls AS c SET
         status = 'running',
@@ -119,6 +141,7 @@ export async function claimCall(db: PrismaClient, call: JournaledCall, claimant:
         job_id = ${claimant.jobId ?? null},
         worker_host = ${claimant.host},
         worker_pid = ${claimant.pid},
+        reserved_usd = ${claimant.worstUsd ?? 0},
         error = NULL,
         error_code = NULL
       FROM sessions AS s
@@ -149,6 +172,43 @@ export async function claimCall(db: PrismaClient, call: JournaledCall, claimant:
     });
     return { kind: "claimed", attempt } as const;
   });
+}
+
+/**
+ * The budget checks, under the session's row lock so that calls of one session claimed at once see
+ * each other's holds: the session's spend plus the worst case of the calls in flight plus this one's
+ * must stay within its budget; and the whole cluster's spend over the last hour within its limit.
+ */
+async function checkSpend(
+  tx: Prisma.TransactionClient,
+  call: JournaledCall,
+  claimant: Claimant,
+): Promise<Claim | null> {
+  const worst = claimant.worstUsd;
+  if (worst === undefined) return null;
+  const [session] = await tx.$queryRaw<
+    Array<{ cost_usd: Prisma.Decimal; budget_usd: Prisma.Decimal | null }>
+  >`
+    SELECT cost_usd, budget_usd FROM sessions WHERE id = ${call.sessionId}`;
+  if (session?.budget_usd) {
+    const [held] = await tx.$queryRaw<Array<{ held: Prisma.Decimal | null }>>`
+      SELECT sum(reserved_usd) AS held FROM model_calls
+      WHERE session_id = ${call.sessionId} AND status = 'running' AND idempotency_key <> ${call.idempotencyKey}
+        AND lease_expires_at > now()`;
+    const heldUsd = held?.held ?? new Prisma.Decimal(0);
+    if (session.cost_usd.plus(heldUsd).plus(worst).greaterThan(session.budget_usd)) {
+      return { kind: "over_budget", spentUsd: session.cost_usd, heldUsd, budgetUsd: session.budget_usd };
+    }
+  }
+  if (claimant.maxSpendPerHourUsd !== undefined) {
+    const [spent] = await tx.$queryRaw<Array<{ usd: Prisma.Decimal | null }>>`
+      SELECT sum(usd) AS usd FROM spend_minutes WHERE minute > now() - interval '1 hour'`;
+    const spentUsd = spent?.usd ?? new Prisma.Decimal(0);
+    if (spentUsd.plus(worst).greaterThan(claimant.maxSpendPerHourUsd)) {
+      return { kind: "spend_guard", spentUsd, limitUsd: claimant.maxSpendPerHourUsd };
+    }
+  }
+  return null;
 }
 
 async function whyNotClaimed(tx: Prisma.TransactionClient, call: JournaledCall): Promise<Claim> {
@@ -197,7 +257,7 @@ export async function renewLease(
 export async function releaseLease(db: PrismaClient, key: string, owner: string): Promise<void> {
   await db.modelCall.updateMany({
     where: { idempotencyKey: key, leaseOwner: owner, status: "running" },
-    data: { status: "pending", leaseOwner: null, leaseExpiresAt: null },
+    data: { status: "pending", leaseOwner: null, leaseExpiresAt: null, reservedUsd: 0 },
   });
 }
 
@@ -236,6 +296,8 @@ export async function completeCall(
         finishedAt: new Date(),
         leaseOwner: null,
         leaseExpiresAt: null,
+        reservedUsd: 0,
+        repair: Prisma.DbNull,
         error: null,
         errorCode: null,
       },
@@ -287,6 +349,8 @@ export interface AttemptFailure {
   final: boolean;
   /** A 429: counted in `rate_limit_hits`. */
   rateLimited?: boolean;
+  /** What the next attempt sends back to the model (after malformed output); null clears it. */
+  repair?: Prisma.InputJsonValue | null;
 }
 
 /**
@@ -307,6 +371,8 @@ export async function recordFailedAttempt(
         error_code = ${failure.code},
         finished_at = ${failure.final ? new Date() : null},
         rate_limit_hits = rate_limit_hits + ${failure.rateLimited ? 1 : 0},
+        repair = CASE WHEN ${failure.repair !== undefined} THEN ${failure.repair === undefined || failure.repair === null ? null : JSON.stringify(failure.repair)}::jsonb ELSE repair END,
+        reserved_usd = 0,
         lease_owner = NULL,
         lease_expires_at = NULL
       WHERE idempotency_key = ${call.idempotencyKey} AND status = 'running' AND lease_owner = ${owner}
@@ -359,6 +425,12 @@ async function addToSessionTotals(
   usage: Usage,
   cost: Prisma.Decimal | undefined,
 ): Promise<void> {
+  if (cost && !cost.isZero()) {
+    // The cluster's spend per minute, for MAX_SPEND_PER_HOUR_USD.
+    await tx.$executeRaw`
+      INSERT INTO spend_minutes (minute, usd) VALUES (date_trunc('minute', now()), ${cost})
+      ON CONFLICT (minute) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd`;
+  }
   await tx.session.update({
     where: { id: sessionId },
     data: {
@@ -394,6 +466,76 @@ export async function endUnclaimedCall(
       type: status === "failed" ? "call.failed" : "call.cancelled",
       message: `${call.provider}/${call.model} ${call.callKey}: ${message}`,
       data: { callKey: call.callKey, code },
+    });
+    return true;
+  });
+}
+
+/**
+ * Moves an unanswered call to the next provider of its route (its fallback): the row now names that
+ * provider and model and remembers the first one; attempts made so far stay counted. Fenced like a
+ * claim: only when no live lease of someone else holds the call. Returns false when it could not.
+ */
+export async function rerouteCall(
+  db: PrismaClient,
+  call: JournaledCall,
+  owner: string | null,
+  to: { provider: ProviderName; model: string },
+  why: string,
+): Promise<boolean> {
+  return inSession(db, call.sessionId, async (tx) => {
+    const from = `${call.provider}/${call.model}`;
+    const updated = await tx.$executeRaw`
+      UPDATE model_calls SET provider = ${to.provider}, model = ${to.model},
+        fallback_from = coalesce(fallback_from, ${from}), status = 'pending',
+        lease_owner = NULL, lease_expires_at = NULL, reserved_usd = 0, rate_limit_hits = 0, repair = NULL
+      WHERE idempotency_key = ${call.idempotencyKey}
+        AND (status = 'pending'
+          OR (status = 'running' AND (lease_owner = ${owner} OR lease_expires_at IS NULL OR lease_expires_at < now())))`;
+    if (updated === 0) return false;
+    await recordEvent(tx, {
+      sessionId: call.sessionId,
+      phase: call.phase,
+      type: "call.fallback",
+      message: `${why}; ${call.role} ${call.phase} (${call.callKey}) goes to ${to.provider}/${to.model}`,
+      data: { callKey: call.callKey, from, to: `${to.provider}/${to.model}`, why },
+    });
+    return true;
+  });
+}
+
+/**
+ * Stores an answer taken from the response cache (no request, no cost), when no request for the call
+ * is in flight. Returns false when the call was not free to take it.
+ */
+export async function completeFromCache(
+  db: PrismaClient,
+  call: JournaledCall,
+  entry: {
+    key: string;
+    response: Prisma.JsonValue;
+    responseText: string;
+    inputTokens: number;
+    outputTokens: number;
+  },
+): Promise<boolean> {
+  return inSession(db, call.sessionId, async (tx) => {
+    const updated = await tx.$executeRaw`
+      UPDATE model_calls SET status = 'succeeded', cached = true,
+        response = ${JSON.stringify(entry.response)}::jsonb, response_text = ${entry.responseText},
+        latency_ms = 0, started_at = coalesce(started_at, now()), finished_at = now(),
+        lease_owner = NULL, lease_expires_at = NULL, reserved_usd = 0, repair = NULL, error = NULL, error_code = NULL
+      WHERE idempotency_key = ${call.idempotencyKey}
+        AND (status = 'pending' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())))`;
+    if (updated === 0) return false;
+    await tx.$executeRaw`UPDATE response_cache SET hits = hits + 1 WHERE key = ${entry.key}`;
+    await tx.session.update({ where: { id: call.sessionId }, data: { progressAt: new Date() } });
+    await recordEvent(tx, {
+      sessionId: call.sessionId,
+      phase: call.phase,
+      type: "call.cached",
+      message: `${call.provider}/${call.model} ${call.callKey}: answered from the response cache (no request, no cost; it had taken ${entry.inputTokens}+${entry.outputTokens} tokens)`,
+      data: { callKey: call.callKey, inputTokens: entry.inputTokens, outputTokens: entry.outputTokens },
     });
     return true;
   });

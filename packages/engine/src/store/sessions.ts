@@ -13,6 +13,8 @@ export interface NewSession {
   workflow: WorkflowDefinition;
   publish: boolean;
   repoName: string | null;
+  budgetUsd?: number | null;
+  cache?: boolean;
 }
 
 /** Creates the session, its phase rows (all pending) and the first event, in one transaction. */
@@ -27,6 +29,8 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
         status: "queued",
         publish: session.publish,
         repoName: session.repoName,
+        budgetUsd: session.budgetUsd ?? null,
+        cache: session.cache ?? false,
       },
     });
     await tx.phaseRun.createMany({
@@ -40,8 +44,8 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
     await recordEvent(tx, {
       sessionId: session.id,
       type: "session.submitted",
-      message: `submitted with workflow ${session.workflowName}`,
-      data: { publish: session.publish },
+      message: `submitted with workflow ${session.workflowName}${session.budgetUsd ? `, budget $${session.budgetUsd}` : ""}${session.cache ? ", response cache on" : ""}`,
+      data: { publish: session.publish, budgetUsd: session.budgetUsd ?? null, cache: session.cache ?? false },
     });
   });
 }
@@ -56,9 +60,17 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
 export async function failSession(
   db: PrismaClient,
   sessionId: string,
-  failure: { reason: string; code: FailureCode; phase?: string | null; run?: number },
+  failure: {
+    reason: string;
+    code: FailureCode;
+    phase?: string | null;
+    run?: number;
+    /** @default "failed"; a session stopped by its budget ends `budget_exceeded`. */
+    status?: "failed" | "budget_exceeded";
+  },
 ): Promise<boolean> {
   return db.$transaction(async (tx) => {
+    const status = failure.status ?? "failed";
     const updated = await tx.session.updateMany({
       // A job of an earlier run (before a retry) reports nothing about the run in progress.
       where: {
@@ -66,7 +78,7 @@ export async function failSession(
         status: { in: ["queued", "running"] },
         ...(failure.run !== undefined && { run: failure.run }),
       },
-      data: { status: "failed", error: failure.reason, errorCode: failure.code, finishedAt: new Date() },
+      data: { status, error: failure.reason, errorCode: failure.code, finishedAt: new Date() },
     });
     if (updated.count === 0) return false;
     await tx.phaseRun.updateMany({
@@ -78,17 +90,18 @@ export async function failSession(
     await tx.modelCall.updateMany({
       where: { sessionId, status: { in: ["pending", "running"] } },
       data: {
-        status: "failed",
-        error: `not answered: the session failed (${failure.reason})`,
+        status: status === "failed" ? "failed" : "cancelled",
+        error: `not answered: the session ${status === "failed" ? "failed" : "reached its budget"} (${failure.reason})`,
         errorCode: "session_failed",
         finishedAt: new Date(),
         leaseOwner: null,
         leaseExpiresAt: null,
+        reservedUsd: 0,
       },
     });
     await recordEvent(tx, {
       sessionId,
-      type: "session.failed",
+      type: status === "failed" ? "session.failed" : "session.budget_exceeded",
       message: failure.reason,
       phase: failure.phase ?? null,
       data: { code: failure.code },
@@ -127,6 +140,7 @@ export async function markCancelled(db: PrismaClient, sessionId: string, by: str
         finishedAt: new Date(),
         leaseOwner: null,
         leaseExpiresAt: null,
+        reservedUsd: 0,
       },
     });
     await recordEvent(tx, {
@@ -145,12 +159,17 @@ export async function markCancelled(db: PrismaClient, sessionId: string, by: str
  * finish go back to pending and so do the calls without an answer (with a fresh 429 budget); finished
  * phases and answered calls stay, so nothing answered is asked again.
  */
-export async function markRetried(db: PrismaClient, sessionId: string): Promise<SessionChange> {
+export async function markRetried(
+  db: PrismaClient,
+  sessionId: string,
+  options: { budgetUsd?: number } = {},
+): Promise<SessionChange> {
   return db.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<Array<{ run: number; retries: number }>>`
       UPDATE sessions SET status = 'queued', error = NULL, error_code = NULL, finished_at = NULL,
-        run = run + 1, retries = retries + 1, progress_at = now(), updated_at = now()
-      WHERE id = ${sessionId} AND status IN ('failed', 'cancelled')
+        run = run + 1, retries = retries + 1, progress_at = now(), updated_at = now(),
+        budget_usd = coalesce(${options.budgetUsd ?? null}::numeric, budget_usd)
+      WHERE id = ${sessionId} AND status IN ('failed', 'cancelled', 'budget_exceeded')
       RETURNING run, retries`;
     const row = rows[0];
     if (!row) return { ok: false, status: await statusOf(tx, sessionId) };
@@ -165,7 +184,14 @@ export async function markRetried(db: PrismaClient, sessionId: string): Promise<
     });
     const calls = await tx.modelCall.updateMany({
       where: { sessionId, status: { in: ["failed", "cancelled", "pending"] } },
-      data: { status: "pending", finishedAt: null, leaseOwner: null, leaseExpiresAt: null, rateLimitHits: 0 },
+      data: {
+        status: "pending",
+        finishedAt: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        rateLimitHits: 0,
+        reservedUsd: 0,
+      },
     });
     await recordEvent(tx, {
       sessionId,
