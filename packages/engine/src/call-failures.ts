@@ -153,6 +153,7 @@ async function handleRateLimit(run: CallRun, error: ProviderError): Promise<neve
   );
   // One event per pause set or extended, not one per job that met the same pause.
   if (inForce <= wanted) {
+    deps.observe?.rateLimitPause?.({ provider, pauseMs: inForce });
     await throughOutage(
       () =>
         recordEvent(deps.db, {

@@ -73,6 +73,7 @@ export async function noteProviderFailure(
   const settings = breakerSettings(deps);
   const transition = await throughOutage(() => deps.breakers.failure(key, error.message, settings), outage);
   if (!transition.opened) return;
+  deps.observe?.breaker?.({ provider: call.provider, model: call.model, state: "open" });
   deps.log.warn(
     { provider: call.provider, model: call.model, error: error.message },
     "circuit breaker opened",
@@ -97,6 +98,7 @@ export async function noteProviderSuccess(deps: EngineDeps, call: JournaledCall,
     outage,
   );
   if (!closed) return;
+  deps.observe?.breaker?.({ provider: call.provider, model: call.model, state: "closed" });
   await throughOutage(
     () =>
       recordEvent(deps.db, {

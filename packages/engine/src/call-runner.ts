@@ -18,6 +18,7 @@ import { DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
 import { pauseQueueAtLeast } from "./limits/queue-pause.ts";
+import type { CallObservation } from "./observer.ts";
 import { costOf, hasPrice } from "./pricing.ts";
 import { recordEvent } from "./store/events.ts";
 import {
@@ -127,6 +128,7 @@ export async function runCallJob(
   if (cache) {
     const entry = await throughOutage(() => findCachedResponse(deps.db, cache), outage);
     if (entry && (await throughOutage(() => completeFromCache(deps.db, call, entry), outage))) {
+      observeCall(deps, call, { outcome: "cached", inputTokens: 0, outputTokens: 0, costUsd: 0 });
       return { idempotencyKey: key, outcome: "cached" };
     }
   }
@@ -163,6 +165,7 @@ export async function runCallJob(
   if (limit) {
     const wait = await throughOutage(() => deps.limiter.acquire(provider, limit), outage);
     if (wait > 0) {
+      deps.observe?.limiterWait?.({ provider, waitMs: wait });
       await throughOutage(
         () => pauseQueueAtLeast(deps.queues.redis, deps.queues.provider(provider), wait),
         outage,
@@ -262,6 +265,15 @@ export async function runCallJob(
     });
   } catch (error) {
     lease.stop();
+    if (error instanceof ProviderError && error.code !== "aborted") {
+      observeCall(deps, call, {
+        outcome: "failed",
+        errorCode: error.code,
+        inputTokens: error.usage?.inputTokens ?? 0,
+        outputTokens: error.usage?.outputTokens ?? 0,
+        costUsd: error.usage ? Number(costOf(deps.prices, provider, call.model, error.usage)) : 0,
+      });
+    }
     if (!(error instanceof ProviderError)) {
       // Not the provider's answer (a bug in an adapter): give the call back, counted, and fail the job.
       await throughOutage(() => releaseLease(deps.db, key, owner), keepTrying);
@@ -297,6 +309,13 @@ export async function runCallJob(
       }),
     keepTrying,
   );
+  observeCall(deps, call, {
+    outcome: stored === "stored" ? "succeeded" : "late",
+    latencyMs: result.latencyMs,
+    inputTokens: result.usage.inputTokens,
+    outputTokens: result.usage.outputTokens,
+    costUsd: Number(cost),
+  });
   if (stored === "late") return settleWithoutLease(run);
   await noteProviderSuccess(deps, call, outage);
   if (cache) {
@@ -321,6 +340,7 @@ export async function runCallJob(
 }
 
 async function reuse(deps: EngineDeps, call: JournaledCall, outage: OutageOptions): Promise<CallJobResult> {
+  observeCall(deps, call, { outcome: "reused", inputTokens: 0, outputTokens: 0, costUsd: 0 });
   await throughOutage(
     () =>
       recordEvent(deps.db, {
@@ -366,4 +386,12 @@ function keepLease(
   );
   timer.unref();
   return { signal: controller.signal, stop: () => clearInterval(timer) };
+}
+
+function observeCall(
+  deps: EngineDeps,
+  call: JournaledCall,
+  observation: Omit<CallObservation, "provider" | "model">,
+): void {
+  deps.observe?.call?.({ provider: call.provider as ProviderName, model: call.model, ...observation });
 }

@@ -4,6 +4,7 @@ import type { BreakerSettings, BreakerStore } from "./breaker/breaker.ts";
 import type { DurabilitySettings } from "./durability.ts";
 import type { RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
 import type { Logger } from "./logger.ts";
+import type { EngineObserver } from "./observer.ts";
 import type { PriceTable } from "./pricing.ts";
 import type { QueueSet } from "./queues.ts";
 import type { CacheSettings } from "./store/response-cache.ts";
@@ -42,4 +43,6 @@ export interface EngineDeps {
   maxSpendPerHourUsd?: number;
   /** Whose cache entries a session may reuse: one tenant until API tokens are per user. @default "default" */
   tenant?: string;
+  /** Told about calls, pauses, breakers and phases as they happen (metrics). */
+  observe?: EngineObserver;
 }

@@ -32,6 +32,7 @@ export { EngineError, type Infrastructure, InfrastructureError } from "./errors.
 export { infrastructureFault, isQueueUnavailable } from "./infrastructure.ts";
 export { bullmqLimiter, parseRateLimit, type RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
 export { type Logger, silentLogger } from "./logger.ts";
+export type { CallObservation, EngineObserver } from "./observer.ts";
 export { type PhaseJobResult, runPhaseJob } from "./phase-runner.ts";
 export { costOf, DEFAULT_PRICES, type ModelPrice, type PriceTable } from "./pricing.ts";
 export {

@@ -48,11 +48,21 @@ export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Pr
   const payload = phasePayload.safeParse(job.data);
   if (!payload.success) throw new UnrecoverableError(`invalid phase job payload: ${payload.error.message}`);
   const log = deps.log.child({ sessionId: payload.data.sessionId, phase: payload.data.phase, jobId: job.id });
-  return throughOutage(() => runPhase(deps, job, token, payload.data, log), {
-    timeoutMs: deps.durability?.outageTimeoutMs ?? DEFAULT_DURABILITY.outageTimeoutMs,
-    onWait: (fault, error, waitedMs) =>
-      log.warn({ fault, error: (error as Error).message, waitedMs }, `${fault} unavailable; waiting`),
-  });
+  const started = performance.now();
+  const observe = (outcome: "succeeded" | "skipped" | "waiting" | "failed") =>
+    deps.observe?.phase?.({ phase: payload.data.phase, outcome, durationMs: performance.now() - started });
+  try {
+    const result = await throughOutage(() => runPhase(deps, job, token, payload.data, log), {
+      timeoutMs: deps.durability?.outageTimeoutMs ?? DEFAULT_DURABILITY.outageTimeoutMs,
+      onWait: (fault, error, waitedMs) =>
+        log.warn({ fault, error: (error as Error).message, waitedMs }, `${fault} unavailable; waiting`),
+    });
+    if (result.status !== "superseded") observe(result.status);
+    return result;
+  } catch (error) {
+    observe(error instanceof WaitingChildrenError ? "waiting" : "failed");
+    throw error;
+  }
 }
 
 async function runPhase(
