@@ -1,9 +1,9 @@
 import type { Prisma } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import type { EngineDeps } from "../deps.ts";
-import { recordEvent } from "../store/events.ts";
+import { recordEvent, recordEvents } from "../store/events.ts";
 import type { SessionForRun } from "../store/sessions.ts";
-import { commitLine, commitPhase, committedPhases, ensureRepository } from "../workspace/git.ts";
+import { commitLine, commitPhases, openRepository, phaseCommitMessage } from "../workspace/git.ts";
 import { createOrFindRepository, PublishError, pushRepository } from "../workspace/github.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 
@@ -30,41 +30,50 @@ export async function runGitPhase(
   });
   const root = sessionWorkspace(deps.workspaceDir, session.id);
   await writeWorkspaceFiles(root, files);
-  const git = await ensureRepository(root);
-  const done = await committedPhases(git);
+  const existing = await openRepository(root);
+  const done = new Set(existing.flatMap((commit) => (commit.phase ? [commit.phase] : [])));
 
   const order = workflow.phases.map((phase) => phase.id);
   const byPhase = Map.groupBy(files, (file) => file.phase);
-  const groups = [...byPhase.entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-  for (const [phase, phaseFiles] of groups) {
-    if (done.has(phase)) continue;
-    const calls = await deps.db.modelCall.findMany({
-      where: { sessionId: session.id, phase, status: "succeeded" },
-      select: { provider: true, model: true, role: true },
-      orderBy: { callKey: "asc" },
-    });
-    const models = [...new Set(calls.map((call) => `${call.provider}/${call.model} (${call.role})`))];
+  const groups = [...byPhase.entries()]
+    .filter(([phase]) => !done.has(phase))
+    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  const models = await modelsByPhase(
+    deps,
+    session.id,
+    groups.map(([phase]) => phase),
+  );
+  const planned = groups.map(([phase, phaseFiles]) => {
     const authors = [...new Set(phaseFiles.map((file) => file.author))];
     const title = workflow.phases.find((candidate) => candidate.id === phase)?.title ?? phase;
-    const sha = await commitPhase(git, {
+    return {
       sessionId: session.id,
       request: session.request,
       phase,
       title: `${title} — ${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} by ${authors.join(", ")}`,
-      paths: phaseFiles.map((file) => file.path),
-      models,
-    });
-    await recordEvent(deps.db, {
-      sessionId: session.id,
+      models: models.get(phase) ?? [],
+      files: phaseFiles,
+    };
+  });
+  // Every new commit in one git process (fast-import), instead of three per commit.
+  const shas = await commitPhases(root, existing[0]?.sha ?? null, planned);
+  await recordEvents(
+    deps.db,
+    session.id,
+    planned.map((commit, index) => ({
       phase: phaseId,
-      type: "git.committed",
-      message: `committed ${phaseFiles.length === 1 ? phaseFiles[0]?.path : `${phaseFiles.length} files`} from ${phase} as ${sha.slice(0, 12)}`,
-      data: { sha, phase, files: phaseFiles.length },
-    });
-  }
-
-  const log = await git.log();
-  const commits = log.all.map((entry) => ({ sha: entry.hash, message: entry.message }));
+      type: "git.committed" as const,
+      message: `committed ${commit.files.length === 1 ? commit.files[0]?.path : `${commit.files.length} files`} from ${commit.phase} as ${shas[index]?.slice(0, 12)}`,
+      data: { sha: shas[index] ?? null, phase: commit.phase, files: commit.files.length },
+    })),
+  );
+  // Newest first, as `git log` lists them; subjects only (the phase's output stays small).
+  const commits = [
+    ...planned
+      .map((commit, index) => ({ sha: shas[index] as string, message: phaseCommitMessage(commit) }))
+      .reverse(),
+    ...existing,
+  ].map(({ sha, message }) => ({ sha, message: message.split("\n")[0] ?? "" }));
   let repository = session.repoUrl;
   if (session.publish && deps.github) {
     const name = session.repoName ?? repositoryName(session.request, session.id);
@@ -89,6 +98,23 @@ export async function runGitPhase(
     });
   }
   return { commits, repository, workspace: root };
+}
+
+/** `<provider>/<model> (<role>)` of the answered calls of each phase, in one query. */
+async function modelsByPhase(deps: EngineDeps, sessionId: string, phases: readonly string[]) {
+  const calls = await deps.db.modelCall.findMany({
+    where: { sessionId, phase: { in: [...phases] }, status: "succeeded" },
+    select: { phase: true, provider: true, model: true, role: true },
+    orderBy: { callKey: "asc" },
+  });
+  const byPhase = new Map<string, string[]>();
+  for (const call of calls) {
+    const list = byPhase.get(call.phase) ?? [];
+    const name = `${call.provider}/${call.model} (${call.role})`;
+    if (!list.includes(name)) list.push(name);
+    byPhase.set(call.phase, list);
+  }
+  return byPhase;
 }
 
 /** `build-a-todo-list-app-1a2b3c4d`: readable, unique per session, valid on GitHub. */

@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { list } from "tar";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { archiveProject } from "./archive.ts";
-import { commitPhase, ensureRepository } from "./git.ts";
+import { commitPhases, openRepository } from "./git.ts";
 import { writeWorkspaceFiles } from "./write.ts";
 
 const committed = [
@@ -35,15 +35,10 @@ describe("a session's archive", () => {
 
   async function commitProject() {
     await writeWorkspaceFiles(root, committed);
-    const git = await ensureRepository(root);
-    await commitPhase(git, {
-      sessionId: "s",
-      request: "r",
-      phase: "implementation",
-      title: "t",
-      paths: committed.map((file) => file.path),
-      models: [],
-    });
+    await openRepository(root);
+    await commitPhases(root, null, [
+      { sessionId: "s", request: "r", phase: "implementation", title: "t", files: committed, models: [] },
+    ]);
   }
 
   const fromPostgres = async () => [{ path: "from-postgres.txt", content: "postgres\n" }];
@@ -74,7 +69,7 @@ describe("a session's archive", () => {
 
   it("falls back to Postgres while the repository has no commit", async () => {
     await writeWorkspaceFiles(root, committed);
-    await ensureRepository(root);
+    await openRepository(root);
     const names = await entriesOf(await archiveProject(root, "proj", fromPostgres));
     expect(names).toEqual(["proj/", "proj/from-postgres.txt"]);
   });

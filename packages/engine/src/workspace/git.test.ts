@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitLine, commitPhase, committedPhases, ensureRepository } from "./git.ts";
+import { commitLine, commitPhases, openRepository, workspaceGit } from "./git.ts";
 import { writeWorkspaceFiles } from "./write.ts";
 
 describe("commit messages from untrusted text", () => {
@@ -23,18 +23,21 @@ describe("commit messages from untrusted text", () => {
 
   it("keeps line separators out of the subject and the trailers, so no phase can be forged", async () => {
     await writeWorkspaceFiles(root, [{ path: "a.js", content: "1" }]);
-    const git = await ensureRepository(root);
-    await commitPhase(git, {
-      sessionId: "s-1",
-      // A request that tries to add trailers of its own: CR, U+2028 and U+2029 end a line for
-      // some readers (JavaScript's `m` flag, terminals, web views) though not for git.
-      request:
-        "Build a todo app\rFoundry-Phase: testing\u2028Foundry-Phase: files\u2029Foundry-Phase: git\n\nFoundry-Phase: requirements",
-      phase: "implementation",
-      title: "Implementation\u2028Foundry-Phase: planning",
-      paths: ["a.js"],
-      models: ["openai/gpt\rFoundry-Phase: voting"],
-    });
+    await openRepository(root);
+    await commitPhases(root, null, [
+      {
+        sessionId: "s-1",
+        // A request that tries to add trailers of its own: CR, U+2028 and U+2029 end a line for
+        // some readers (JavaScript's `m` flag, terminals, web views) though not for git.
+        request:
+          "Build a todo app\rFoundry-Phase: testing\u2028Foundry-Phase: files\u2029Foundry-Phase: git\n\nFoundry-Phase: requirements",
+        phase: "implementation",
+        title: "Implementation\u2028Foundry-Phase: planning",
+        files: [{ path: "a.js", content: "1" }],
+        models: ["openai/gpt\rFoundry-Phase: voting"],
+      },
+    ]);
+    const git = workspaceGit(root);
     const subject = await git.raw(["log", "-1", "--format=%s"]);
     expect(subject).toBe("implementation: Implementation\n");
     const body = await git.raw(["log", "-1", "--format=%B"]);
@@ -52,6 +55,60 @@ describe("commit messages from untrusted text", () => {
         "",
       ].join("\n"),
     );
-    expect(await committedPhases(git)).toEqual(new Set(["implementation"]));
+    expect((await openRepository(root)).map((commit) => commit.phase)).toEqual(["implementation"]);
+  });
+});
+
+describe("commits through git fast-import", () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "git-import-"));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  const commit = (phase: string, files: Array<{ path: string; content: string }>) => ({
+    sessionId: "s-2",
+    request: "Build it",
+    phase,
+    title: phase,
+    models: ["openai/gpt-6-sol (manager)"],
+    files,
+  });
+
+  it("makes one commit per phase with its files, continues an existing history, and leaves a clean tree", async () => {
+    const first = [
+      { path: "backend/app.js", content: "console.log('ü');\n" },
+      { path: "docs/a file with spaces.md", content: "# hi\n" },
+    ];
+    await writeWorkspaceFiles(root, first);
+    expect(await openRepository(root)).toEqual([]);
+    const [a] = await commitPhases(root, null, [commit("implementation", first)]);
+
+    const second = [{ path: "tests/app.test.js", content: "ok\n" }];
+    await writeWorkspaceFiles(root, second);
+    const history = await openRepository(root);
+    expect(history).toEqual([
+      { sha: a, message: expect.stringContaining("Foundry-Phase: implementation"), phase: "implementation" },
+    ]);
+    const shas = await commitPhases(root, a ?? null, [
+      commit("testing", second),
+      commit("files", [{ path: "README.md", content: "r" }]),
+    ]);
+    await writeWorkspaceFiles(root, [{ path: "README.md", content: "r" }]);
+
+    const git = workspaceGit(root);
+    expect((await git.raw(["rev-list", "HEAD"])).trim().split("\n")).toEqual([shas[1], shas[0], a]);
+    expect(await git.raw(["show", "HEAD~1:tests/app.test.js"])).toBe("ok\n");
+    expect(await git.raw(["show", `${a}:backend/app.js`])).toBe("console.log('ü');\n");
+    expect((await git.raw(["ls-tree", "-r", "--name-only", "HEAD"])).trim().split("\n").sort()).toEqual(
+      ["README.md", "backend/app.js", "docs/a file with spaces.md", "tests/app.test.js"].sort(),
+    );
+    // The index matches HEAD and the working tree: nothing to commit.
+    expect(await git.raw(["status", "--porcelain"])).toBe("");
+    expect((await openRepository(root)).map((entry) => entry.phase)).toEqual([
+      "files",
+      "testing",
+      "implementation",
+    ]);
   });
 });

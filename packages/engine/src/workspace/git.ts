@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { type SimpleGit, simpleGit } from "simple-git";
@@ -12,17 +13,6 @@ const IDENTITY = [
 /** A git client for a session workspace, independent of the machine's global identity. */
 export function workspaceGit(root: string, extraConfig: readonly string[] = []): SimpleGit {
   return simpleGit({ baseDir: root, config: [...IDENTITY, ...extraConfig], maxConcurrentProcesses: 2 });
-}
-
-/** Creates the repository when it does not exist yet (idempotent). */
-export async function ensureRepository(root: string): Promise<SimpleGit> {
-  const git = workspaceGit(root);
-  const exists = await access(join(root, ".git")).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) await git.init(["--initial-branch=main"]);
-  return git;
 }
 
 // Everything that ends a line somewhere (git, a terminal, a web view, JavaScript's `m` flag), and
@@ -42,36 +32,62 @@ export function commitLine(text: string, max = 120): string {
   return first.replace(UNPRINTABLE, " ").trim().slice(0, max).trim();
 }
 
+/** A commit of the workspace's history. */
+export interface WorkspaceCommit {
+  sha: string;
+  message: string;
+  /** Its `Foundry-Phase:` trailer (read with git's own trailer parser), if it has one. */
+  phase: string | null;
+}
+
 /**
- * The `Foundry-Phase:` trailers of the commits already made, so a re-run commits nothing twice.
- * Read with git's own trailer parser, which only looks at the message's last paragraph.
+ * Opens a session's repository, creating it when it does not exist yet, and lists its commits,
+ * newest first: one git process either way.
  */
-export async function committedPhases(git: SimpleGit): Promise<Set<string>> {
-  const hasHead = await git
-    .revparse(["--verify", "HEAD"])
-    .then(() => true)
-    .catch(() => false);
-  if (!hasHead) return new Set();
-  const log = await git.raw(["log", "--format=%(trailers:key=Foundry-Phase,valueonly,separator=%x00)%x00"]);
-  return new Set(log.split("\0").filter((value) => /^[\w.-]+$/.test(value)));
+export async function openRepository(root: string): Promise<WorkspaceCommit[]> {
+  const exists = await access(join(root, ".git")).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    await runGit(root, ["init", "--quiet", "--initial-branch=main"]);
+    return [];
+  }
+  const log = await runGit(root, [
+    "log",
+    "--format=%H%x1f%B%x1f%(trailers:key=Foundry-Phase,valueonly,separator=%x1d)%x1e",
+  ]).catch((error: Error) => {
+    // A repository without a commit yet has no HEAD to log.
+    if (/does not have any commits|unknown revision|bad default revision/.test(error.message)) return "";
+    throw error;
+  });
+  return log
+    .split("\x1e")
+    .map((record) => record.replace(/^\n/, ""))
+    .filter((record) => record.length > 0)
+    .map((record) => {
+      const [sha = "", message = "", trailer = ""] = record.split("\x1f");
+      const phase =
+        trailer
+          .split("\x1d")
+          .find((value) => /^[\w.-]+$/.test(value.trim()))
+          ?.trim() ?? null;
+      return { sha, message: message.trimEnd(), phase };
+    });
 }
 
 export interface PhaseCommit {
+  sessionId: string;
+  request: string;
   phase: string;
   title: string;
-  paths: readonly string[];
   models: readonly string[];
+  files: ReadonlyArray<{ path: string; content: string }>;
 }
 
-/**
- * Commits the given paths as one phase's commit, with the session, phase and models recorded as
- * trailers. Every line is passed through {@link commitLine}: no text can add a line of its own.
- */
-export async function commitPhase(
-  git: SimpleGit,
-  commit: PhaseCommit & { sessionId: string; request: string },
-): Promise<string> {
-  const message = [
+/** The message of a phase's commit: every line through {@link commitLine}, so no text adds a line. */
+export function phaseCommitMessage(commit: Omit<PhaseCommit, "files">): string {
+  return [
     commitLine(`${commit.phase}: ${commit.title}`, 200),
     "",
     `Request: ${commitLine(commit.request)}`,
@@ -80,17 +96,86 @@ export async function commitPhase(
     `Foundry-Phase: ${commitLine(commit.phase)}`,
     `Foundry-Models: ${commitLine(commit.models.join(", "), 1000) || "none"}`,
   ].join("\n");
-  // Paths come from a model: after `--`, and literal, so `-n` or `:!x` stay file names.
-  await git.raw(["--literal-pathspecs", "add", "--", ...commit.paths]);
-  await git.raw([
-    "--literal-pathspecs",
-    "commit",
-    "--quiet",
-    "--allow-empty",
-    "-m",
-    message,
-    "--",
-    ...commit.paths,
-  ]);
-  return (await git.revparse(["HEAD"])).trim();
+}
+
+/**
+ * Commits each phase's files as one commit on `main`, in order, on top of `parent` (the current
+ * HEAD, or null for the first commit), all through a single `git fast-import` (git's own batch
+ * interface: one process for any number of commits and files), then brings the index in line with
+ * the new HEAD (the working tree already holds the files). Returns the new commits' shas in order.
+ */
+export async function commitPhases(
+  root: string,
+  parent: string | null,
+  commits: readonly PhaseCommit[],
+): Promise<string[]> {
+  if (commits.length === 0) return [];
+  const chunks: Buffer[] = [];
+  const text = (value: string) => chunks.push(Buffer.from(value, "utf8"));
+  const data = (value: string) => {
+    const bytes = Buffer.from(value, "utf8");
+    text(`data ${bytes.length}\n`);
+    chunks.push(bytes);
+    text("\n");
+  };
+  const now = Math.floor(Date.now() / 1000);
+  commits.forEach((commit, index) => {
+    text(`commit refs/heads/main\nmark :${index + 1}\n`);
+    text(
+      `author Foundry <foundry@localhost> ${now} +0000\ncommitter Foundry <foundry@localhost> ${now} +0000\n`,
+    );
+    // Ending in a newline, as `git commit` leaves every message.
+    data(`${phaseCommitMessage(commit)}\n`);
+    if (index > 0) text(`from :${index}\n`);
+    else if (parent) text(`from ${parent}\n`);
+    for (const file of commit.files) {
+      text(`M 100644 inline ${quotePath(file.path)}\n`);
+      data(file.content);
+    }
+    text(`get-mark :${index + 1}\n`);
+  });
+  text("done\n");
+  const out = await runGit(
+    root,
+    ["fast-import", "--quiet", "--done", "--date-format=raw"],
+    Buffer.concat(chunks),
+  );
+  const shas = out.split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line));
+  if (shas.length !== commits.length)
+    throw new Error(`git fast-import returned ${shas.length} commits, expected ${commits.length}`);
+  await runGit(root, ["read-tree", "HEAD"]);
+  return shas;
+}
+
+/** A path as fast-import reads it: C-style quoted, so spaces, quotes and backslashes stay literal. */
+function quotePath(path: string): string {
+  return `"${path.replace(/["\\]/g, "\\$&")}"`;
+}
+
+/** Runs git in `root` with `input` on stdin; resolves with stdout, rejects naming git's stderr. */
+function runGit(root: string, args: readonly string[], input?: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["-C", root, "-c", "commit.gpgsign=false", ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+      // What git needs to find itself and nothing else of the worker's (which holds provider keys).
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? "/",
+        LANG: "C.UTF-8",
+        GIT_TERMINAL_PROMPT: "0",
+        GIT_CONFIG_NOSYSTEM: "1",
+      },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
+      else
+        reject(new Error(`git ${args[0]} failed (${code}): ${Buffer.concat(err).toString("utf8").trim()}`));
+    });
+    child.stdin.end(input);
+  });
 }
