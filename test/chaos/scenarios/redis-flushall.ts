@@ -1,0 +1,20 @@
+// FLUSHALL while sessions are in flight: every job, flow and lock is gone from Redis at once, while
+// Postgres still says the sessions are running. Only a reconciler can bring them back.
+import { pick, type Scenario } from "../scenario.ts";
+
+export const redisFlushall: Scenario = {
+  name: "redis-flushall",
+  title: "Redis FLUSHALL mid-run",
+  forms: ["full", "quick"],
+  needs: ["redis"],
+  recoveryMs: { full: 60_000, quick: 40_000 },
+  async run(ctx) {
+    const redis = ctx.services.backend.redis;
+    if (!redis) throw new Error("redis-flushall needs the redis backend");
+    ctx.workload.submit(pick({ full: 10, quick: 5 }, ctx.quick), 400);
+    await ctx.sleep(3_000);
+    ctx.faultStarted("FLUSHALL");
+    await redis.flushAll();
+    ctx.faultEnded();
+  },
+};

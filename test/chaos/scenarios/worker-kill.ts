@@ -1,0 +1,28 @@
+// kill -9 of a random worker every few seconds while sessions run; each killed worker is started
+// again a second later (as a supervisor would). Its jobs come back through BullMQ's stalled-job check
+// (lock 30 s, check every 30 s), so the recovery bound allows for a minute of that.
+import { pick, type Scenario } from "../scenario.ts";
+
+const SHAPE = {
+  full: { sessions: 10, kills: 8, everyMs: 4_000 },
+  quick: { sessions: 5, kills: 3, everyMs: 3_000 },
+};
+
+export const workerKill: Scenario = {
+  name: "worker-kill",
+  title: "kill -9 of a random worker every few seconds",
+  forms: ["full", "quick"],
+  recoveryMs: { full: 90_000, quick: 75_000 },
+  async run(ctx) {
+    const { sessions, kills, everyMs } = pick(SHAPE, ctx.quick);
+    ctx.workload.submit(sessions, Math.round((kills * everyMs) / sessions));
+    await ctx.sleep(1_500);
+    ctx.faultStarted(`${kills} × kill -9, one every ${everyMs / 1000} s`);
+    for (let index = 0; index < kills; index++) {
+      if (index > 0) await ctx.sleep(everyMs);
+      const kill = ctx.cluster.killRandomWorker(ctx.random, 1_000);
+      ctx.say(kill ? `kill -9 ${kill.name} (pid ${kill.pid})` : "no worker running to kill");
+    }
+    ctx.faultEnded();
+  },
+};

@@ -1,0 +1,95 @@
+// What the scenario's users do: submit sessions through the REST API, and (for the crash between
+// insert and flow) leave sessions that have rows but no flow.
+import { setTimeout as sleep } from "node:timers/promises";
+import { ApiClient } from "@foundry/client";
+import { createPrisma } from "@foundry/db";
+import { type QueueSet, submitSession } from "@foundry/engine";
+import { WorkflowCatalog } from "@foundry/workflow";
+import type { Cluster } from "./cluster.ts";
+
+const SUBMIT_TIMEOUT_MS = 10_000;
+
+/** One POST /api/sessions: its id when the API answered 202, or why not. */
+export interface Submission {
+  request: string;
+  at: number;
+  id: string | null;
+  error: string | null;
+}
+
+export interface Workload {
+  readonly submissions: readonly Submission[];
+  /** Ids of sessions inserted without a flow. */
+  readonly orphans: readonly string[];
+  /**
+   * Submits `count` sessions, one every `everyMs`, without waiting for them; `done()` waits for
+   * every answer.
+   */
+  submit(count: number, everyMs: number): void;
+  /**
+   * Inserts `count` sessions exactly as POST /api/sessions does (engine's submitSession: the session,
+   * its phases and the first event, in one transaction) and then adds no flow: the state an API
+   * killed right after the insert leaves. Only a reconciler can start them.
+   */
+  insertWithoutFlow(count: number): Promise<void>;
+  /** Resolves when every submission has its answer (or its error). */
+  done(): Promise<void>;
+}
+
+export function createWorkload(cluster: Cluster, scenario: string, workflowsDir: string): Workload {
+  const client = new ApiClient({
+    url: cluster.apiUrl,
+    token: cluster.apiToken,
+    timeoutMs: SUBMIT_TIMEOUT_MS,
+  });
+  const submissions: Submission[] = [];
+  const orphans: string[] = [];
+  const pending: Array<Promise<void>> = [];
+  let next = 1;
+  const nextRequest = () => `Build a todo list app (chaos ${scenario} #${next++})`;
+
+  const submitOne = async () => {
+    const submission: Submission = { request: nextRequest(), at: Date.now(), id: null, error: null };
+    submissions.push(submission);
+    try {
+      const { id } = await client.submit({ request: submission.request });
+      submission.id = id;
+    } catch (error) {
+      submission.error = (error as Error).message;
+    }
+  };
+
+  return {
+    submissions,
+    orphans,
+    submit(count, everyMs) {
+      pending.push(
+        (async () => {
+          const inFlight: Array<Promise<void>> = [];
+          for (let index = 0; index < count; index++) {
+            if (index > 0) await sleep(everyMs);
+            inFlight.push(submitOne());
+          }
+          await Promise.all(inFlight);
+        })(),
+      );
+    },
+    async insertWithoutFlow(count) {
+      const db = createPrisma(cluster.databaseUrl, { max: 2 });
+      const workflows = await WorkflowCatalog.load(workflowsDir);
+      // A queue set whose flow producer accepts the flow and drops it: nothing reaches the queues.
+      const noFlow = { flows: { add: async () => undefined } } as unknown as QueueSet;
+      try {
+        for (let index = 0; index < count; index++) {
+          const { id } = await submitSession({ db, queues: noFlow, workflows }, { request: nextRequest() });
+          orphans.push(id);
+        }
+      } finally {
+        await db.$disconnect();
+      }
+    },
+    async done() {
+      await Promise.all(pending);
+    },
+  };
+}
