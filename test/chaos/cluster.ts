@@ -83,6 +83,8 @@ export async function startCluster(options: {
     // A hung provider request ends well within a scenario; simulated calls take at most 0.8 s.
     CALL_TIMEOUT_MS: "10000",
     SHUTDOWN_TIMEOUT_MS: "3000",
+    // Node's own cache of compiled modules: four processes start per scenario, on a shared machine.
+    NODE_COMPILE_CACHE: join(services.dataDir, "..", "compile-cache"),
     ...options.env,
   };
 

@@ -54,6 +54,7 @@ export async function runScenario(
     });
     options.onCluster?.(cluster);
     workload = createWorkload(cluster, scenario.name, services.workflowsDir);
+    const { databaseUrl } = cluster;
     let faultEndedAt: number | null = null;
     const ctx: ScenarioContext = {
       quick,
@@ -63,6 +64,18 @@ export async function runScenario(
       workload,
       say,
       sleep: (ms) => sleep(ms),
+      async untilCallsStarted(count, timeoutMs = 60_000) {
+        const deadline = Date.now() + timeoutMs;
+        let started = 0;
+        while (Date.now() < deadline) {
+          started = await countStartedCalls(databaseUrl).catch(() => started);
+          if (started >= count) return;
+          await sleep(200);
+        }
+        notes.push(
+          `the fault began before ${count} calls had started (${started} after ${timeoutMs / 1000} s)`,
+        );
+      },
       faultStarted: (what) => say(`fault: ${what}`),
       faultEnded() {
         faultEndedAt = Date.now();
@@ -157,6 +170,14 @@ async function query<T>(databaseUrl: string, sql: string): Promise<T[]> {
   } finally {
     await client.end();
   }
+}
+
+async function countStartedCalls(databaseUrl: string): Promise<number> {
+  const [row] = await query<{ started: string }>(
+    databaseUrl,
+    "SELECT count(*) AS started FROM model_calls WHERE attempts > 0",
+  );
+  return Number(row?.started ?? 0);
 }
 
 function readSessions(databaseUrl: string): Promise<SessionRow[]> {

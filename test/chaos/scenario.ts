@@ -19,6 +19,11 @@ export interface ScenarioContext {
   /** A progress line, prefixed with the scenario's name and clock. */
   say(line: string): void;
   sleep(ms: number): Promise<void>;
+  /**
+   * Waits until at least `count` provider calls have started (journaled attempts), so that the fault
+   * hits sessions in flight however slow the machine is; gives up after `timeoutMs` with a note.
+   */
+  untilCallsStarted(count: number, timeoutMs?: number): Promise<void>;
   /** Marks when the fault begins (for the progress lines). */
   faultStarted(what: string): void;
   /** Marks when the fault is over: the recovery bound and "time to recover" count from here. */

@@ -39,6 +39,8 @@ export interface PostgresControl {
 }
 
 export interface Services {
+  /** The run's directory (logs, data directories). */
+  dataDir: string;
   postgres: PostgresControl;
   backend: QueueBackend;
   sim: Simulator;
@@ -80,6 +82,7 @@ export async function startServices(options: {
   await WorkflowCatalog.load(workflowsDir);
 
   return {
+    dataDir,
     postgres,
     backend,
     sim,

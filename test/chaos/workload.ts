@@ -32,6 +32,8 @@ export interface Workload {
    * killed right after the insert leaves. Only a reconciler can start them.
    */
   insertWithoutFlow(count: number): Promise<void>;
+  /** Resolves once `count` submissions have been accepted (202), or after `timeoutMs`. */
+  untilAccepted(count: number, timeoutMs: number): Promise<void>;
   /** Resolves when every submission has its answer (or its error). */
   done(): Promise<void>;
 }
@@ -55,7 +57,8 @@ export function createWorkload(cluster: Cluster, scenario: string, workflowsDir:
       const { id } = await client.submit({ request: submission.request });
       submission.id = id;
     } catch (error) {
-      submission.error = (error as Error).message;
+      // "cannot reach the API at …: connect ECONNREFUSED …; is it running? (npm run dev)": the cause only.
+      submission.error = (error as Error).message.replace(/; is it running\?.*$/, "");
     }
   };
 
@@ -87,6 +90,11 @@ export function createWorkload(cluster: Cluster, scenario: string, workflowsDir:
       } finally {
         await db.$disconnect();
       }
+    },
+    async untilAccepted(count, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && submissions.filter((s) => s.id !== null).length < count)
+        await sleep(20);
     },
     async done() {
       await Promise.all(pending);

@@ -4,8 +4,8 @@
 import { pick, type Scenario } from "../scenario.ts";
 
 const SHAPE = {
-  full: { burst: 12, everyMs: 120, orphans: 3, after: 2 },
-  quick: { burst: 6, everyMs: 120, orphans: 2, after: 1 },
+  full: { burst: 12, everyMs: 150, orphans: 3, after: 2 },
+  quick: { burst: 8, everyMs: 150, orphans: 2, after: 1 },
 };
 const API_DOWN_MS = 2_000;
 
@@ -17,7 +17,8 @@ export const apiKill: Scenario = {
   async run(ctx) {
     const { burst, everyMs, orphans, after } = pick(SHAPE, ctx.quick);
     ctx.workload.submit(burst, everyMs);
-    await ctx.sleep(Math.round(burst * everyMs * 0.4));
+    // Killed once the API has taken a few, while the next ones are in flight.
+    await ctx.workload.untilAccepted(2, 30_000);
     ctx.faultStarted(
       `kill -9 of the API mid-burst (down ${API_DOWN_MS / 1000} s), ${orphans} sessions without a flow`,
     );

@@ -10,8 +10,10 @@ export function postgresDown(seconds: number, forms: Scenario["forms"]): Scenari
     forms,
     recoveryMs: { full: 90_000, quick: 45_000 },
     async run(ctx) {
-      ctx.workload.submit(ctx.quick ? 5 : 8, 400);
-      await ctx.sleep(2_500);
+      const sessions = ctx.quick ? 5 : 8;
+      ctx.workload.submit(sessions, 400);
+      // Most sessions past their first call, some calls in flight.
+      await ctx.untilCallsStarted(sessions + 2);
       ctx.faultStarted(`PostgreSQL down for ${seconds} s`);
       await ctx.services.postgres.stop();
       await ctx.sleep(seconds * 1000);

@@ -11,8 +11,10 @@ export const quota429: Scenario = {
   recoveryMs: { full: 60_000, quick: 40_000 },
   async run(ctx) {
     const quotaMs = pick({ full: 15_000, quick: 8_000 }, ctx.quick);
-    ctx.workload.submit(pick({ full: 8, quick: 4 }, ctx.quick), 400);
-    await ctx.sleep(3_000);
+    const sessions = pick({ full: 8, quick: 4 }, ctx.quick);
+    ctx.workload.submit(sessions, 400);
+    // Past the first (OpenAI) call: the quota hits sessions at their next OpenAI call.
+    await ctx.untilCallsStarted(sessions + 2);
     ctx.faultStarted(`OpenAI quota exhausted for ${quotaMs / 1000} s`);
     ctx.services.quotaProxy.setQuotaExhausted(true);
     await ctx.sleep(quotaMs);

@@ -16,7 +16,7 @@ export function rateLimitStorm(withRetryAfter: boolean, forms: Scenario["forms"]
       const stormMs = pick(STORM_MS, ctx.quick);
       const sessions = pick({ full: 10, quick: 5 }, ctx.quick);
       ctx.workload.submit(sessions, Math.round(stormMs / 2 / sessions));
-      await ctx.sleep(2_000);
+      await ctx.untilCallsStarted(2);
       ctx.faultStarted(`429s for ${stormMs / 1000} s`);
       ctx.services.sim.injectFault(
         withRetryAfter

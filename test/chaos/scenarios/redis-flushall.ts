@@ -11,8 +11,10 @@ export const redisFlushall: Scenario = {
   async run(ctx) {
     const redis = ctx.services.backend.redis;
     if (!redis) throw new Error("redis-flushall needs the redis backend");
-    ctx.workload.submit(pick({ full: 10, quick: 5 }, ctx.quick), 400);
-    await ctx.sleep(3_000);
+    const sessions = pick({ full: 10, quick: 5 }, ctx.quick);
+    ctx.workload.submit(sessions, 400);
+    // Most sessions past their first call, some calls in flight.
+    await ctx.untilCallsStarted(sessions + 2);
     ctx.faultStarted("FLUSHALL");
     await redis.flushAll();
     ctx.faultEnded();

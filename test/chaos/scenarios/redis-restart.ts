@@ -12,8 +12,9 @@ export const redisRestart: Scenario = {
     const redis = ctx.services.backend.redis;
     if (!redis) throw new Error("redis-restart needs the redis backend");
     const downMs = pick({ full: 10_000, quick: 5_000 }, ctx.quick);
-    ctx.workload.submit(pick({ full: 10, quick: 5 }, ctx.quick), 400);
-    await ctx.sleep(3_000);
+    const sessions = pick({ full: 10, quick: 5 }, ctx.quick);
+    ctx.workload.submit(sessions, 400);
+    await ctx.untilCallsStarted(sessions + 2);
     ctx.faultStarted(`Redis down for ${downMs / 1000} s`);
     await redis.stop();
     await ctx.sleep(downMs);

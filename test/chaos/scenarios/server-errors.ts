@@ -10,7 +10,7 @@ export const serverErrors: Scenario = {
     const stormMs = pick({ full: 20_000, quick: 10_000 }, ctx.quick);
     const sessions = pick({ full: 10, quick: 5 }, ctx.quick);
     ctx.workload.submit(sessions, Math.round(stormMs / 2 / sessions));
-    await ctx.sleep(2_000);
+    await ctx.untilCallsStarted(2);
     ctx.faultStarted(`5xx for ${stormMs / 1000} s`);
     const every = Number.POSITIVE_INFINITY;
     ctx.services.sim.injectFault({ kind: "server_error", probability: 0.3, times: every });

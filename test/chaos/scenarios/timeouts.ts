@@ -13,7 +13,7 @@ export const timeouts: Scenario = {
     const faultMs = pick({ full: 20_000, quick: 10_000 }, ctx.quick);
     const sessions = pick({ full: 8, quick: 4 }, ctx.quick);
     ctx.workload.submit(sessions, Math.round(faultMs / 2 / sessions));
-    await ctx.sleep(2_000);
+    await ctx.untilCallsStarted(2);
     ctx.faultStarted(`hanging requests for ${faultMs / 1000} s`);
     ctx.services.sim.injectFault({ kind: "hang", probability: 0.4, times: Number.POSITIVE_INFINITY });
     await ctx.sleep(faultMs);
