@@ -190,12 +190,12 @@ export function promptOf(provider: SimProvider, body: unknown): string | null {
   return typeof prompt === "string" ? prompt : null;
 }
 
-/** A failure reason shortened for the table: ids replaced, one line, at most 110 characters. */
+/** A failure reason shortened for the table: ids replaced, one line, at most 160 characters. */
 export function shortReason(error: string | null): string {
   if (!error) return "(no reason recorded)";
   const line = error
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "<id>")
     .replace(/\s+/g, " ")
     .trim();
-  return line.length > 110 ? `${line.slice(0, 107)}...` : line;
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
