@@ -2,7 +2,7 @@
 // services on loopback, runs each scenario (a fault while sessions run), prints a table and ends with
 // exactly one summary line. Exits 1 when any session hung, an answer was lost, a duplicate request
 // went unrecorded, or the harness itself failed; 2 on a bad command line. Ctrl-C stops everything.
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installShutdownHandlers } from "@foundry/devstack";
@@ -93,6 +93,7 @@ try {
 await handlers.shutdown();
 handlers.dispose();
 serviceLog.end();
+if (!options.keep) removeData(runDir);
 
 const total = totals(results);
 say("");
@@ -127,4 +128,15 @@ function selectScenarios(chosen: { quick: boolean; only: string[] | null; backen
     throw new UsageError(`${unsupported.map((s) => s.name).join(", ")}: need --backend redis`);
   }
   return list.filter((scenario) => !unsupported.includes(scenario));
+}
+
+/** Removes the run's data (databases, AOF, generated projects) and keeps its logs. */
+function removeData(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = join(dir, entry.name);
+    if (["postgres", "redis", "workflows"].includes(entry.name))
+      rmSync(path, { recursive: true, force: true });
+    else rmSync(join(path, "workspaces"), { recursive: true, force: true });
+  }
 }

@@ -10,7 +10,7 @@ export interface ChaosOptions {
   backend: BackendName;
   /** Drives which worker is killed, fault probabilities and the simulator's latency draws. */
   seed: number;
-  /** Keep the run's databases and data directories (logs are always kept). */
+  /** Keep the run's databases, data directories and generated projects (logs are always kept). */
   keep: boolean;
 }
 

@@ -3,7 +3,7 @@
 // again after a second. Exits the suite caused (kill -9) are expected; any other exit is recorded as
 // unexpected, with the end of its log, for the report.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, createWriteStream, openSync, readFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,8 @@ interface Instance {
   pid: number;
   exited: Promise<number | null>;
   stop(graceMs?: number): Promise<number | null>;
+  /** The last lines it wrote, when they are not read from its pipes. */
+  tail?: () => string;
 }
 
 export interface UnexpectedExit {
@@ -71,21 +73,28 @@ export function superviseWorker(
   });
 }
 
-/** The API process (`node apps/api/src/main.ts`) with exactly `env`. */
+/**
+ * The API process (`node apps/api/src/main.ts`) with exactly `env`. Its output goes straight to its
+ * log file, as the launchers do (apps/dev): with a pipe, an API whose parent died by SIGKILL never
+ * exits (pino's exit-time flushSync retries write(1) = EPIPE forever; see the chaos report).
+ */
 export function superviseApi(
   env: Record<string, string>,
   logDir: string,
   events: SupervisorEvents,
 ): SupervisedProcess {
-  return supervise("api", logDir, events, (log) => {
+  const logFile = join(logDir, "api.log");
+  return supervise("api", logDir, events, () => {
+    const fd = openSync(logFile, "a");
     // An IPC channel, as the launchers use: the API stops itself if the suite dies (@foundry/runtime).
-    const child = spawn(process.execPath, [API_MAIN], { env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
-    teeOutput(child, log);
+    const child = spawn(process.execPath, [API_MAIN], { env, stdio: ["ignore", fd, fd, "ipc"] });
+    closeSync(fd);
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     return {
       child,
       pid: child.pid as number,
       exited,
+      tail: () => lastLines(logFile),
       async stop(graceMs = 10_000) {
         if (child.exitCode === null && child.signalCode === null) {
           child.kill("SIGTERM");
@@ -135,7 +144,8 @@ function supervise(
       if (instance.pid !== killedPid) {
         failures = Date.now() - startedAt > HEALTHY_AFTER_MS ? 1 : failures + 1;
         delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (failures - 1));
-        events.onUnexpectedExit({ name, pid: instance.pid, how, at: Date.now(), tail: tail.join("\n") });
+        const last = instance.tail?.() ?? tail.join("\n");
+        events.onUnexpectedExit({ name, pid: instance.pid, how, at: Date.now(), tail: last });
       }
       restartTimer = setTimeout(() => {
         launch();
@@ -167,6 +177,14 @@ function supervise(
       return stopping;
     },
   };
+}
+
+function lastLines(file: string, count = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-count).join("\n");
+  } catch {
+    return "";
+  }
 }
 
 function teeOutput(child: ChildProcess, log: WriteStream): void {
