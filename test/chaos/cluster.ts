@@ -95,7 +95,6 @@ export async function startCluster(options: {
       unexpectedExits.push(exit);
       say(`${exit.name} (pid ${exit.pid}) exited unexpectedly (${exit.how}); restarting it`);
     },
-    onRestart() {},
   };
   const api = superviseApi(env, logDir, events);
   const workers = Array.from({ length: WORKER_COUNT }, (_, index) =>

@@ -53,10 +53,9 @@ export interface SupervisedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Receives what the supervisor does, for progress lines and the report. */
+/** Told of every exit the suite did not cause, for progress lines and the report. */
 export interface SupervisorEvents {
   onUnexpectedExit(exit: UnexpectedExit): void;
-  onRestart(name: string, pid: number): void;
 }
 
 /** A worker process consuming every queue (`node apps/worker/src/main.ts --queues all`). */
@@ -147,10 +146,7 @@ function supervise(
         const last = instance.tail?.() ?? tail.join("\n");
         events.onUnexpectedExit({ name, pid: instance.pid, how, at: Date.now(), tail: last });
       }
-      restartTimer = setTimeout(() => {
-        launch();
-        if (current) events.onRestart(name, current.pid);
-      }, delay);
+      restartTimer = setTimeout(launch, delay);
     });
   };
   launch();

@@ -41,7 +41,6 @@ export async function runScenario(
   const say = (line: string) => log(`[${scenario.name} ${clock()}] ${line}`);
   const notes: string[] = [];
   let cluster: Cluster | null = null;
-  let workload: Workload | null = null;
   try {
     services.resetSimulator();
     say(`${scenario.title}: starting the API and 3 workers`);
@@ -53,7 +52,7 @@ export async function runScenario(
       say,
     });
     options.onCluster?.(cluster);
-    workload = createWorkload(cluster, scenario.name, services.workflowsDir);
+    const workload = createWorkload(cluster, scenario.name, services.workflowsDir);
     const { databaseUrl } = cluster;
     let faultEndedAt: number | null = null;
     const ctx: ScenarioContext = {
