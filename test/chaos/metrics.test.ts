@@ -14,6 +14,7 @@ function session(id: string, status: string, finishedAfterMs: number | null = 1_
     id,
     status,
     error: status === "failed" ? `phase planning failed: call for ${id} failed` : null,
+    errorCode: status === "failed" ? "provider" : null,
     createdAt: new Date(T0),
     finishedAt: finishedAfterMs === null ? null : new Date(T0 + finishedAfterMs),
   };

@@ -7,7 +7,9 @@
 // - lost answers: calls that received at least one HTTP 200 but whose row is not succeeded at the end
 //   (sessions a user cancelled excepted, and answers that reached a worker the suite killed within
 //   a second of the answer: no live worker received them);
-// - hung: sessions not succeeded, failed or cancelled when the scenario's bound ends.
+// - hung: sessions not in a terminal state (the engine's: succeeded, failed, cancelled,
+//   budget_exceeded) when the scenario's bound ends.
+import { isTerminalSession } from "@foundry/engine";
 import type { RecordedRequest, SimProvider } from "@foundry/simulator";
 import type { Kill } from "./processes.ts";
 
@@ -19,6 +21,8 @@ export interface SessionRow {
   id: string;
   status: string;
   error: string | null;
+  /** provider, quota, database, queue, deadline, cancelled, … (null before the engine recorded codes). */
+  errorCode: string | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -37,10 +41,11 @@ export interface CallRow {
 export interface ScenarioMetrics {
   sessions: number;
   succeeded: number;
+  /** Ended without success: failed, or budget_exceeded. */
   failed: number;
   cancelled: number;
   hung: number;
-  /** Distinct failure reasons (shortened) with how many sessions gave each. */
+  /** Distinct failure reasons (`[code] reason`, shortened) with how many sessions gave each. */
   failureReasons: Array<{ reason: string; count: number }>;
   providerRequests: number;
   answersStored: number;
@@ -68,15 +73,14 @@ export function computeMetrics(input: {
   const { sessions, calls, requests } = input;
   const sessionStatus = new Map(sessions.map((session) => [session.id, session.status]));
   const count = (status: string) => sessions.filter((session) => session.status === status).length;
-  const terminal = new Set(["succeeded", "failed", "cancelled"]);
-  const hung = sessions.filter((session) => !terminal.has(session.status)).length;
+  const hung = sessions.filter((session) => !isTerminalSession(session.status)).length;
+  const failedStatuses = new Set(["failed", "budget_exceeded"]);
 
   const byKey = new Map(calls.map((call) => [call.idempotencyKey, call]));
+  // By prompt alone: a call that fell back to another provider keeps its prompt. Prompts are unique
+  // per call in the suite's workflow; one shared by two calls matches neither.
   const byPrompt = new Map<string, CallRow | null>();
-  for (const call of calls) {
-    const key = `${call.provider}\n${call.prompt}`;
-    byPrompt.set(key, byPrompt.has(key) ? null : call);
-  }
+  for (const call of calls) byPrompt.set(call.prompt, byPrompt.has(call.prompt) ? null : call);
   const sent = new Map<string, RecordedRequest[]>();
   const matched = { header: 0, prompt: 0, unmatched: 0 };
   for (const request of requests) {
@@ -87,7 +91,7 @@ export function computeMetrics(input: {
       if (call) matched.header++;
     } else {
       const prompt = promptOf(request.provider, request.body);
-      call = prompt === null ? null : byPrompt.get(`${request.provider}\n${prompt}`);
+      call = prompt === null ? null : byPrompt.get(prompt);
       if (call) matched.prompt++;
     }
     if (!call) {
@@ -120,8 +124,9 @@ export function computeMetrics(input: {
 
   const reasons = new Map<string, number>();
   for (const session of sessions) {
-    if (session.status !== "failed") continue;
-    const reason = shortReason(session.error);
+    if (!failedStatuses.has(session.status)) continue;
+    const code = session.errorCode ?? (session.status === "failed" ? null : session.status);
+    const reason = `${code ? `[${code}] ` : ""}${shortReason(session.error)}`;
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
   const lastFinish = Math.max(input.faultEndedAt, ...sessions.map((s) => s.finishedAt?.getTime() ?? 0));
@@ -129,7 +134,7 @@ export function computeMetrics(input: {
   return {
     sessions: sessions.length,
     succeeded: count("succeeded"),
-    failed: count("failed"),
+    failed: count("failed") + count("budget_exceeded"),
     cancelled: count("cancelled"),
     hung,
     failureReasons: [...reasons]

@@ -2,7 +2,6 @@
 // scenario's sessions and fault, the wait for every session to end (bounded), the numbers, and the
 // clean-up. Whatever happens, the shared services are left up and without faults for the next one.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RecordedRequest } from "@foundry/simulator";
 import pg from "pg";
 import { type Cluster, startCluster } from "./cluster.ts";
 import { type CallRow, computeMetrics, type ScenarioMetrics, type SessionRow } from "./metrics.ts";
@@ -96,7 +95,7 @@ export async function runScenario(
     say(open === 0 ? "every session ended" : `${open} session(s) not ended at the bound`);
     await cluster.stopProcesses();
     const calls = await readCalls(cluster.databaseUrl);
-    const requests = recordedRequests(services);
+    const requests = services.sim.requests();
     if (requests.length >= MAX_RECORDED_REQUESTS) {
       notes.push(`the simulator's recorder was full: request counts are a lower bound`);
     }
@@ -129,7 +128,6 @@ export async function runScenario(
 /** Brings back whatever a scenario may have left broken: the next scenario starts clean. */
 async function endFaults(services: Services, say: (line: string) => void): Promise<void> {
   services.sim.clearFaults();
-  services.quotaProxy.setQuotaExhausted(false);
   if (!services.postgres.isUp()) {
     say("starting PostgreSQL again (the scenario left it down)");
     await services.postgres.start();
@@ -182,7 +180,8 @@ async function countStartedCalls(databaseUrl: string): Promise<number> {
 function readSessions(databaseUrl: string): Promise<SessionRow[]> {
   return query<SessionRow>(
     databaseUrl,
-    `SELECT id, status, error, created_at AS "createdAt", finished_at AS "finishedAt" FROM sessions`,
+    `SELECT id, status, error, error_code AS "errorCode", created_at AS "createdAt", finished_at AS "finishedAt"
+       FROM sessions`,
   );
 }
 
@@ -193,10 +192,6 @@ function readCalls(databaseUrl: string): Promise<CallRow[]> {
             request->>'prompt' AS prompt, worker_pid AS "workerPid"
        FROM model_calls`,
   );
-}
-
-function recordedRequests(services: Services): RecordedRequest[] {
-  return [...services.sim.requests(), ...services.quotaProxy.requests()];
 }
 
 function describe(cluster: Cluster, workload: Workload, metrics: ScenarioMetrics, logDir: string): string[] {

@@ -1,6 +1,6 @@
 // The services every scenario shares, started once per run and all on loopback: a private
 // PostgreSQL the suite can stop and start on the same port and data, the queue backend
-// (backends.ts), the provider simulator with latency, and the quota proxy. Each scenario gets its
+// (backends.ts) and the provider simulator with latency. Each scenario gets its
 // own database (cloned from a migrated template) and its own BullMQ prefix.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,7 +13,6 @@ import { WorkflowCatalog } from "@foundry/workflow";
 import pg from "pg";
 import { parse, stringify } from "yaml";
 import { type BackendName, type QueueBackend, startBackend } from "./backends.ts";
-import { type QuotaProxy, startQuotaProxy } from "./quota-proxy.ts";
 
 const STOCK_WORKFLOWS = fileURLToPath(new URL("../../workflows", import.meta.url));
 const WORKFLOW = "software-project";
@@ -44,7 +43,6 @@ export interface Services {
   postgres: PostgresControl;
   backend: QueueBackend;
   sim: Simulator;
-  quotaProxy: QuotaProxy;
   /** A copy of the stock workflows whose every prompt also carries the session's request (see README). */
   workflowsDir: string;
   summary: string;
@@ -76,8 +74,6 @@ export async function startServices(options: {
     maxRecordedRequests: MAX_RECORDED_REQUESTS,
   });
   stops.push(() => sim.close());
-  const quotaProxy = await startQuotaProxy(sim.url);
-  stops.push(() => quotaProxy.close());
   const workflowsDir = writeTaggedWorkflows(join(dataDir, "workflows"));
   await WorkflowCatalog.load(workflowsDir);
 
@@ -86,18 +82,14 @@ export async function startServices(options: {
     postgres,
     backend,
     sim,
-    quotaProxy,
     workflowsDir,
     summary: `postgres: private PostgreSQL 127.0.0.1:${postgres.port} · ${backend.summary} · providers: simulator ${sim.url} (latency ${SIM_LATENCY.min}–${SIM_LATENCY.max} ms)`,
     resetSimulator() {
       sim.clearFaults();
       sim.configure({ latencyMs: latency });
       sim.clearRequests();
-      quotaProxy.setQuotaExhausted(false);
-      quotaProxy.clearRequests();
     },
     async stop() {
-      await quotaProxy.close();
       await sim.close();
       await backend.stop();
       await postgres.stop();

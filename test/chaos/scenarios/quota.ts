@@ -1,13 +1,12 @@
-// OpenAI answers 429 `insufficient_quota` (no retry-after) for a while: a quota is not a rate limit,
-// retrying does not help until someone pays, so the sessions that hit it should fail with a reason
-// that says so. Served by the quota proxy (the simulator has no quota fault).
+// OpenAI answers 429 `insufficient_quota` (no retry-after; the simulator's quota fault) for a while:
+// a quota is not a rate limit, retrying does not help until someone pays, so the sessions that hit
+// it should fail with a reason that says so (code quota), and the others should not.
 import { pick, type Scenario } from "../scenario.ts";
 
 export const quota429: Scenario = {
   name: "quota-429",
   title: "OpenAI 429 insufficient_quota (no retry-after)",
   forms: ["full"],
-  env: (services) => ({ OPENAI_BASE_URL: `${services.quotaProxy.url}/openai/v1` }),
   recoveryMs: { full: 60_000, quick: 40_000 },
   async run(ctx) {
     const quotaMs = pick({ full: 15_000, quick: 8_000 }, ctx.quick);
@@ -16,9 +15,9 @@ export const quota429: Scenario = {
     // Past the first (OpenAI) call: the quota hits sessions at their next OpenAI call.
     await ctx.untilCallsStarted(sessions + 2);
     ctx.faultStarted(`OpenAI quota exhausted for ${quotaMs / 1000} s`);
-    ctx.services.quotaProxy.setQuotaExhausted(true);
+    ctx.services.sim.injectFault({ kind: "quota", provider: "openai", times: Number.POSITIVE_INFINITY });
     await ctx.sleep(quotaMs);
-    ctx.services.quotaProxy.setQuotaExhausted(false);
+    ctx.services.sim.clearFaults();
     ctx.faultEnded();
   },
 };

@@ -1,5 +1,5 @@
-// A storm of 429s from every provider, with `retry-after` (the simulator's rate_limit fault) or
-// without it (a server_error fault with status 429: no retry-after header, as some gateways send).
+// A storm of 429s from every provider, with `retry-after: 2` or without any retry-after header (as
+// some proxies and OpenAI-compatible servers send them).
 import { pick, type Scenario } from "../scenario.ts";
 
 const STORM_MS = { full: 20_000, quick: 10_000 };
@@ -18,16 +18,12 @@ export function rateLimitStorm(withRetryAfter: boolean, forms: Scenario["forms"]
       ctx.workload.submit(sessions, Math.round(stormMs / 2 / sessions));
       await ctx.untilCallsStarted(2);
       ctx.faultStarted(`429s for ${stormMs / 1000} s`);
-      ctx.services.sim.injectFault(
-        withRetryAfter
-          ? {
-              kind: "rate_limit",
-              retryAfterSeconds: 2,
-              probability: PROBABILITY,
-              times: Number.POSITIVE_INFINITY,
-            }
-          : { kind: "server_error", status: 429, probability: PROBABILITY, times: Number.POSITIVE_INFINITY },
-      );
+      ctx.services.sim.injectFault({
+        kind: "rate_limit",
+        retryAfterSeconds: withRetryAfter ? 2 : null,
+        probability: PROBABILITY,
+        times: Number.POSITIVE_INFINITY,
+      });
       await ctx.sleep(stormMs);
       ctx.services.sim.clearFaults();
       ctx.faultEnded();
