@@ -47,7 +47,7 @@ export async function runScenario(
       services,
       scenario: scenario.name,
       logDir: options.logDir,
-      env: scenario.env?.(services) ?? {},
+      env: scenario.env?.(services, quick) ?? {},
       say,
     });
     options.onCluster?.(cluster);
@@ -88,7 +88,9 @@ export async function runScenario(
     }
     const faultEnd: number = faultEndedAt ?? Date.now();
     await workload.done();
-    const bound = faultEnd + pick(scenario.recoveryMs, quick);
+    const allowance = pick(scenario.recoveryMs, quick);
+    notes.push(`bound: the fault's end + ${allowance / 1000} s`);
+    const bound = faultEnd + allowance;
     say(`waiting for every session to end (at most ${Math.round((bound - Date.now()) / 1000)} s)`);
     const sessions = await waitForSessions(cluster.databaseUrl, bound);
     const open = sessions.filter((session) => !isTerminal(session.status)).length;

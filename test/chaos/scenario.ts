@@ -40,7 +40,7 @@ export interface Scenario {
   /** Services the scenario needs beyond the standard ones (a Redis to flush or restart). */
   needs?: ReadonlyArray<"redis">;
   /** Variables added to the API's and workers' environment. */
-  env?(services: Services): Record<string, string>;
+  env?(services: Services, quick: boolean): Record<string, string>;
   /** How long after the fault's end every session must have ended. */
   recoveryMs: PerForm<number>;
   /**

@@ -13,7 +13,7 @@ export const apiKill: Scenario = {
   name: "api-kill",
   title: "API killed between insert and flow",
   forms: ["full", "quick"],
-  recoveryMs: { full: 60_000, quick: 40_000 },
+  recoveryMs: { full: 90_000, quick: 90_000 },
   async run(ctx) {
     const { burst, everyMs, orphans, after } = pick(SHAPE, ctx.quick);
     ctx.workload.submit(burst, everyMs);

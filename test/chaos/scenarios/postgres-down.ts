@@ -8,7 +8,7 @@ export function postgresDown(seconds: number, forms: Scenario["forms"]): Scenari
     name: `postgres-down-${seconds}s`,
     title: `PostgreSQL down for ${seconds} s`,
     forms,
-    recoveryMs: { full: 90_000, quick: 45_000 },
+    recoveryMs: { full: 120_000, quick: 90_000 },
     async run(ctx) {
       const sessions = ctx.quick ? 5 : 8;
       ctx.workload.submit(sessions, 400);

@@ -7,7 +7,7 @@ export const quota429: Scenario = {
   name: "quota-429",
   title: "OpenAI 429 insufficient_quota (no retry-after)",
   forms: ["full"],
-  recoveryMs: { full: 60_000, quick: 40_000 },
+  recoveryMs: { full: 90_000, quick: 60_000 },
   async run(ctx) {
     const quotaMs = pick({ full: 15_000, quick: 8_000 }, ctx.quick);
     const sessions = pick({ full: 8, quick: 4 }, ctx.quick);

@@ -11,7 +11,7 @@ export function rateLimitStorm(withRetryAfter: boolean, forms: Scenario["forms"]
     name: withRetryAfter ? "rate-limit-storm" : "rate-limit-storm-no-retry-after",
     title: `429 storm ${withRetryAfter ? "with retry-after: 2" : "without retry-after"} (${PROBABILITY * 100}% of requests)`,
     forms,
-    recoveryMs: { full: 60_000, quick: 40_000 },
+    recoveryMs: { full: 90_000, quick: 60_000 },
     async run(ctx) {
       const stormMs = pick(STORM_MS, ctx.quick);
       const sessions = pick({ full: 10, quick: 5 }, ctx.quick);

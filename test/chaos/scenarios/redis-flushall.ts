@@ -7,7 +7,7 @@ export const redisFlushall: Scenario = {
   title: "Redis FLUSHALL mid-run",
   forms: ["full", "quick"],
   needs: ["redis"],
-  recoveryMs: { full: 60_000, quick: 40_000 },
+  recoveryMs: { full: 90_000, quick: 90_000 },
   async run(ctx) {
     const redis = ctx.services.backend.redis;
     if (!redis) throw new Error("redis-flushall needs the redis backend");

@@ -7,7 +7,7 @@ export const redisRestart: Scenario = {
   title: "Redis stopped and started again (AOF kept)",
   forms: ["full"],
   needs: ["redis"],
-  recoveryMs: { full: 60_000, quick: 40_000 },
+  recoveryMs: { full: 90_000, quick: 60_000 },
   async run(ctx) {
     const redis = ctx.services.backend.redis;
     if (!redis) throw new Error("redis-restart needs the redis backend");

@@ -5,7 +5,7 @@ export const serverErrors: Scenario = {
   name: "server-errors",
   title: "5xx storm (500 and 503/529, about half of requests)",
   forms: ["full", "quick"],
-  recoveryMs: { full: 60_000, quick: 40_000 },
+  recoveryMs: { full: 90_000, quick: 60_000 },
   async run(ctx) {
     const stormMs = pick({ full: 20_000, quick: 10_000 }, ctx.quick);
     const sessions = pick({ full: 10, quick: 5 }, ctx.quick);

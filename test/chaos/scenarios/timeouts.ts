@@ -8,7 +8,7 @@ export const timeouts: Scenario = {
   title: `provider timeouts (40% of requests hang; CALL_TIMEOUT_MS=${CALL_TIMEOUT_MS})`,
   forms: ["full"],
   env: () => ({ CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS) }),
-  recoveryMs: { full: 60_000, quick: 40_000 },
+  recoveryMs: { full: 90_000, quick: 60_000 },
   async run(ctx) {
     const faultMs = pick({ full: 20_000, quick: 10_000 }, ctx.quick);
     const sessions = pick({ full: 8, quick: 4 }, ctx.quick);

@@ -1,6 +1,8 @@
 // kill -9 of a random worker every few seconds while sessions run; each killed worker is started
 // again a second later (as a supervisor would). Its jobs come back through BullMQ's stalled-job check
-// (lock 30 s, check every 30 s, up to a minute or more on a loaded machine), so the bound is 2 minutes.
+// and its calls through their leases: within about twice JOB_LOCK_MS (30 s by default, a minute or
+// more on a loaded machine), so the bound is 2 minutes. The quick form sets JOB_LOCK_MS and
+// CALL_LEASE_MS to 10 s (as a user may) to stay short.
 import { pick, type Scenario } from "../scenario.ts";
 
 const SHAPE = {
@@ -12,6 +14,8 @@ export const workerKill: Scenario = {
   name: "worker-kill",
   title: "kill -9 of a random worker every few seconds",
   forms: ["full", "quick"],
+  env: (_services, quick): Record<string, string> =>
+    quick ? { JOB_LOCK_MS: "10000", CALL_LEASE_MS: "10000" } : {},
   recoveryMs: { full: 120_000, quick: 120_000 },
   async run(ctx) {
     const { sessions, kills, everyMs } = pick(SHAPE, ctx.quick);
