@@ -214,6 +214,7 @@ function describe(cluster: Cluster, workload: Workload, metrics: ScenarioMetrics
     notes.push(`submissions without a 202: ${refused.length} of ${workload.submissions.length} (${reasons})`);
   }
   if (workload.orphans.length > 0) notes.push(`sessions inserted without a flow: ${workload.orphans.length}`);
+  if (workload.actions.length > 0) notes.push(`user actions: ${workload.actions.join("; ")}`);
   const { header, prompt, unmatched } = metrics.matched;
   notes.push(
     `requests matched to calls: ${header} by ${"x-foundry-request-id"}, ${prompt} by prompt, ${unmatched} unmatched`,

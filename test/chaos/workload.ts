@@ -21,6 +21,8 @@ export interface Workload {
   readonly submissions: readonly Submission[];
   /** Ids of sessions inserted without a flow. */
   readonly orphans: readonly string[];
+  /** What the users did besides submitting (`cancel <id>: cancelled`), for the notes. */
+  readonly actions: readonly string[];
   /**
    * Submits `count` sessions, one every `everyMs`, without waiting for them; `done()` waits for
    * every answer.
@@ -32,6 +34,10 @@ export interface Workload {
    * killed right after the insert leaves. Only a reconciler can start them.
    */
   insertWithoutFlow(count: number): Promise<void>;
+  /** POST /api/sessions/:id/cancel, as a user would; false when the API refused. */
+  cancel(id: string): Promise<boolean>;
+  /** POST /api/sessions/:id/retry; false when the API refused. */
+  retry(id: string): Promise<boolean>;
   /** Resolves once `count` submissions have been accepted (202), or after `timeoutMs`. */
   untilAccepted(count: number, timeoutMs: number): Promise<void>;
   /** Resolves when every submission has its answer (or its error). */
@@ -46,6 +52,17 @@ export function createWorkload(cluster: Cluster, scenario: string, workflowsDir:
   });
   const submissions: Submission[] = [];
   const orphans: string[] = [];
+  const actions: string[] = [];
+  const act = async (what: "cancel" | "retry", id: string) => {
+    try {
+      const { status } = await (what === "cancel" ? client.cancel(id) : client.retry(id));
+      actions.push(`${what} ${id.slice(0, 8)}: ${status}`);
+      return true;
+    } catch (error) {
+      actions.push(`${what} ${id.slice(0, 8)}: refused (${(error as Error).message})`);
+      return false;
+    }
+  };
   const pending: Array<Promise<void>> = [];
   let next = 1;
   const nextRequest = () => `Build a todo list app (chaos ${scenario} #${next++})`;
@@ -65,6 +82,9 @@ export function createWorkload(cluster: Cluster, scenario: string, workflowsDir:
   return {
     submissions,
     orphans,
+    actions,
+    cancel: (id) => act("cancel", id),
+    retry: (id) => act("retry", id),
     submit(count, everyMs) {
       pending.push(
         (async () => {

@@ -8,6 +8,7 @@ import { redisFlushall } from "./redis-flushall.ts";
 import { redisRestart } from "./redis-restart.ts";
 import { serverErrors } from "./server-errors.ts";
 import { timeouts } from "./timeouts.ts";
+import { userCancel } from "./user-cancel.ts";
 import { workerKill } from "./worker-kill.ts";
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -22,5 +23,6 @@ export const SCENARIOS: readonly Scenario[] = [
   quota429,
   serverErrors,
   timeouts,
+  userCancel,
   apiKill,
 ];
