@@ -1,4 +1,4 @@
-import { EnqueueError } from "@foundry/engine";
+import { EnqueueError, infrastructureFault } from "@foundry/engine";
 import { UnknownWorkflowError, WorkflowError } from "@foundry/workflow";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -49,6 +49,13 @@ export function handleError(error: Error, c: Context, log: (error: Error) => voi
   }
   if (error instanceof WorkflowError) return c.json(errorBody(error.code, error.message), 500);
   if (error instanceof EnqueueError) return c.json(errorBody(error.code, error.message), 503);
+  const fault = infrastructureFault(error);
+  if (fault) {
+    // Not the request's fault, and not for long: the client may try again.
+    c.header("Retry-After", "5");
+    const what = fault === "database" ? "the database" : "the job queue";
+    return c.json(errorBody("SERVICE_UNAVAILABLE", `${what} is unavailable; try again shortly`), 503);
+  }
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "UNAUTHORIZED" : "HTTP_ERROR";

@@ -21,5 +21,7 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     connectionString: databaseUrl,
     ...(options.max === undefined ? {} : { max: options.max }),
   });
-  return new PrismaClient({ adapter });
+  // Under load a transaction may wait for a pooled connection longer than Prisma's 2 s default, and
+  // run longer than its 5 s default: waiting is better than failing a request or a job step.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
 }

@@ -51,8 +51,11 @@ describe("migrate", () => {
         "login_sessions",
         "model_calls",
         "phase_runs",
+        "provider_breakers",
+        "response_cache",
         "session_events",
         "sessions",
+        "spend_minutes",
         "votes",
       ].sort(),
     );

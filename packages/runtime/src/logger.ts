@@ -13,7 +13,12 @@ const SECRET_KEYS = [
   "x-goog-api-key",
 ];
 
-/** A JSON logger with secrets redacted. */
+/**
+ * A JSON logger with secrets redacted. Without a destination it writes to `process.stdout` (not
+ * pino's default SonicBoom on fd 1, whose exit-time flush retries a broken pipe forever: a process
+ * whose launcher died would then never exit), and a broken stdout pipe ends the process the way
+ * SIGTERM does.
+ */
 export function createLogger(options: {
   name: string;
   level: string;
@@ -31,8 +36,25 @@ export function createLogger(options: {
       redact: { paths, censor: "[redacted]" },
       base: { pid: process.pid },
     },
-    options.destination as pino.DestinationStream | undefined,
+    (options.destination ?? stdoutUntilItBreaks()) as pino.DestinationStream,
   );
+}
+
+let watchingStdout = false;
+
+/** `process.stdout`, with a broken pipe (EPIPE: nobody reads our output any more) treated as SIGTERM. */
+function stdoutUntilItBreaks(): NodeJS.WritableStream {
+  if (!watchingStdout) {
+    watchingStdout = true;
+    let told = false;
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      if (told) return;
+      told = true;
+      process.kill(process.pid, "SIGTERM");
+    });
+  }
+  return process.stdout;
 }
 
 export type { Logger };

@@ -1,0 +1,71 @@
+import { createApp } from "@foundry/api";
+import { createPrisma, type PrismaClient } from "@foundry/db";
+import { createProducerRedis, QueueSet } from "@foundry/engine";
+import { WorkflowCatalog } from "@foundry/workflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "./support/db.ts";
+import { redisUrl, uniquePrefix } from "./support/redis.ts";
+import { API_TOKEN, WORKFLOWS_DIR } from "./support/stack.ts";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
+
+// The API while PostgreSQL is unreachable: a 503 that says so (and when to try again), not a 500.
+describe("the API without PostgreSQL", () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let prisma: PrismaClient;
+  let queues: QueueSet;
+  let app: ReturnType<typeof createApp>;
+  const errors: Error[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const target = new URL(db.url);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    prisma = createPrisma(proxy.rewrite(db.url));
+    queues = new QueueSet(createProducerRedis(redisUrl()), uniquePrefix());
+    app = createApp({
+      db: prisma,
+      queues,
+      workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
+      apiToken: API_TOKEN,
+      canPublish: false,
+      workspaceDir: "/nonexistent",
+      maxBodyBytes: 1024 * 1024,
+      logError: (error) => errors.push(error),
+    });
+  });
+  afterAll(async () => {
+    await queues?.close();
+    queues?.redis.disconnect();
+    await prisma?.$disconnect();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  const call = (path: string, init: RequestInit = {}) =>
+    app.request(path, {
+      ...init,
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+    });
+
+  it("answers 503 with Retry-After naming the database, for reads and for submissions", async () => {
+    expect((await call("/api/sessions")).status).toBe(200);
+    proxy.cut();
+    for (const response of [
+      await call("/api/sessions"),
+      await call("/api/sessions", {
+        method: "POST",
+        body: JSON.stringify({ request: "Build a todo list app" }),
+      }),
+    ]) {
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("5");
+      expect(await response.json()).toEqual({
+        error: { code: "SERVICE_UNAVAILABLE", message: "the database is unavailable; try again shortly" },
+      });
+    }
+    expect(errors).toEqual([]);
+    proxy.restore();
+    expect((await call("/api/sessions")).status).toBe(200);
+  });
+});
