@@ -3,7 +3,12 @@ import { eventId, sessionId, timestamp } from "./common.ts";
 import { SESSION_STATUSES } from "./statuses.ts";
 
 /** Event types after which a session has ended (until a person retries it). */
-export const FINAL_EVENT_TYPES = ["session.succeeded", "session.failed", "session.cancelled"] as const;
+export const FINAL_EVENT_TYPES = [
+  "session.succeeded",
+  "session.failed",
+  "session.cancelled",
+  "session.budget_exceeded",
+] as const;
 
 /** Whether an event of this type ends its session. */
 export function isFinalEvent(type: string): boolean {
@@ -17,7 +22,7 @@ export const sessionEventSchema = z
     sessionId,
     type: z.string().meta({
       description:
-        "What happened: session.submitted, session.started, session.requeued, session.retried, phase.started, phase.waiting, phase.skipped, phase.succeeded, phase.failed, call.started, call.succeeded, call.reused, call.late_answer, call.retrying, call.failed, call.cancelled, provider.rate_limited, vote.recorded, decision.override, file.rejected, file.merged, files.written, git.committed, git.published, session.succeeded, session.failed, session.cancelled. New types may be added.",
+        "What happened: session.submitted, session.started, session.requeued, session.retried, phase.started, phase.waiting, phase.skipped, phase.succeeded, phase.failed, call.started, call.succeeded, call.reused, call.cached, call.fallback, call.late_answer, call.retrying, call.failed, call.cancelled, provider.rate_limited, provider.breaker_opened, provider.breaker_closed, spend.guard, vote.recorded, decision.override, file.rejected, file.merged, files.written, git.committed, git.published, session.succeeded, session.failed, session.cancelled, session.budget_exceeded. New types may be added.",
       example: "phase.started",
     }),
     phase: z.string().nullable().meta({ description: "The phase it concerns, if any." }),

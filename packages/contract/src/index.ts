@@ -37,6 +37,7 @@ export {
   phaseViewSchema,
   type RetryResponse,
   retryResponseSchema,
+  retrySessionBody,
   type SessionLinks,
   type SessionPage,
   type SessionSummary,

@@ -27,6 +27,21 @@ export const createSessionBody = z
       .optional()
       .meta({ description: "A workflow name (`GET /api/workflows`). @default software-project" }),
     publish: z.boolean().optional().meta({ description: "Publish the project to GitHub when done." }),
+    budgetUsd: z
+      .number()
+      .positive("must be more than 0")
+      .max(1_000_000)
+      .optional()
+      .meta({
+        description:
+          "The most the session may spend (USD); it stops as `budget_exceeded` before crossing it.",
+      }),
+    cache: z
+      .boolean()
+      .optional()
+      .meta({
+        description: "Reuse identical answers from the response cache (and add this session's to it).",
+      }),
     repoName: z
       .string()
       .regex(
@@ -155,6 +170,11 @@ export const callViewSchema = z
     latencyMs: z.int().nullable(),
     attempts: z.int().meta({ description: "Provider requests actually sent." }),
     rateLimitHits: z.int(),
+    cached: z.boolean().meta({ description: "Answered from the response cache: no request, no cost." }),
+    fallbackFrom: z
+      .string()
+      .nullable()
+      .meta({ description: "The provider/model first planned, when another one answered instead." }),
     worker: z.object({ host: z.string(), pid: z.int().nullable() }).nullable(),
     error: z.string().nullable(),
     errorCode: z.string().nullable(),
@@ -217,11 +237,17 @@ export const sessionViewSchema = z
     errorCode: z.enum(FAILURE_CODES).nullable(),
     run: z.int().meta({ description: "The flow generation (a retry or a re-queue starts a new run)." }),
     retries: z.int(),
+    budgetUsd: usd.nullable().meta({ description: "The most it may spend (USD), if it has a budget." }),
+    cache: z.boolean().meta({ description: "Whether it reuses answers from the response cache." }),
     publish: z.boolean(),
     createdAt: timestamp,
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
-    totals: totals.extend({ calls: z.int() }),
+    totals: totals.extend({
+      calls: z.int(),
+      cachedCalls: z.int().meta({ description: "Calls answered from the response cache." }),
+      fallbacks: z.int().meta({ description: "Calls answered by a fallback provider or model." }),
+    }),
     workspace: z.string().nullable().meta({ description: "Where the workers wrote the project." }),
     repository: z.string().nullable(),
     state: workflowStateSchema,
@@ -245,6 +271,18 @@ export const sessionQuery = z.strictObject({
     .default("full")
     .meta({ description: "`summary`: only what a list shows (one row read; for pollers)." }),
 });
+
+/** `POST /api/sessions/{id}/retry`: an optional body. */
+export const retrySessionBody = z
+  .strictObject({
+    budgetUsd: z
+      .number()
+      .positive("must be more than 0")
+      .max(1_000_000)
+      .optional()
+      .meta({ description: "A new budget (USD), e.g. to resume a session that reached its budget." }),
+  })
+  .meta({ id: "RetrySession" });
 
 /** `POST /api/sessions/{id}/cancel`. */
 export const cancelResponseSchema = z

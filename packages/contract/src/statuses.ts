@@ -1,14 +1,30 @@
 // Status values as the API sends them (and as Postgres stores them, as plain text). Terminal states
 // never change again, except that a person may retry a failed or cancelled session.
 
-export const SESSION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export const SESSION_STATUSES = [
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "budget_exceeded",
+] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 /** A session in one of these has ended (until a person retries it). */
-export const TERMINAL_SESSION_STATUSES: readonly SessionStatus[] = ["succeeded", "failed", "cancelled"];
+export const TERMINAL_SESSION_STATUSES: readonly SessionStatus[] = [
+  "succeeded",
+  "failed",
+  "cancelled",
+  "budget_exceeded",
+];
 /** Sessions whose work is queued or in flight. */
 export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ["queued", "running"];
-/** What a retry can resume. */
-export const RETRYABLE_SESSION_STATUSES: readonly SessionStatus[] = ["failed", "cancelled"];
+/** What a retry can resume (a session over its budget, with a new budget). */
+export const RETRYABLE_SESSION_STATUSES: readonly SessionStatus[] = [
+  "failed",
+  "cancelled",
+  "budget_exceeded",
+];
 
 export const PHASE_STATUSES = [
   "pending",
@@ -35,6 +51,7 @@ export type CallStatus = (typeof CALL_STATUSES)[number];
  * - `database` / `queue`: PostgreSQL or the job queue stayed unavailable past the bound.
  * - `deadline`: no progress within SESSION_TIMEOUT.
  * - `cancelled`: a person cancelled it.
+ * - `budget`: its next call would have crossed its budget (its status is then `budget_exceeded`).
  * - `config`: the deployment cannot run it (no key for a provider, publishing without a token).
  * - `internal`: anything else (a bug: see the worker's log).
  */
@@ -46,6 +63,7 @@ export const FAILURE_CODES = [
   "queue",
   "deadline",
   "cancelled",
+  "budget",
   "config",
   "internal",
 ] as const;
