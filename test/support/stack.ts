@@ -17,6 +17,7 @@ import {
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
   type EngineDeps,
+  EventFeed,
   type FileLimits,
   isTerminalSession,
   QueueSet,
@@ -140,10 +141,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           reconciler: options.reconciler ?? { intervalMs: 500, graceMs: 2_000 },
           maxStartedAttempts: options.maxStartedAttempts,
         });
+  const events = await EventFeed.listen(db.url, { db: db.prisma });
   const app = createApp({
     db: db.prisma,
     queues,
     workflows,
+    events,
     apiToken: API_TOKEN,
     canPublish: options.canPublish ?? options.github != null,
     workspaceDir,
@@ -194,6 +197,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     },
     async close() {
+      await events.close();
       await pool?.close(5_000);
       if (workerDb !== db.prisma) await workerDb.$disconnect();
       await queues.close();

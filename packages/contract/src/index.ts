@@ -71,7 +71,6 @@ export {
   TERMINAL_SESSION_STATUSES,
 } from "./statuses.ts";
 export {
-  MAX_WORKFLOW_DOCUMENT_BYTES,
   type ValidateWorkflow,
   type ValidWorkflow,
   validateWorkflowBody,

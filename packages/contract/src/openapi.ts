@@ -74,7 +74,10 @@ function operation(route: RouteContract): ZodOpenApiOperationObject {
       ...(route.headers && { header: route.headers }),
     },
     ...(route.body && {
-      requestBody: { required: true, content: { "application/json": { schema: route.body } } },
+      requestBody: {
+        required: route.optionalBody !== true,
+        content: { "application/json": { schema: route.body } },
+      },
     }),
     responses: Object.fromEntries(
       Object.entries(route.responses).map(([status, response]) => [

@@ -36,6 +36,8 @@ export interface RouteContract {
   headers?: z.ZodObject;
   /** A JSON body (`content-type: application/json`). */
   body?: z.ZodType;
+  /** The body may be left out (it is then read as `{}`). @default false */
+  optionalBody?: boolean;
   /**
    * Path parameters that may contain `/`, with the pattern the router matches them with
    * (e.g. `{ path: ".+" }` for a file path).

@@ -9,6 +9,7 @@ import {
   fileParams,
   listSessionsQuery,
   retryResponseSchema,
+  retrySessionBody,
   sessionPageSchema,
   sessionParams,
   sessionQuery,
@@ -165,12 +166,15 @@ export const routes = {
     summary: "Resume a failed or cancelled session",
     description:
       "Resumes from the phase that did not finish, under a new run number; answered calls are reused. " +
-      "409 unless the session failed or was cancelled.",
+      "The body is optional: `{ budgetUsd }` sets a new budget (to resume a session that reached its " +
+      "budget). 409 unless the session failed, was cancelled or reached its budget.",
     tags: ["sessions"],
     params: sessionParams,
+    body: retrySessionBody,
+    optionalBody: true,
     responses: {
       202: { description: "Queued again.", content: json(retryResponseSchema) },
-      ...errors(401, 404, 409, 503),
+      ...errors(400, 401, 404, 409, 415, 503),
     },
   },
   listSessionEvents: {

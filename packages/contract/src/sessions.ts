@@ -27,21 +27,12 @@ export const createSessionBody = z
       .optional()
       .meta({ description: "A workflow name (`GET /api/workflows`). @default software-project" }),
     publish: z.boolean().optional().meta({ description: "Publish the project to GitHub when done." }),
-    budgetUsd: z
-      .number()
-      .positive("must be more than 0")
-      .max(1_000_000)
-      .optional()
-      .meta({
-        description:
-          "The most the session may spend (USD); it stops as `budget_exceeded` before crossing it.",
-      }),
-    cache: z
-      .boolean()
-      .optional()
-      .meta({
-        description: "Reuse identical answers from the response cache (and add this session's to it).",
-      }),
+    budgetUsd: z.number().positive("must be more than 0").max(1_000_000).optional().meta({
+      description: "The most the session may spend (USD); it stops as `budget_exceeded` before crossing it.",
+    }),
+    cache: z.boolean().optional().meta({
+      description: "Reuse identical answers from the response cache (and add this session's to it).",
+    }),
     repoName: z
       .string()
       .regex(

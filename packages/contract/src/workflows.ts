@@ -91,18 +91,12 @@ export type WorkflowPhase = z.infer<typeof workflowPhaseSchema>;
 
 export const workflowParams = z.object({ name: workflowName });
 
-/** The largest workflow document `POST /api/workflows/validate` reads (as the loader's limit). */
-export const MAX_WORKFLOW_DOCUMENT_BYTES = 256 * 1024;
-
 /** `POST /api/workflows/validate`: the YAML text in a JSON body (JSON, like every body of this API). */
 export const validateWorkflowBody = z
   .strictObject({
-    yaml: z
-      .string()
-      .min(1, "must not be empty")
-      .meta({
-        description: `The workflow file's text (YAML, at most ${MAX_WORKFLOW_DOCUMENT_BYTES} bytes).`,
-      }),
+    yaml: z.string().min(1, "must not be empty").meta({
+      description: "The workflow file's text (YAML, at most 256 KiB, like a workflow file).",
+    }),
     file: z
       .string()
       .min(1)

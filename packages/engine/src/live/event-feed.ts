@@ -49,6 +49,7 @@ export class EventFeed {
   readonly #all = new Set<Wakeup>();
   readonly #horizon: EventHorizon;
   #listener: NotificationListener | null = null;
+  readonly #closed = new AbortController();
   #advancing: Promise<void> | null = null;
   #again = false;
   #settleTimer: NodeJS.Timeout | undefined;
@@ -73,8 +74,9 @@ export class EventFeed {
     return feed;
   }
 
-  /** Stops listening. Streams still open go on polling until their signals abort. */
+  /** Stops listening and ends every follow still open (a server shutting down). */
   async close(): Promise<void> {
+    this.#closed.abort();
     clearTimeout(this.#settleTimer);
     await this.#listener?.close();
     this.#listener = null;
@@ -83,13 +85,14 @@ export class EventFeed {
   /**
    * A session's events after `after`, in id order, as they commit; once the session has ended and
    * every event is out, one `{ end: status }` and the end of the iteration. It also ends (without
-   * `end`) when the session is deleted, and when `signal` aborts.
+   * `end`) when the session is deleted, when `until` aborts and when the feed is closed.
    */
   async *followSession(
     sessionId: string,
     after: bigint,
-    signal: AbortSignal,
+    until: AbortSignal,
   ): AsyncGenerator<SessionFeedItem> {
+    const signal = AbortSignal.any([until, this.#closed.signal]);
     const wakeup = new Wakeup();
     const set = this.#sessions.get(sessionId) ?? new Set<Wakeup>();
     this.#sessions.set(sessionId, set);
@@ -128,9 +131,11 @@ export class EventFeed {
   /**
    * Every session's events after `after` (or, when null, those drawn from now on), in id order, each
    * sent only once no transaction that could still add a smaller id is open (see EventHorizon):
-   * resuming after the last id received skips nothing. Ends only when `signal` aborts.
+   * resuming after the last id received skips nothing. Ends only when `until` aborts or the feed is
+   * closed.
    */
-  async *followAll(after: bigint | null, signal: AbortSignal): AsyncGenerator<SessionEvent[]> {
+  async *followAll(after: bigint | null, until: AbortSignal): AsyncGenerator<SessionEvent[]> {
+    const signal = AbortSignal.any([until, this.#closed.signal]);
     const wakeup = new Wakeup();
     this.#all.add(wakeup);
     try {

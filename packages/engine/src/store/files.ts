@@ -16,7 +16,8 @@ export async function listSessionFiles(db: PrismaClient, sessionId: string): Pro
 
 export type SessionFileContent =
   | { ok: true; file: GeneratedFile; content: string }
-  | { ok: false; code: "SESSION_NOT_FOUND" | "FILE_NOT_FOUND" };
+  | { ok: false; code: "SESSION_NOT_FOUND" }
+  | { ok: false; code: "FILE_NOT_FOUND" };
 
 /** One generated file with its content. */
 export async function readSessionFile(
@@ -27,5 +28,5 @@ export async function readSessionFile(
   const file = await db.generatedFile.findUnique({ where: { sessionId_path: { sessionId, path } } });
   if (file) return { ok: true, file: fileView(file), content: file.content };
   const exists = (await db.session.count({ where: { id: sessionId } })) > 0;
-  return { ok: false, code: exists ? "FILE_NOT_FOUND" : "SESSION_NOT_FOUND" };
+  return exists ? { ok: false, code: "FILE_NOT_FOUND" } : { ok: false, code: "SESSION_NOT_FOUND" };
 }
