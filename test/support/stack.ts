@@ -70,6 +70,8 @@ export interface StackOptions {
   beforeWorkers?: (databaseUrl: string) => Promise<void>;
   /** Sign-in attempts per client address. @default 1000 per hour: tests sign in often, all as "unknown" */
   loginRateLimit?: LoginRateLimit;
+  /** Keep-alive comments on the API's event streams. @default the API's (15 s) */
+  sseKeepAliveMs?: number;
 }
 
 export interface Stack {
@@ -80,6 +82,8 @@ export interface Stack {
   prefix: string;
   workspaceDir: string;
   deps: EngineDeps;
+  /** The API's live event feed (LISTENing on the test database). */
+  events: EventFeed;
   pool: WorkerPool | null;
   /** Authenticated request against the app. */
   request(path: string, init?: RequestInit): Promise<Response>;
@@ -153,6 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     maxBodyBytes: 1024 * 1024,
     logError: (error) => console.error(error),
     loginRateLimit: options.loginRateLimit ?? { max: 1000, windowSeconds: 3600 },
+    sseKeepAliveMs: options.sseKeepAliveMs,
   });
 
   const request = (path: string, init: RequestInit = {}) =>
@@ -175,6 +180,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     prefix,
     workspaceDir,
     deps,
+    events,
     pool,
     request,
     async submit(text, extra = {}) {

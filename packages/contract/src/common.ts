@@ -16,7 +16,7 @@ const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
  */
 export const eventId = z
   .string()
-  .regex(/^\d{1,19}$/, "expected an event id (a decimal number)")
+  .regex(/^\d{1,19}$/, { message: "expected an event id (a decimal number)", abort: true })
   .refine((id) => BigInt(id) <= MAX_EVENT_ID, "expected an event id (at most 2^63 - 1)")
   .meta({ id: "EventId", description: "An event id: a decimal number sent as a string.", example: "42" });
 

@@ -74,6 +74,13 @@ export class EventFeed {
     return feed;
   }
 
+  /** How many follows are open (for metrics and tests: a stream whose client left is not). */
+  get followers(): number {
+    let count = this.#all.size;
+    for (const set of this.#sessions.values()) count += set.size;
+    return count;
+  }
+
   /** Stops listening and ends every follow still open (a server shutting down). */
   async close(): Promise<void> {
     this.#closed.abort();

@@ -61,18 +61,21 @@ const MAX_CANDIDATES = 64;
  * The highest event id H such that every event with an id up to H has committed or never will:
  * an all-sessions reader that goes up to H, and only then moves its cursor to H, misses nothing.
  *
- * How: read the last id drawn from the sequence, L, and then a snapshot, whose `xmax` is above
- * the id of every transaction that had started by then. Every writer of events has its transaction
- * id before it draws an event id (recordEvents locks the session's row first, which assigns it).
- * So any transaction that holds an id up to L has a transaction id below that `xmax`, and once a
- * later snapshot's `xmin` (the oldest transaction still running) reaches `xmax`, all of them have
- * committed or rolled back: L is settled. Transactions of the whole PostgreSQL cluster count, so a
- * transaction left open elsewhere delays the horizon (never the per-session streams) until it ends.
+ * How: read the last id drawn from the sequence, L; then take a transaction id of our own, X (in a
+ * statement of its own, committed at once). Every writer of events has its transaction id before it
+ * draws an event id (recordEvents locks the session's row first, which assigns one), and
+ * transaction ids are handed out in order, so any transaction that holds an id up to L has a
+ * transaction id below X. Once a later snapshot's `xmin` (the oldest transaction still running) is
+ * past X, all of them have committed or rolled back: L is settled. (A snapshot's `xmax` would not do
+ * as the bound: it is one past the latest *completed* transaction, and a running transaction's id
+ * may be above it.) A reading that finds no new id costs no transaction id. Transactions of the whole
+ * PostgreSQL cluster count, so one left open elsewhere delays the horizon (never the per-session
+ * streams) until it ends.
  */
 export class EventHorizon {
   readonly #db: PrismaClient;
   #settled = 0n;
-  readonly #candidates: Array<{ last: bigint; xmax: bigint }> = [];
+  readonly #candidates: Array<{ last: bigint; xid: bigint }> = [];
 
   constructor(db: PrismaClient) {
     this.#db = db;
@@ -88,24 +91,25 @@ export class EventHorizon {
     return this.#candidates.length > 0;
   }
 
-  /** Takes a new reading (two short queries) and moves the horizon as far as it can. */
+  /** Takes a new reading (two or three short queries) and moves the horizon as far as it can. */
   async advance(): Promise<bigint> {
-    // In this order: the snapshot must be taken after the sequence was read.
+    // In this order: our transaction id must be drawn after the sequence was read, and the
+    // snapshot taken after that transaction has ended.
     const last = await lastDrawnEventId(this.#db);
-    const rows = await this.#db.$queryRaw<Array<{ xmin: string; xmax: string }>>`
-      SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax
-      FROM pg_current_snapshot() AS s`;
-    const row = rows[0];
-    if (!row) return this.#settled;
-    const xmin = BigInt(row.xmin);
-    const newest = this.#candidates.at(-1)?.last ?? this.#settled;
-    if (last > newest) {
+    if (last > (this.#candidates.at(-1)?.last ?? this.#settled)) {
+      const [own] = await this.#db.$queryRaw<
+        Array<{ xid: string }>
+      >`SELECT pg_current_xact_id()::text AS xid`;
       // A long wait (a transaction left open) must not grow the list without bound: replacing the
       // newest reading with a later one only settles its ids later, never wrongly.
       if (this.#candidates.length >= MAX_CANDIDATES) this.#candidates.pop();
-      this.#candidates.push({ last, xmax: BigInt(row.xmax) });
+      this.#candidates.push({ last, xid: BigInt(own?.xid ?? "0") });
     }
-    while (this.#candidates[0] && this.#candidates[0].xmax <= xmin) {
+    if (this.#candidates.length === 0) return this.#settled;
+    const [row] = await this.#db.$queryRaw<Array<{ xmin: string }>>`
+      SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`;
+    const xmin = BigInt(row?.xmin ?? "0");
+    while (this.#candidates[0] && this.#candidates[0].xid < xmin) {
       const settled = this.#candidates.shift();
       if (settled && settled.last > this.#settled) this.#settled = settled.last;
     }
