@@ -330,7 +330,17 @@ export const routes = {
     summary: "A script or stylesheet of the reference page",
     tags: ["meta"],
     params: z.object({ file: z.string().regex(/^[a-z0-9.-]+$/) }),
-    responses: { 200: { description: "The file." }, ...errors(401, 404) },
+    responses: {
+      200: {
+        description: "The file.",
+        content: {
+          "text/javascript": z.string(),
+          "text/css": z.string(),
+          "image/png": z.string().meta({ format: "binary" }),
+        },
+      },
+      ...errors(401, 404),
+    },
   },
   health: {
     operationId: "health",
