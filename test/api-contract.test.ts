@@ -1,6 +1,8 @@
 // The API and its OpenAPI document: every route the app serves is in the document (and nothing
 // else), real answers of a real session validate against it (ajv), the document is the one the
 // contract generates from its zod schemas, and bad input anywhere is a 4xx naming the field.
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { readEventStream } from "@foundry/client";
 import { createOpenApiDocument } from "@foundry/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -241,5 +243,16 @@ describe("bad input, route by route: a 4xx naming the field, never a 500", () =>
     const answer = await call("GET", `/api/sessions/${done}/files/src/nowhere.js`);
     expect(answer.status).toBe(404);
     expect((answer.body as { error: { message: string } }).error.message).toContain('"src/nowhere.js"');
+  });
+});
+
+describe("deleting the session that ran", () => {
+  it("removes its git workspace and its rows (204), then knows it no more (404)", async () => {
+    const view = (await (await stack.request(`/api/sessions/${done}`)).json()) as { workspace: string };
+    expect(await stat(join(view.workspace, ".git")).then((s) => s.isDirectory())).toBe(true);
+    expect((await call("DELETE", `/api/sessions/${done}`)).status).toBe(204);
+    expect(await stat(view.workspace).catch(() => null)).toBeNull();
+    expect(await stack.db.prisma.sessionEvent.count({ where: { sessionId: done } })).toBe(0);
+    expect((await call("GET", `/api/sessions/${done}/files`)).status).toBe(404);
   });
 });
