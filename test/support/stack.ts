@@ -17,6 +17,7 @@ import {
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
   type EngineDeps,
+  EventFeed,
   type FileLimits,
   isTerminalSession,
   QueueSet,
@@ -69,6 +70,8 @@ export interface StackOptions {
   beforeWorkers?: (databaseUrl: string) => Promise<void>;
   /** Sign-in attempts per client address. @default 1000 per hour: tests sign in often, all as "unknown" */
   loginRateLimit?: LoginRateLimit;
+  /** Keep-alive comments on the API's event streams. @default the API's (15 s) */
+  sseKeepAliveMs?: number;
 }
 
 export interface Stack {
@@ -79,6 +82,8 @@ export interface Stack {
   prefix: string;
   workspaceDir: string;
   deps: EngineDeps;
+  /** The API's live event feed (LISTENing on the test database). */
+  events: EventFeed;
   pool: WorkerPool | null;
   /** Authenticated request against the app. */
   request(path: string, init?: RequestInit): Promise<Response>;
@@ -140,16 +145,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           reconciler: options.reconciler ?? { intervalMs: 500, graceMs: 2_000 },
           maxStartedAttempts: options.maxStartedAttempts,
         });
+  const events = await EventFeed.listen(db.url, { db: db.prisma });
   const app = createApp({
     db: db.prisma,
     queues,
     workflows,
+    events,
     apiToken: API_TOKEN,
     canPublish: options.canPublish ?? options.github != null,
     workspaceDir,
     maxBodyBytes: 1024 * 1024,
     logError: (error) => console.error(error),
     loginRateLimit: options.loginRateLimit ?? { max: 1000, windowSeconds: 3600 },
+    sseKeepAliveMs: options.sseKeepAliveMs,
   });
 
   const request = (path: string, init: RequestInit = {}) =>
@@ -172,6 +180,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     prefix,
     workspaceDir,
     deps,
+    events,
     pool,
     request,
     async submit(text, extra = {}) {
@@ -194,6 +203,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     },
     async close() {
+      await events.close();
       await pool?.close(5_000);
       if (workerDb !== db.prisma) await workerDb.$disconnect();
       await queues.close();

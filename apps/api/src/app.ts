@@ -1,16 +1,22 @@
+import { routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import type { QueueSet } from "@foundry/engine";
+import { EventFeed, type QueueSet } from "@foundry/engine";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { BOARD_PATH, boardRoutes } from "./board.ts";
+import { handle } from "./contract-route.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
 import { requireJsonBody } from "./json-body.ts";
-import { loginRoutes } from "./login.ts";
+import { loginLocation, loginRoutes } from "./login.ts";
 import { type LoginRateLimit, LoginRateLimiter } from "./login-rate-limit.ts";
 import { LoginSessions } from "./login-sessions.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { fileRoutes } from "./routes/files.ts";
+import { referenceRoutes } from "./routes/reference.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { workflowRoutes } from "./routes/workflows.ts";
 
 export interface AppDeps {
   db: PrismaClient;
@@ -36,6 +42,13 @@ export interface AppDeps {
   loginRateLimit?: LoginRateLimit;
   /** Read the client's address from `X-Forwarded-For` (behind a proxy). @default false */
   trustProxy?: boolean;
+  /**
+   * Live events for the streams: `EventFeed.listen(databaseUrl, …)` in production (one LISTEN
+   * connection; the caller closes it). @default a feed that polls every 3 s without listening
+   */
+  events?: EventFeed;
+  /** Comment lines on quiet event streams. @default 15000 */
+  sseKeepAliveMs?: number;
   /** Extra routes mounted by main (the dashboard). */
   extend?: (app: Hono) => void;
 }
@@ -52,26 +65,31 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((error, c) => handleError(error, c, deps.logError));
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  handle(app, routes.health, (c) => c.json({ ok: true as const }));
   const logWarning =
     deps.logWarning ??
     ((details, message) => deps.logError(new Error(`${message}: ${JSON.stringify(details)}`)));
   // Unauthenticated, so it says only ready or not: why (hosts, driver messages) goes to the log.
-  app.get("/readyz", async (c) => {
+  handle(app, routes.ready, async (c) => {
     const [postgres, redis] = await Promise.all([
       probe(deps.db.$queryRaw`select 1`),
       probe(deps.queues.redis.ping()),
     ]);
-    const ready = postgres === "ok" && redis === "ok";
-    if (!ready) logWarning({ postgres, redis }, "not ready");
-    return c.json({ ready }, ready ? 200 : 503);
+    if (postgres === "ok" && redis === "ok") return c.json({ ready: true as const });
+    logWarning({ postgres, redis }, "not ready");
+    return c.json({ ready: false as const }, 503);
   });
 
   // A browser's cookie rides along on requests other sites make: those writes are refused, as on
   // the login and board routes. Scripts with a bearer token (no cookie, no Origin) are unaffected.
   app.use("/api/*", refuseCrossSiteWrites({ unlessBearer: true }));
   const auth = { token: deps.apiToken, sessions: new LoginSessions(deps.db) };
-  app.use("/api/*", requireToken(auth));
+  // A browser opening a page under /api (the reference) without signing in goes to the login page.
+  const onPage =
+    deps.board === false
+      ? undefined
+      : (target: string) => new Response(null, { status: 302, headers: { location: loginLocation(target) } });
+  app.use("/api/*", requireToken(auth, { onPage }));
   app.use(
     "/api/*",
     bodyLimit({
@@ -82,19 +100,16 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.use("/api/*", requireJsonBody());
-  app.route("/api/sessions", sessionRoutes(deps));
-  app.get("/api/workflows", (c) =>
-    c.json({
-      workflows: deps.workflows.names().map((name) => {
-        const workflow = deps.workflows.get(name);
-        return {
-          name,
-          description: workflow.description,
-          phases: workflow.phases.map((p) => ({ id: p.id, title: p.title, kind: p.kind })),
-        };
-      }),
-    }),
-  );
+  sessionRoutes(app, deps);
+  eventRoutes(app, {
+    db: deps.db,
+    feed: deps.events ?? new EventFeed({ db: deps.db }),
+    keepAliveMs: deps.sseKeepAliveMs,
+    logError: deps.logError,
+  });
+  fileRoutes(app, deps);
+  workflowRoutes(app, deps);
+  referenceRoutes(app);
   if (deps.board !== false) {
     app.route(
       "/",

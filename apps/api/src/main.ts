@@ -1,6 +1,6 @@
 // The API process: parse the environment, apply migrations, serve. Stateless: run as many as you like.
 import { createPrisma, migrate } from "@foundry/db";
-import { checkRedisDatabase, createProducerRedis, QueueSet } from "@foundry/engine";
+import { checkRedisDatabase, createProducerRedis, EventFeed, QueueSet } from "@foundry/engine";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { serve } from "@hono/node-server";
@@ -36,11 +36,17 @@ try {
 const db = createPrisma(env.DATABASE_URL);
 const redis = createProducerRedis(env.REDIS_URL);
 const queues = new QueueSet(redis, env.QUEUE_PREFIX);
+// One LISTEN connection for the live event streams (it reconnects by itself; streams also poll).
+const events = await EventFeed.listen(env.DATABASE_URL, {
+  db,
+  onError: (error) => log.warn({ err: error }, "event listener: connection problem; reconnecting"),
+});
 
 const app = createApp({
   db,
   queues,
   workflows,
+  events,
   apiToken: env.API_TOKEN,
   canPublish: env.GITHUB_TOKEN !== undefined,
   workspaceDir: env.WORKSPACE_DIR,
@@ -63,6 +69,8 @@ onShutdown(
     // Stop accepting, let requests in flight finish, and drop idle keep-alive connections.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if ("closeIdleConnections" in server) server.closeIdleConnections();
+    // Ends the open event streams (their clients resume elsewhere with Last-Event-ID).
+    await events.close();
     await closed;
     await queues.close();
     redis.disconnect();

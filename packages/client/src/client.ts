@@ -1,21 +1,40 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { z } from "zod";
 import {
-  errorBodySchema,
+  type CancelResponse,
+  type CreateSession,
+  cancelResponseSchema,
+  errorSchema,
   eventPageSchema,
-  type SessionAction,
+  type FileList,
+  fileListSchema,
+  type GeneratedFile,
+  type RetryResponse,
+  retryResponseSchema,
   type SessionEvent,
   type SessionPage,
+  type SessionStatus,
+  type SessionSummary,
   type SessionView,
+  type StreamEnd,
   type SubmitResponse,
-  sessionActionSchema,
+  sessionEventSchema,
   sessionPageSchema,
+  sessionSummarySchema,
   sessionViewSchema,
+  streamEndSchema,
   submitResponseSchema,
+  type ValidWorkflow,
+  validWorkflowSchema,
+  type WorkflowDetail,
+  type WorkflowIssues,
   type WorkflowList,
+  workflowDetailSchema,
+  workflowIssuesSchema,
   workflowListSchema,
-} from "./api-schemas.ts";
+} from "@foundry/contract";
+import { z } from "zod";
 import { ApiRequestError } from "./errors.ts";
+import { readEventStream } from "./sse.ts";
 
 export interface ApiClientOptions {
   /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
@@ -26,12 +45,8 @@ export interface ApiClientOptions {
   timeoutMs?: number;
 }
 
-export interface SubmitInput {
-  request: string;
-  workflow?: string;
-  publish?: boolean;
-  repoName?: string;
-}
+/** `POST /api/sessions`'s body. */
+export type SubmitInput = CreateSession;
 
 /** Options of a single request. */
 export interface RequestOptions {
@@ -39,26 +54,33 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface FollowOptions {
-  /** Pause between polls that found no new event. @default 250 */
-  pollMs?: number;
-  /** Stops following; `follow` then rejects with the signal's reason. */
+export interface StreamOptions {
+  /** Start after this event id (as a reconnecting EventSource would). @default the beginning (a session) or now (all) */
+  lastEventId?: string;
+  /** Stops the stream; iterating then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Wait before reconnecting, until the server says otherwise (`retry:`). @default 1000 */
+  reconnectMs?: number;
+  /** Reconnect when nothing (not even a keep-alive) arrives for this long. @default 45_000 */
+  idleTimeoutMs?: number;
 }
 
-const FINAL_EVENTS = new Set([
-  "session.succeeded",
-  "session.failed",
-  "session.cancelled",
-  "session.budget_exceeded",
-]);
-const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled", "budget_exceeded"]);
-/** How often a quiet follow asks for the status: a cancelled session ends without an event. */
-const STATUS_CHECK_MS = 2_000;
+export interface FollowOptions extends Omit<StreamOptions, "lastEventId"> {}
+
+/** `POST /api/workflows/validate`: the workflow as it would run, or where it is wrong. */
+export type WorkflowValidation = ValidWorkflow | WorkflowIssues;
+
+/** A conditional `GET /api/sessions/:id`: unchanged since `etag`, or the session and its new ETag. */
+export type SessionPoll =
+  | { changed: false; etag: string }
+  | { changed: true; etag: string | null; session: SessionView };
+
+const invalidWorkflowSchema = z.object({ error: z.object({ details: workflowIssuesSchema }) });
 
 /**
- * A client of the Foundry REST API (`/api/...`): checks each answer's status and shape, bounds the
- * wait for each answer, and throws `ApiRequestError` with a message that never contains the token.
+ * A client of the Foundry REST API (`/api/...`): checks each answer's status and shape against the
+ * API's contract (@foundry/contract), bounds the wait for each answer, follows live streams with
+ * reconnects, and throws `ApiRequestError` with a message that never contains the token.
  *
  * @example
  * const client = new ApiClient({ url: "http://127.0.0.1:3000", token: process.env.API_TOKEN });
@@ -105,6 +127,33 @@ export class ApiClient {
     return this.#json(sessionPath(id), sessionViewSchema, { signal: options.signal });
   }
 
+  /** `GET /api/sessions/:id?view=summary`: what a list shows, from one row (cheap to poll). */
+  async sessionSummary(id: string, options: RequestOptions = {}): Promise<SessionSummary> {
+    return this.#json(`${sessionPath(id)}?view=summary`, sessionSummarySchema, { signal: options.signal });
+  }
+
+  /**
+   * `GET /api/sessions/:id` with `If-None-Match: etag`: a poll that costs the API one small query
+   * while the session has not changed.
+   */
+  async pollSession(id: string, etag: string | null, options: RequestOptions = {}): Promise<SessionPoll> {
+    const path = sessionPath(id);
+    const response = await this.#request(path, {
+      signal: options.signal,
+      headers: etag ? { "if-none-match": etag } : {},
+    });
+    const next = response.headers.get("etag");
+    if (response.status === 304) return { changed: false, etag: next ?? (etag as string) };
+    const session = this.#parse(path, await this.#parsedBody(response, path), sessionViewSchema);
+    return { changed: true, etag: next, session };
+  }
+
+  /** `DELETE /api/sessions/:id`: a session that has ended, with its rows, jobs and workspace (409 otherwise). */
+  async delete(id: string): Promise<void> {
+    const response = await this.#request(sessionPath(id), { method: "DELETE" });
+    await response.body?.cancel();
+  }
+
   /** `GET /api/sessions/:id/events`: events after the event id `after`, oldest first. */
   async events(
     id: string,
@@ -117,18 +166,63 @@ export class ApiClient {
   }
 
   /** `POST /api/sessions/:id/cancel`: the session is cancelled at once (409 when it already ended). */
-  async cancel(id: string): Promise<SessionAction> {
-    return this.#json(`${sessionPath(id)}/cancel`, sessionActionSchema, { method: "POST" });
+  async cancel(id: string): Promise<CancelResponse> {
+    return this.#json(`${sessionPath(id)}/cancel`, cancelResponseSchema, { method: "POST" });
   }
 
-  /** `POST /api/sessions/:id/retry`: a failed or cancelled session resumes from the phase that did not finish. */
-  async retry(id: string): Promise<SessionAction> {
-    return this.#json(`${sessionPath(id)}/retry`, sessionActionSchema, { method: "POST" });
+  /**
+   * `POST /api/sessions/:id/retry`: a failed, cancelled or over-budget session resumes from the phase
+   * that did not finish (with a new budget, when given).
+   */
+  async retry(id: string, options: { budgetUsd?: number } = {}): Promise<RetryResponse> {
+    return this.#json(`${sessionPath(id)}/retry`, retryResponseSchema, {
+      method: "POST",
+      ...(options.budgetUsd !== undefined && { body: JSON.stringify({ budgetUsd: options.budgetUsd }) }),
+    });
+  }
+
+  /** `GET /api/sessions/:id/files`: what the session generated (path order, no contents). */
+  async files(id: string): Promise<GeneratedFile[]> {
+    const list: FileList = await this.#json(`${sessionPath(id)}/files`, fileListSchema);
+    return list.files;
+  }
+
+  /** `GET /api/sessions/:id/files/:path`: one generated file's content. */
+  async fileContent(id: string, path: string): Promise<string> {
+    const encoded = path.split("/").map(encodeURIComponent).join("/");
+    const response = await this.#request(`${sessionPath(id)}/files/${encoded}`, {
+      headers: { accept: "text/plain" },
+    });
+    return response.text();
   }
 
   /** `GET /api/workflows`. */
   async workflows(): Promise<WorkflowList> {
     return this.#json("/api/workflows", workflowListSchema);
+  }
+
+  /** `GET /api/workflows/:name`: roles with their providers, phases and tasks. */
+  async workflow(name: string): Promise<WorkflowDetail> {
+    return this.#json(`/api/workflows/${encodeURIComponent(name)}`, workflowDetailSchema);
+  }
+
+  /**
+   * `POST /api/workflows/validate`: `{ valid: true, workflow }`, or `{ valid: false, file, issues }`
+   * (each issue with its line, column, path and what was expected) for a document the loader refuses.
+   */
+  async validateWorkflow(yaml: string, file?: string): Promise<WorkflowValidation> {
+    const path = "/api/workflows/validate";
+    try {
+      return await this.#json(path, validWorkflowSchema, {
+        method: "POST",
+        body: JSON.stringify({ yaml, ...(file && { file }) }),
+      });
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.status === 422 && error.body !== undefined) {
+        return this.#parse(path, error.body, invalidWorkflowSchema).error.details;
+      }
+      throw error;
+    }
   }
 
   /**
@@ -142,34 +236,80 @@ export class ApiClient {
   }
 
   /**
-   * Calls `onEvent` with each event of the session, oldest first, from the beginning, and returns
-   * once the session has ended: a final event, or a final status such as `cancelled` (a session
-   * can end without an event, so a quiet follow asks for the status every couple of seconds).
-   * It never gives up on its own: to bound the wait, or to stop when the session cannot progress
-   * (no worker), abort `options.signal`.
+   * `GET /api/sessions/:id/events/stream`: the session's events, oldest first, live, until it has
+   * ended (the generator then returns its final status). A dropped connection is resumed with
+   * `Last-Event-ID`, so nothing is missed or repeated; 4xx answers (unknown session, bad token) throw.
    */
-  async follow(id: string, onEvent: (event: SessionEvent) => void, options: FollowOptions = {}) {
+  streamEvents(id: string, options: StreamOptions = {}): AsyncGenerator<SessionEvent, StreamEnd | undefined> {
+    return this.#stream(`${sessionPath(id)}/events/stream`, options);
+  }
+
+  /** `GET /api/events/stream`: every session's events, in id order, live; it never ends by itself. */
+  async *streamAllEvents(options: StreamOptions = {}): AsyncGenerator<SessionEvent, void> {
+    yield* this.#stream("/api/events/stream", options);
+  }
+
+  /**
+   * Calls `onEvent` with each event of the session, oldest first, from the beginning, and returns
+   * the final status once the session has ended. It never gives up on its own: to bound the wait,
+   * or to stop when the session cannot progress (no worker), abort `options.signal`.
+   */
+  async follow(
+    id: string,
+    onEvent: (event: SessionEvent) => void,
+    options: FollowOptions = {},
+  ): Promise<SessionStatus | undefined> {
+    const stream = this.streamEvents(id, options);
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) return next.value?.status;
+      onEvent(next.value);
+    }
+  }
+
+  async *#stream(path: string, options: StreamOptions): AsyncGenerator<SessionEvent, StreamEnd | undefined> {
     const { signal } = options;
-    let after = "0";
-    let checkedAt = 0;
+    let lastEventId = options.lastEventId;
+    let reconnectMs = options.reconnectMs ?? 1_000;
+    const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
     for (;;) {
       signal?.throwIfAborted();
-      const page = await this.events(id, after, undefined, { signal });
-      for (const event of page.events) {
-        onEvent(event);
-        if (FINAL_EVENTS.has(event.type)) return;
-      }
-      after = page.last;
-      if (page.events.length > 0) continue;
-      if (Date.now() - checkedAt >= STATUS_CHECK_MS) {
-        checkedAt = Date.now();
-        if (FINAL_STATUSES.has((await this.session(id, { signal })).status)) {
-          // Events written just before the status changed.
-          for (const event of (await this.events(id, after, undefined, { signal })).events) onEvent(event);
-          return;
+      // Aborted when the caller stops, or when the stream goes quiet for too long (then resumed).
+      const idle = new AbortController();
+      let timer = setTimeout(() => idle.abort(), idleTimeoutMs);
+      const activity = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => idle.abort(), idleTimeoutMs);
+      };
+      const stop = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal;
+      try {
+        const response = await this.#request(path, {
+          signal: stop,
+          headers: { accept: "text/event-stream", ...(lastEventId && { "last-event-id": lastEventId }) },
+        });
+        if (!response.body) throw this.#badResponse(path, "an empty body");
+        const messages = readEventStream(response.body, {
+          onActivity: activity,
+          onRetry: (ms) => {
+            reconnectMs = ms;
+          },
+        });
+        for await (const message of messages) {
+          if (message.event === "end") return this.#parse(path, parseJson(message.data), streamEndSchema);
+          if (message.event !== "message") continue;
+          const event = this.#parse(path, parseJson(message.data), sessionEventSchema);
+          lastEventId = event.id;
+          yield event;
         }
+        // Closed without `end` (a server restarting): resume.
+      } catch (error) {
+        signal?.throwIfAborted();
+        if (error instanceof ApiRequestError && !error.isRetryable) throw error;
+        // Otherwise (network, 5xx, a broken or silent stream): resume after a pause.
+      } finally {
+        clearTimeout(timer);
       }
-      await sleep(options.pollMs ?? 250, undefined, { signal }).catch((error: unknown) => {
+      await sleep(reconnectMs, undefined, { signal }).catch((error: unknown) => {
         signal?.throwIfAborted();
         throw error;
       });
@@ -177,7 +317,10 @@ export class ApiClient {
   }
 
   async #json<T>(path: string, schema: z.ZodType<T>, init: RequestInit = {}): Promise<T> {
-    const body = await this.#parsedBody(await this.#request(path, init), path);
+    return this.#parse(path, await this.#parsedBody(await this.#request(path, init), path), schema);
+  }
+
+  #parse<T>(path: string, body: unknown, schema: z.ZodType<T>): T {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw this.#badResponse(path, "JSON of an unexpected shape", parsed.error);
     return parsed.data;
@@ -192,15 +335,15 @@ export class ApiClient {
   }
 
   /**
-   * Sends one request; resolves with a 2xx response, or throws `ApiRequestError` (or, when the
-   * caller's `init.signal` aborts, its reason).
+   * Sends one request; resolves with a 2xx or 304 response, or throws `ApiRequestError` (or, when
+   * the caller's `init.signal` aborts, its reason).
    */
   async #request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set("accept", "application/json");
+    if (!headers.has("accept")) headers.set("accept", "application/json");
     if (init.body !== undefined) headers.set("content-type", "application/json");
     if (this.#token) headers.set("authorization", `Bearer ${this.#token}`);
-    // The timeout covers the wait for the headers only: an archive may take longer to stream.
+    // The timeout covers the wait for the headers only: an archive or a stream may take longer.
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
     const caller = init.signal ?? undefined;
@@ -227,19 +370,19 @@ export class ApiClient {
     } finally {
       clearTimeout(timer);
     }
-    if (response.ok) return response;
+    if (response.ok || response.status === 304) return response;
     throw await this.#errorFor(response, path);
   }
 
   async #errorFor(response: Response, path: string): Promise<ApiRequestError> {
     const text = await response.text().catch(() => "");
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       // Not JSON: not this API's error body.
     }
-    const parsed = errorBodySchema.safeParse(body);
+    const parsed = errorSchema.safeParse(body);
     const status = response.status;
     if (status === 401) {
       const message = this.#token
@@ -255,7 +398,7 @@ export class ApiClient {
       const text = this.#redact(oneLine(`the API failed (HTTP ${status}): ${message}`));
       return new ApiRequestError("SERVER_ERROR", text, { status, apiCode: code });
     }
-    return new ApiRequestError("REJECTED", this.#redact(oneLine(message)), { status, apiCode: code });
+    return new ApiRequestError("REJECTED", this.#redact(oneLine(message)), { status, apiCode: code, body });
   }
 
   /** Messages quote what the network or the server said: the token must not travel with them. */
@@ -275,6 +418,14 @@ export class ApiClient {
 
 function sessionPath(id: string): string {
   return `/api/sessions/${encodeURIComponent(id)}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function oneLine(text: string): string {

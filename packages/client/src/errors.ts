@@ -21,16 +21,19 @@ export class ApiRequestError extends Error {
   readonly status: number | null;
   /** The API's own error code (`NOT_FOUND`, `INVALID_REQUEST`…), when it sent one. */
   readonly apiCode: string | null;
+  /** The error body the API sent with a 4xx (`{ error: { code, message, details } }`), if any. */
+  readonly body: unknown;
 
   constructor(
     code: ApiRequestErrorCode,
     message: string,
-    options: { status?: number; apiCode?: string; cause?: unknown } = {},
+    options: { status?: number; apiCode?: string; body?: unknown; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status ?? null;
     this.apiCode = options.apiCode ?? null;
+    this.body = options.body;
   }
 
   /** Whether trying again later can help (as the AI SDK derives it: no answer, 408/409/429/5xx). */

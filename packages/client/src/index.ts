@@ -1,17 +1,28 @@
 export {
+  type CancelResponse,
   callUsageSchema,
+  type GeneratedFile,
+  type RetryResponse,
   type SessionEvent,
   type SessionPage,
+  type SessionStatus,
   type SessionSummary,
   type SessionView,
+  type StreamEnd,
   type SubmitResponse,
+  type WorkflowDetail,
+  type WorkflowIssues,
   type WorkflowList,
-} from "./api-schemas.ts";
+} from "@foundry/contract";
 export {
   ApiClient,
   type ApiClientOptions,
   type FollowOptions,
   type RequestOptions,
+  type SessionPoll,
+  type StreamOptions,
   type SubmitInput,
+  type WorkflowValidation,
 } from "./client.ts";
 export { ApiRequestError, type ApiRequestErrorCode } from "./errors.ts";
+export { type ReadEventStreamOptions, readEventStream, type SseMessage } from "./sse.ts";

@@ -26,11 +26,13 @@ export {
   removeRunJobs,
   retrySession,
 } from "./control.ts";
+export { type DeletionDeps, type DeletionResult, deleteSession } from "./deletion.ts";
 export type { EngineDeps } from "./deps.ts";
 export { ABORT_REASONS, DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 export { EngineError, type Infrastructure, InfrastructureError } from "./errors.ts";
 export { infrastructureFault, isQueueUnavailable } from "./infrastructure.ts";
 export { bullmqLimiter, parseRateLimit, type RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
+export { EventFeed, type EventFeedOptions, type SessionFeedItem } from "./live/event-feed.ts";
 export { type Logger, silentLogger } from "./logger.ts";
 export type { CallObservation, EngineObserver } from "./observer.ts";
 export { type PhaseJobResult, runPhaseJob } from "./phase-runner.ts";
@@ -64,12 +66,22 @@ export {
   SESSION_STATUSES,
   type SessionStatus,
 } from "./status.ts";
-export { type EventType, recordEvent } from "./store/events.ts";
+export { EVENTS_CHANNEL, type EventType, recordEvent } from "./store/events.ts";
+export { listSessionFiles, readSessionFile, type SessionFileContent } from "./store/files.ts";
 export { type CacheSettings, DEFAULT_CACHE, pruneCache } from "./store/response-cache.ts";
+export { sessionVersion } from "./store/session-version.ts";
 export { insertSession, type NewSession } from "./store/sessions.ts";
-export { getSessionView, listEvents, listSessions, type SessionView } from "./store/views.ts";
+export {
+  getSessionSummary,
+  getSessionView,
+  listEvents,
+  listSessions,
+  type SessionRecord,
+  type SessionView,
+} from "./store/views.ts";
 export { buildFlow, DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";
 export { startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";
+export { workflowDetail, workflowSummary } from "./workflow-view.ts";
 export { openSessionArchive, type SessionArchive } from "./workspace/archive.ts";
 export { GIT_PUSH_ENV_VARS, type GitHubSettings, PublishError } from "./workspace/github.ts";
 export { checkFiles, checkGeneratedPath, DEFAULT_FILE_LIMITS, type FileLimits } from "./workspace/paths.ts";

@@ -11,7 +11,13 @@ export type {
   WorkflowDefinition,
 } from "./definition.ts";
 export { formatPath, UnknownWorkflowError, WorkflowError, type WorkflowIssue } from "./errors.ts";
-export { loadWorkflowFile, parseWorkflow, WorkflowCatalog, workflowFromSnapshot } from "./load.ts";
+export {
+  loadWorkflowFile,
+  MAX_WORKFLOW_BYTES,
+  parseWorkflow,
+  WorkflowCatalog,
+  workflowFromSnapshot,
+} from "./load.ts";
 export {
   type Disagreement,
   type GeneratedFileOutput,

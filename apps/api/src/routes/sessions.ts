@@ -1,21 +1,26 @@
 import { Readable } from "node:stream";
+import { routes, type SessionView, sessionLinks } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
 import {
   type ControlResult,
   cancelSession,
+  deleteSession,
+  getSessionSummary,
   getSessionView,
   listEvents,
   listSessions,
   openSessionArchive,
   type QueueSet,
   retrySession,
-  SESSION_STATUSES,
+  sessionVersion,
   submitSession,
 } from "@foundry/engine";
 import type { WorkflowCatalog } from "@foundry/workflow";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { z } from "zod";
-import { ApiError, parseInput } from "../errors.ts";
+import { handle } from "../contract-route.ts";
+import { ApiError } from "../errors.ts";
+import { ifNoneMatchHits, jsonFingerprint, weakEtag } from "../etag.ts";
 
 export interface SessionRoutesDeps {
   db: PrismaClient;
@@ -23,168 +28,139 @@ export interface SessionRoutesDeps {
   workflows: WorkflowCatalog;
   /** Whether the server can publish to GitHub (GITHUB_TOKEN is set). */
   canPublish: boolean;
-  /** Where the workers write projects (shared with them), for archives with their git history. */
+  /** Where the workers write projects (shared with them), for archives and deletion. */
   workspaceDir: string;
-}
-
-const createSessionBody = z.strictObject({
-  request: z
-    .string()
-    .trim()
-    .min(1, "must not be empty")
-    .max(20_000)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    .refine((text) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) && text.isWellFormed(), {
-      message: "must be text without control characters",
-    }),
-  workflow: z
-    .string()
-    .regex(/^[a-z][a-z0-9_-]*$/, "expected a workflow name such as software-project")
-    .max(60)
-    .optional(),
-  publish: z.boolean().optional(),
-  budgetUsd: z.number().positive("must be more than 0").max(1_000_000).optional(),
-  cache: z.boolean().optional(),
-  repoName: z
-    .string()
-    .regex(
-      /^(?!\.)[A-Za-z0-9._-]{1,100}$/,
-      "expected 1–100 letters, digits, '.', '_' or '-', not starting with '.'",
-    )
-    .optional(),
-});
-
-const retryBody = z.strictObject({
-  /** A new budget (USD), e.g. to resume a session that reached its budget. */
-  budgetUsd: z.number().positive("must be more than 0").max(1_000_000).optional(),
-});
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, "INVALID_JSON", "the request body must be a JSON object");
-  }
 }
 
 const cursorSchema = z.object({ t: z.iso.datetime(), id: z.uuid() });
 
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        const value = cursorSchema.parse(JSON.parse(Buffer.from(text, "base64url").toString("utf8")));
-        return { createdAt: new Date(value.t), id: value.id };
-      } catch {
-        ctx.addIssue({ code: "custom", message: "not a cursor returned by this API" });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-  status: z.enum(SESSION_STATUSES).optional(),
-});
-
-const eventsQuery = z.object({
-  after: z
-    .string()
-    .regex(/^\d{1,19}$/, "expected an event id")
-    .refine((id) => BigInt(id) <= 9_223_372_036_854_775_807n, "expected an event id")
-    .default("0"),
-  limit: z.coerce.number().int().min(1).max(1000).default(500),
-});
-
-const sessionId = z.uuid();
-
-function requireSessionId(id: string): string {
-  if (!sessionId.safeParse(id).success)
-    throw new ApiError(404, "NOT_FOUND", `no session ${JSON.stringify(id.slice(0, 80))}`);
-  return id;
+/** The position a `nextCursor` names; a value this API did not make is a 400 naming `cursor`. */
+function decodeCursor(text: string): { createdAt: Date; id: string } {
+  try {
+    const value = cursorSchema.parse(JSON.parse(Buffer.from(text, "base64url").toString("utf8")));
+    return { createdAt: new Date(value.t), id: value.id };
+  } catch {
+    throw new ApiError(400, "INVALID_REQUEST", "invalid query: cursor: not a cursor returned by this API", {
+      issues: [{ path: "cursor", message: "not a cursor returned by this API" }],
+    });
+  }
 }
 
-/** `/api/sessions…`: submit, list, inspect, follow and download sessions. */
-export function sessionRoutes(deps: SessionRoutesDeps) {
-  const app = new Hono();
+const encodeCursor = (next: { createdAt: Date; id: string }) =>
+  Buffer.from(JSON.stringify({ t: next.createdAt.toISOString(), id: next.id })).toString("base64url");
 
-  app.post("/", async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, "INVALID_JSON", "the request body must be a JSON object");
-    });
-    const input = parseInput(createSessionBody, body, "session request");
-    if (input.publish && !deps.canPublish) {
+const notFound = (id: string) => new ApiError(404, "NOT_FOUND", `no session ${id}`);
+
+/** `/api/sessions…`: submit, list, inspect, cancel, retry, delete, follow and download sessions. */
+export function sessionRoutes(app: Hono, deps: SessionRoutesDeps): void {
+  handle(app, routes.createSession, async (c, { body }) => {
+    if (body.publish && !deps.canPublish) {
       throw new ApiError(
         400,
         "PUBLISH_NOT_CONFIGURED",
         "publishing to GitHub is not available: the server has no GITHUB_TOKEN. Submit without publish, or set GITHUB_TOKEN on the API and the orchestrator workers.",
       );
     }
-    const session = await submitSession(deps, input);
+    const session = await submitSession(deps, body);
     c.header("Location", `/api/sessions/${session.id}`);
     return c.json(
-      { id: session.id, status: "queued", workflow: session.workflow, links: links(session.id) },
+      {
+        id: session.id,
+        status: "queued" as const,
+        workflow: session.workflow,
+        links: sessionLinks(session.id),
+      },
       202,
     );
   });
 
-  app.get("/", async (c) => {
-    const query = parseInput(listQuery, c.req.query(), "query");
+  handle(app, routes.listSessions, async (c, { query }) => {
     const page = await listSessions(deps.db, {
       limit: query.limit,
-      cursor: query.cursor,
+      cursor: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       status: query.status,
     });
-    const next = page.next
-      ? Buffer.from(JSON.stringify({ t: page.next.createdAt.toISOString(), id: page.next.id })).toString(
-          "base64url",
-        )
-      : null;
-    return c.json({ sessions: page.sessions, nextCursor: next });
+    return c.json({ sessions: page.sessions, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
-  app.get("/:id", async (c) => {
-    const view = await getSessionView(deps.db, requireSessionId(c.req.param("id")));
-    if (!view) throw new ApiError(404, "NOT_FOUND", `no session ${c.req.param("id")}`);
-    return c.json({ ...view, links: links(view.id) });
+  handle(app, routes.getSession, async (c, { params: { id }, query }) => {
+    c.header("Cache-Control", "private, no-cache");
+    if (query.view === "summary") {
+      const summary = await getSessionSummary(deps.db, id);
+      if (!summary) throw notFound(id);
+      const etag = weakEtag("s", jsonFingerprint(summary));
+      c.header("ETag", etag);
+      if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+      return c.json(summary);
+    }
+    // The fingerprint is read before the view, so the view is never older than its ETag.
+    const version = await sessionVersion(deps.db, id);
+    if (version === null) throw notFound(id);
+    const etag = weakEtag("f", version);
+    c.header("ETag", etag);
+    if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+    const view = await getSessionView(deps.db, id);
+    if (!view) throw notFound(id);
+    return c.json({ ...view, links: sessionLinks(id) } satisfies SessionView);
   });
 
-  app.get("/:id/events", async (c) => {
-    const id = requireSessionId(c.req.param("id"));
-    const query = parseInput(eventsQuery, c.req.query(), "query");
+  handle(app, routes.deleteSession, async (c, { params: { id } }) => {
+    const result = await deleteSession(deps, id);
+    if (result.ok) return c.body(null, 204);
+    switch (result.code) {
+      case "NOT_FOUND":
+        throw notFound(id);
+      case "CONFLICT":
+        throw new ApiError(
+          409,
+          "CONFLICT",
+          `session ${id} is ${result.status}: it cannot be deleted (only a session that has ended can be; cancel it first)`,
+          { status: result.status },
+        );
+      case "JOBS_IN_FLIGHT":
+        throw new ApiError(
+          409,
+          "JOBS_IN_FLIGHT",
+          `session ${id} is ${result.status} but a job of it is still stopping; try again in a few seconds`,
+          { status: result.status },
+        );
+      default:
+        return result satisfies never;
+    }
+  });
+
+  handle(app, routes.listSessionEvents, async (c, { params: { id }, query }) => {
     const events = await listEvents(deps.db, id, BigInt(query.after), query.limit);
-    if (!events) throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+    if (!events) throw notFound(id);
     return c.json({ events, last: events.at(-1)?.id ?? query.after });
   });
 
-  app.post("/:id/cancel", async (c) => {
-    const id = requireSessionId(c.req.param("id"));
+  handle(app, routes.cancelSession, async (c, { params: { id } }) => {
     const result = await cancelSession(deps, id, "a user");
     refuseUnless(result, id, "cancelled", "only a queued or running session can be cancelled");
-    return c.json({ id, status: "cancelled", links: links(id) });
+    return c.json({ id, status: "cancelled" as const, links: sessionLinks(id) });
   });
 
-  app.post("/:id/retry", async (c) => {
-    const id = requireSessionId(c.req.param("id"));
-    const text = await c.req.text();
-    const body = text.trim() === "" ? {} : parseJson(text);
-    const options = parseInput(retryBody, body, "retry request");
+  handle(app, routes.retrySession, async (c, { params: { id }, body }) => {
     let result: ControlResult;
     try {
-      result = await retrySession(deps, id, options);
+      result = await retrySession(deps, id, body);
     } catch {
       throw new ApiError(503, "ENQUEUE_FAILED", "the job queue is unavailable; try again shortly");
     }
     refuseUnless(result, id, "retried", "only a failed, cancelled or budget_exceeded session can be retried");
-    return c.json({ id, status: "queued", run: result.ok ? result.run : 0, links: links(id) }, 202);
+    return c.json(
+      { id, status: "queued" as const, run: result.ok ? result.run : 0, links: sessionLinks(id) },
+      202,
+    );
   });
 
-  app.get("/:id/archive", async (c) => {
-    const id = requireSessionId(c.req.param("id"));
+  handle(app, routes.getSessionArchive, async (_c, { params: { id } }) => {
     const archive = await openSessionArchive(deps.db, deps.workspaceDir, id);
     if (!archive.ok) {
       switch (archive.code) {
         case "NOT_FOUND":
-          throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+          throw notFound(id);
         case "NO_FILES":
           throw new ApiError(
             409,
@@ -202,8 +178,6 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
       },
     });
   });
-
-  return app;
 }
 
 /** Turns a refused action into its 404 or 409, naming the session's status. */
@@ -211,7 +185,7 @@ function refuseUnless(result: ControlResult, id: string, done: string, rule: str
   if (result.ok) return;
   switch (result.code) {
     case "NOT_FOUND":
-      throw new ApiError(404, "NOT_FOUND", `no session ${id}`);
+      throw notFound(id);
     case "CONFLICT":
       throw new ApiError(
         409,
@@ -222,14 +196,4 @@ function refuseUnless(result: ControlResult, id: string, done: string, rule: str
     default:
       result satisfies never;
   }
-}
-
-function links(id: string) {
-  return {
-    self: `/api/sessions/${id}`,
-    events: `/api/sessions/${id}/events`,
-    archive: `/api/sessions/${id}/archive`,
-    cancel: `/api/sessions/${id}/cancel`,
-    retry: `/api/sessions/${id}/retry`,
-  };
 }

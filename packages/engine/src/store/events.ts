@@ -39,6 +39,13 @@ export type EventType =
   | "provider.breaker_closed"
   | "spend.guard";
 
+/**
+ * The channel on which each transaction that appends events announces it (PostgreSQL NOTIFY;
+ * payload: the session id). PostgreSQL delivers it when the transaction commits, so a listener
+ * that hears it can read the events at once. A fast path only: see EventFeed for the safety net.
+ */
+export const EVENTS_CHANNEL = "foundry_session_events";
+
 export interface EventInput {
   sessionId: string;
   type: EventType;
@@ -53,7 +60,9 @@ export interface EventInput {
  * Event ids come from one sequence, and transactions commit in any order, so a reader that asks
  * for "ids after N" could miss an id allocated before N but committed after it. Appending under
  * the session's row lock makes each session's events commit in id order; readers can then follow
- * a session by id alone. Inside a transaction the lock is held until it commits.
+ * a session by id alone. Inside a transaction the lock is held until it commits. Taking the lock
+ * also gives the transaction its id before an event id is drawn, which the all-sessions reader
+ * relies on (see store/event-log.ts). Listeners of {@link EVENTS_CHANNEL} hear of it on commit.
  */
 export async function recordEvent(db: Db, event: EventInput): Promise<void> {
   await recordEvents(db, event.sessionId, [event]);
@@ -93,6 +102,8 @@ export async function recordEvents(
         data: event.data,
       })),
     });
+    // Sent on commit (and once per transaction and session, however many events it appends).
+    await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`;
   };
   if ("$transaction" in db) await db.$transaction(append);
   else await append(db);

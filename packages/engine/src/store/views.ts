@@ -1,10 +1,29 @@
+import {
+  CALL_STATUSES,
+  FAILURE_CODES,
+  type GeneratedFile,
+  PHASE_KINDS,
+  PHASE_STATUSES,
+  SESSION_STATUSES,
+  type SessionEvent,
+  type SessionSummary,
+  type SessionView,
+} from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
 import { type WorkflowDefinition, workflowFromSnapshot } from "@foundry/workflow";
 
 // The read model the API serves: a session as a person wants to see it, including the seed's
 // workflow state (requirements, plans, disagreements, votes, decision, implementations, tests).
+// Its shapes are the API contract's (@foundry/contract): defined there once, checked here by type.
 
-const STATE_KEYS: Record<string, string> = {
+/** A session in full, as the API sends it (the contract's type; kept here for existing importers). */
+export type { SessionView };
+
+/** A session in full, as the API sends it less its links (which name the API's routes). */
+export type SessionRecord = Omit<SessionView, "links">;
+type WorkflowState = Omit<SessionView["state"], "votes">;
+
+const STATE_KEYS: Record<string, keyof WorkflowState> = {
   requirements: "refinedRequirements",
   backend_plan: "backendPlan",
   frontend_plan: "frontendPlan",
@@ -18,43 +37,57 @@ const STATE_KEYS: Record<string, string> = {
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 const usd = (value: { toString(): string }) => Number(value.toString());
 
-/** The seed's `WorkflowState`: each value is the structured result that produced it, or null. */
-export interface WorkflowState {
-  refinedRequirements: unknown;
-  backendPlan: unknown;
-  frontendPlan: unknown;
-  planComparison: unknown;
-  disagreements: unknown[] | null;
-  finalDecision: unknown;
-  backendImplementation: unknown;
-  frontendImplementation: unknown;
-  testImplementation: unknown;
+/**
+ * A status read from a text column, checked against the values the contract allows: a value
+ * written by something else fails loudly here rather than reaching a client.
+ */
+function oneOf<const T extends string>(values: readonly T[], value: string, column: string): T {
+  if ((values as readonly string[]).includes(value)) return value as T;
+  throw new Error(`unexpected ${column} ${JSON.stringify(value)} (expected one of: ${values.join(", ")})`);
 }
+
+const nullableOneOf = <const T extends string>(values: readonly T[], value: string | null, column: string) =>
+  value === null ? null : oneOf(values, value, column);
 
 function workflowState(
   workflow: WorkflowDefinition,
   phases: ReadonlyArray<{ phase: string; output: unknown }>,
 ): WorkflowState {
-  const state: Record<string, unknown> = {};
-  for (const key of Object.values(STATE_KEYS)) state[key] = null;
+  const state: WorkflowState = {
+    refinedRequirements: null,
+    backendPlan: null,
+    frontendPlan: null,
+    planComparison: null,
+    disagreements: null,
+    finalDecision: null,
+    backendImplementation: null,
+    frontendImplementation: null,
+    testImplementation: null,
+  };
   for (const phase of workflow.phases) {
     if (phase.kind !== "generate") continue;
-    const output = phases.find((run) => run.phase === phase.id)?.output as
-      | Record<string, unknown>
-      | null
-      | undefined;
+    const output = phases.find((run) => run.phase === phase.id)?.output;
+    if (output === null || typeof output !== "object") continue;
     for (const task of phase.tasks) {
       const key = STATE_KEYS[task.schema];
-      if (key && output?.[task.id] !== undefined) state[key] = output[task.id];
+      const value = (output as Record<string, unknown>)[task.id];
+      if (key && key !== "disagreements" && value !== undefined) state[key] = value;
     }
   }
-  const comparison = state.planComparison as { disagreements?: unknown[] } | null;
-  state.disagreements = comparison?.disagreements ?? null;
-  return state as unknown as WorkflowState;
+  const comparison = state.planComparison;
+  if (comparison !== null && typeof comparison === "object" && "disagreements" in comparison) {
+    const { disagreements } = comparison;
+    state.disagreements = Array.isArray(disagreements) ? disagreements : null;
+  }
+  return state;
 }
 
 /** One session in full; null when it does not exist. */
-export async function getSessionView(db: PrismaClient, id: string, options: { eventLimit?: number } = {}) {
+export async function getSessionView(
+  db: PrismaClient,
+  id: string,
+  options: { eventLimit?: number } = {},
+): Promise<SessionRecord | null> {
   const session = await db.session.findUnique({
     where: { id },
     include: {
@@ -75,16 +108,16 @@ export async function getSessionView(db: PrismaClient, id: string, options: { ev
     id: session.id,
     request: session.request,
     workflow: session.workflowName,
-    status: session.status,
+    status: oneOf(SESSION_STATUSES, session.status, "session status"),
     currentPhase: session.currentPhase,
     error: session.error,
-    errorCode: session.errorCode,
+    errorCode: nullableOneOf(FAILURE_CODES, session.errorCode, "session error code"),
     run: session.run,
     retries: session.retries,
     budgetUsd: session.budgetUsd === null ? null : usd(session.budgetUsd),
     cache: session.cache,
     publish: session.publish,
-    createdAt: iso(session.createdAt),
+    createdAt: session.createdAt.toISOString(),
     startedAt: iso(session.startedAt),
     finishedAt: iso(session.finishedAt),
     totals: {
@@ -99,16 +132,22 @@ export async function getSessionView(db: PrismaClient, id: string, options: { ev
     repository: session.repoUrl,
     state: {
       ...workflowState(workflow, session.phases),
-      votes: session.votes.map(({ sessionId: _, id: __, ...vote }) => ({
-        ...vote,
-        createdAt: iso(vote.createdAt),
+      votes: session.votes.map((vote) => ({
+        disagreementId: vote.disagreementId,
+        topic: vote.topic,
+        voter: vote.voter,
+        provider: vote.provider,
+        model: vote.model,
+        choice: vote.choice,
+        rationale: vote.rationale,
+        createdAt: vote.createdAt.toISOString(),
       })),
     },
     phases: session.phases.map((run) => ({
       id: run.phase,
       title: titles.get(run.phase)?.title ?? run.phase,
-      kind: titles.get(run.phase)?.kind ?? "generate",
-      status: run.status,
+      kind: oneOf(PHASE_KINDS, titles.get(run.phase)?.kind ?? "generate", "phase kind"),
+      status: oneOf(PHASE_STATUSES, run.status, "phase status"),
       skipReason: run.skipReason,
       error: run.error,
       attempts: run.attempts,
@@ -124,7 +163,7 @@ export async function getSessionView(db: PrismaClient, id: string, options: { ev
       provider: call.provider,
       model: call.model,
       schema: call.schemaName,
-      status: call.status,
+      status: oneOf(CALL_STATUSES, call.status, "call status"),
       inputTokens: call.inputTokens,
       outputTokens: call.outputTokens,
       costUsd: usd(call.costUsd),
@@ -139,30 +178,45 @@ export async function getSessionView(db: PrismaClient, id: string, options: { ev
       startedAt: iso(call.startedAt),
       finishedAt: iso(call.finishedAt),
     })),
-    files: session.files.map((file) => ({
-      path: file.path,
-      sizeBytes: file.sizeBytes,
-      sha256: file.sha256,
-      author: file.author,
-      phase: file.phase,
-      purpose: file.purpose,
-    })),
-    executionLog: session.events.reverse().map(eventView),
+    files: session.files.map(fileView),
+    // Read newest first (to keep the last ones), shown oldest first.
+    executionLog: session.events.toReversed().map(eventView),
+    lastEventId: session.events[0]?.id.toString() ?? null,
   };
 }
 
-export type SessionView = NonNullable<Awaited<ReturnType<typeof getSessionView>>>;
+/** A generated file's metadata (not its content). */
+export function fileView(file: {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  author: string;
+  phase: string;
+  purpose: string | null;
+}): GeneratedFile {
+  return {
+    path: file.path,
+    sizeBytes: file.sizeBytes,
+    sha256: file.sha256,
+    author: file.author,
+    phase: file.phase,
+    purpose: file.purpose,
+  };
+}
 
-function eventView(event: {
+/** An event as the API sends it (ids are 64-bit: sent as decimal strings). */
+export function eventView(event: {
   id: bigint;
+  sessionId: string;
   type: string;
   phase: string | null;
   message: string;
   data: unknown;
   at: Date;
-}) {
+}): SessionEvent {
   return {
     id: event.id.toString(),
+    sessionId: event.sessionId,
     type: event.type,
     phase: event.phase,
     message: event.message,
@@ -176,7 +230,12 @@ function eventView(event: {
  * when the session does not exist. A session's events commit in id order (see recordEvents), so
  * following by id misses none.
  */
-export async function listEvents(db: PrismaClient, sessionId: string, after: bigint, limit: number) {
+export async function listEvents(
+  db: PrismaClient,
+  sessionId: string,
+  after: bigint,
+  limit: number,
+): Promise<SessionEvent[] | null> {
   if ((await db.session.count({ where: { id: sessionId } })) === 0) return null;
   const events = await db.sessionEvent.findMany({
     where: { sessionId, id: { gt: after } },
@@ -186,11 +245,66 @@ export async function listEvents(db: PrismaClient, sessionId: string, after: big
   return events.map(eventView);
 }
 
+const SUMMARY_COLUMNS = {
+  id: true,
+  request: true,
+  workflowName: true,
+  status: true,
+  currentPhase: true,
+  error: true,
+  errorCode: true,
+  retries: true,
+  createdAt: true,
+  finishedAt: true,
+  inputTokens: true,
+  outputTokens: true,
+  costUsd: true,
+  repoUrl: true,
+} as const;
+
+function summaryView(row: {
+  id: string;
+  request: string;
+  workflowName: string;
+  status: string;
+  currentPhase: string | null;
+  error: string | null;
+  errorCode: string | null;
+  retries: number;
+  createdAt: Date;
+  finishedAt: Date | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: { toString(): string };
+  repoUrl: string | null;
+}): SessionSummary {
+  return {
+    id: row.id,
+    request: row.request.length > 200 ? `${row.request.slice(0, 199)}…` : row.request,
+    workflow: row.workflowName,
+    status: oneOf(SESSION_STATUSES, row.status, "session status"),
+    currentPhase: row.currentPhase,
+    error: row.error,
+    errorCode: nullableOneOf(FAILURE_CODES, row.errorCode, "session error code"),
+    retries: row.retries,
+    createdAt: row.createdAt.toISOString(),
+    finishedAt: iso(row.finishedAt),
+    totals: { inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: usd(row.costUsd) },
+    repository: row.repoUrl,
+  };
+}
+
+/** One session as a list shows it, from its row alone (cheap: for pollers); null when it does not exist. */
+export async function getSessionSummary(db: PrismaClient, id: string): Promise<SessionSummary | null> {
+  const row = await db.session.findUnique({ where: { id }, select: SUMMARY_COLUMNS });
+  return row ? summaryView(row) : null;
+}
+
 /** Newest first, by keyset pagination on (createdAt, id). */
 export async function listSessions(
   db: PrismaClient,
   options: { limit: number; cursor?: { createdAt: Date; id: string }; status?: string },
-) {
+): Promise<{ sessions: SessionSummary[]; next: { createdAt: Date; id: string } | null }> {
   const rows = await db.session.findMany({
     where: {
       ...(options.status && { status: options.status }),
@@ -203,40 +317,12 @@ export async function listSessions(
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: options.limit + 1,
-    select: {
-      id: true,
-      request: true,
-      workflowName: true,
-      status: true,
-      currentPhase: true,
-      error: true,
-      errorCode: true,
-      retries: true,
-      createdAt: true,
-      finishedAt: true,
-      inputTokens: true,
-      outputTokens: true,
-      costUsd: true,
-      repoUrl: true,
-    },
+    select: SUMMARY_COLUMNS,
   });
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return {
-    sessions: page.map((row) => ({
-      id: row.id,
-      request: row.request.length > 200 ? `${row.request.slice(0, 199)}…` : row.request,
-      workflow: row.workflowName,
-      status: row.status,
-      currentPhase: row.currentPhase,
-      error: row.error,
-      errorCode: row.errorCode,
-      retries: row.retries,
-      createdAt: row.createdAt.toISOString(),
-      finishedAt: iso(row.finishedAt),
-      totals: { inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: usd(row.costUsd) },
-      repository: row.repoUrl,
-    })),
+    sessions: page.map(summaryView),
     next: rows.length > options.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
   };
 }
