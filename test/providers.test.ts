@@ -59,13 +59,38 @@ describe("fallback and the circuit breaker", () => {
     expect((await fallbackEvents(second)).length).toBeGreaterThanOrEqual(2);
   });
 
+  it("does not fall back on a configuration error: it fails at once, naming the provider", async () => {
+    stack.sim.injectFault({ provider: "openai", schemaName: "requirements", kind: "unauthorized", times: 1 });
+    const id = await stack.submit("Build a todo list app");
+    const session = await stack.waitForSession(id, 30_000);
+    expect(session).toMatchObject({ status: "failed", errorCode: "config" });
+    expect(session.error).toMatch(/^openai call requirements\.requirements failed: openai answered HTTP 401/);
+    expect(await fallbackEvents(id)).toHaveLength(0);
+  });
+});
+
+// Its own stack: the breakers the first tests opened (anthropic's, for a minute) would hold this
+// session's manager calls until their cool-down ends.
+describe("fallback after timeouts and a spent quota", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ breaker: { failureThreshold: 2, cooldownMs: 60_000 }, callTimeoutMs: 1_500 });
+  });
+  afterAll(() => stack?.close());
+
+  const fallbackEvents = (id: string) =>
+    stack.db.prisma.sessionEvent.findMany({
+      where: { sessionId: id, type: "call.fallback" },
+      orderBy: { id: "asc" },
+    });
+
   it("falls back after timeouts too, and after a provider's quota is spent", async () => {
     stack.sim.injectFault({ provider: "gemini", kind: "hang", times: null });
     stack.sim.injectFault({ provider: "openai", schemaName: "requirements", kind: "quota", times: null });
     const id = await stack.submit("Build a todo list app");
     const session = await stack.waitForSession(id, 60_000);
     expect(session.status).toBe("succeeded");
-    const byKey = new Map(session.calls.map((call) => [call.callKey + "@" + call.phase, call]));
+    const byKey = new Map(session.calls.map((call) => [`${call.callKey}@${call.phase}`, call]));
     expect(byKey.get("requirements@requirements")).toMatchObject({
       provider: "anthropic",
       fallbackFrom: "openai/gpt-6-sol",
@@ -79,15 +104,6 @@ describe("fallback and the circuit breaker", () => {
     expect(reasons.some((reason) => /gemini/.test(reason) && /timed out|breaker open/.test(reason))).toBe(
       true,
     );
-  });
-
-  it("does not fall back on a configuration error: it fails at once, naming the provider", async () => {
-    stack.sim.injectFault({ provider: "openai", schemaName: "requirements", kind: "unauthorized", times: 1 });
-    const id = await stack.submit("Build a todo list app");
-    const session = await stack.waitForSession(id, 30_000);
-    expect(session).toMatchObject({ status: "failed", errorCode: "config" });
-    expect(session.error).toMatch(/^openai call requirements\.requirements failed: openai answered HTTP 401/);
-    expect(await fallbackEvents(id)).toHaveLength(0);
   });
 });
 
