@@ -126,3 +126,56 @@ describe("a call job that BullMQ stops for starting too often", () => {
     expect(session.phases[0]).toMatchObject({ id: "requirements", status: "failed" });
   });
 });
+
+// Tokens per minute and calls in flight, cluster-wide, against a simulator that enforces the same
+// token limit: every request reserves its input and its whole output limit before it is sent, so the
+// provider never answers 429, and the busiest window stays under the limit.
+describe("tokens per window and calls in flight", () => {
+  const tokens = { max: 20_000, windowMs: 1_000 };
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      simulator: { tpm: { anthropic: tokens }, latencyMs: { gemini: 200 } },
+      tokenLimits: { anthropic: tokens },
+      maxInFlight: { gemini: 1 },
+      workflowsDir: await workflowVariant(withoutFallbacks),
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it("keeps a provider's tokens under its limit in any window, with no 429, and one gemini call at a time", async () => {
+    const ids = await Promise.all([1, 2, 3].map(() => stack.submit("Build a todo list app")));
+    for (const id of ids) expect((await stack.waitForSession(id, 90_000)).status).toBe("succeeded");
+
+    const anthropic = stack.sim.requests({ provider: "anthropic" });
+    expect(anthropic.length).toBeGreaterThanOrEqual(6);
+    expect(anthropic.filter((request) => request.status === 429)).toEqual([]);
+    const busiest = stack.sim.stats().providers.anthropic?.busiestTokenWindow;
+    expect(busiest?.tokens).toBeGreaterThan(0);
+    expect(busiest?.tokens).toBeLessThanOrEqual(tokens.max);
+    // The limit bound: the requests could not all go at once.
+    const first = Math.min(...anthropic.map((request) => request.receivedAt));
+    const last = Math.max(...anthropic.map((request) => request.receivedAt));
+    expect(last - first).toBeGreaterThan(tokens.windowMs);
+
+    const gemini = stack.sim.requests({ provider: "gemini" });
+    expect(gemini.length).toBeGreaterThanOrEqual(6);
+    expect(mostAtOnce(gemini)).toBe(1);
+  });
+});
+
+/** The most requests in flight at the simulator at any moment. */
+function mostAtOnce(requests: { receivedAt: number; respondedAt: number | null }[]): number {
+  const edges = requests.flatMap((request) => [
+    { at: request.receivedAt, step: 1 },
+    { at: request.respondedAt ?? Number.POSITIVE_INFINITY, step: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.step - b.step);
+  let now = 0;
+  let most = 0;
+  for (const edge of edges) {
+    now += edge.step;
+    most = Math.max(most, now);
+  }
+  return most;
+}

@@ -46,6 +46,10 @@ export interface StackOptions {
   /** Start no workers (a test runs its own). */
   workers?: boolean;
   limits?: Partial<Record<ProviderName, RateLimit>>;
+  /** Tokens per window per provider (`<PROVIDER>_TPM`). */
+  tokenLimits?: Partial<Record<ProviderName, RateLimit>>;
+  /** Calls in flight per provider for the cluster (`<PROVIDER>_MAX_IN_FLIGHT`). */
+  maxInFlight?: Partial<Record<ProviderName, number>>;
   fileLimits?: Partial<FileLimits>;
   github?: EngineDeps["github"];
   canPublish?: boolean;
@@ -122,6 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     prices: DEFAULT_PRICES,
     models,
     limits: options.limits ?? {},
+    tokenLimits: options.tokenLimits,
     limiter: new SlidingWindowLimiter(redis, prefix),
     github: options.github ?? null,
     worker: { host: "test-host", pid: process.pid },
@@ -144,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           databaseUrl: workerDatabaseUrl,
           reconciler: options.reconciler ?? { intervalMs: 500, graceMs: 2_000 },
           maxStartedAttempts: options.maxStartedAttempts,
+          maxInFlight: options.maxInFlight,
         });
   const events = await EventFeed.listen(db.url, { db: db.prisma });
   const app = createApp({

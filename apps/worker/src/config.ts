@@ -5,18 +5,18 @@ import { z } from "zod";
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
 
-const rateLimit = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseRateLimit(text);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
+const limitText = (unit: "requests" | "tokens") =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseRateLimit(text, unit);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+const rateLimit = (fallback: string) => z.string().default(fallback).pipe(limitText("requests"));
+/** Tokens per window; unset: no token limit (the provider's own TPM still answers 429s). */
+const tokenLimit = () => limitText("tokens").optional();
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -45,6 +45,12 @@ export const workerEnvSchema = z.object({
   OPENAI_RATE_LIMIT: rateLimit("500/60s"),
   ANTHROPIC_RATE_LIMIT: rateLimit("50/60s"),
   GEMINI_RATE_LIMIT: rateLimit("150/60s"),
+  OPENAI_TPM: tokenLimit(),
+  ANTHROPIC_TPM: tokenLimit(),
+  GEMINI_TPM: tokenLimit(),
+  OPENAI_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
+  ANTHROPIC_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
+  GEMINI_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
   OPENAI_CONCURRENCY: positiveInt(8),
   ANTHROPIC_CONCURRENCY: positiveInt(8),
   GEMINI_CONCURRENCY: positiveInt(8),

@@ -96,6 +96,7 @@ const pool = await startWorkers({
       anthropic: env.ANTHROPIC_RATE_LIMIT,
       gemini: env.GEMINI_RATE_LIMIT,
     },
+    tokenLimits: { openai: env.OPENAI_TPM, anthropic: env.ANTHROPIC_TPM, gemini: env.GEMINI_TPM },
     limiter: new SlidingWindowLimiter(redis, env.QUEUE_PREFIX),
     github: env.GITHUB_TOKEN
       ? {
@@ -122,6 +123,11 @@ const pool = await startWorkers({
   databaseUrl: env.DATABASE_URL,
   reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, sessionTimeoutMs: env.SESSION_TIMEOUT },
   lockMs: env.JOB_LOCK_MS,
+  maxInFlight: {
+    openai: env.OPENAI_MAX_IN_FLIGHT,
+    anthropic: env.ANTHROPIC_MAX_IN_FLIGHT,
+    gemini: env.GEMINI_MAX_IN_FLIGHT,
+  },
   connection: createRedis(env.REDIS_URL),
   prefix: env.QUEUE_PREFIX,
   queues: queueNames,

@@ -160,10 +160,13 @@ export async function runCallJob(
   const repair: RepairInput | undefined = parsedRepair.success ? parsedRepair.data : undefined;
   const schema = OUTPUT_SCHEMAS[call.schemaName] as z.ZodType<unknown>;
 
-  // Admission for the whole cluster, before anything is claimed or sent.
-  const limit = deps.limits[provider];
-  if (limit) {
-    const wait = await throughOutage(() => deps.limiter.acquire(provider, limit), outage);
+  // Admission for the whole cluster, before anything is claimed or sent: a request slot and the
+  // tokens the request may use (its input and its whole output limit), settled with the usage later.
+  const estimate = estimateTokens({ ...request, schemaName: call.schemaName, schema, repair });
+  const limits = { requests: deps.limits[provider], tokens: deps.tokenLimits?.[provider] };
+  const reservation = { id: randomUUID(), tokens: estimate.input + estimate.maxOutput };
+  if (limits.requests || limits.tokens) {
+    const wait = await throughOutage(() => deps.limiter.acquire(provider, limits, reservation), outage);
     if (wait > 0) {
       deps.observe?.limiterWait?.({ provider, waitMs: wait });
       await throughOutage(
@@ -173,10 +176,16 @@ export async function runCallJob(
       throw Worker.RateLimitError();
     }
   }
+  /** Replaces the token reservation with what the provider reported (best effort: it expires anyway). */
+  const settleTokens = (usage: { inputTokens: number; outputTokens: number } | undefined) => {
+    if (!limits.tokens || !usage) return;
+    deps.limiter
+      .settle(provider, reservation.id, usage.inputTokens + usage.outputTokens)
+      .catch((error: Error) => log.warn({ error: error.message }, "could not settle the token reservation"));
+  };
 
   const owner = `${deps.worker.host}:${deps.worker.pid}:${randomUUID()}`;
   run.owner = owner;
-  const estimate = estimateTokens({ ...request, schemaName: call.schemaName, schema, repair });
   const worstUsd = hasPrice(deps.prices, provider, call.model)
     ? costOf(deps.prices, provider, call.model, {
         inputTokens: estimate.input,
@@ -265,6 +274,7 @@ export async function runCallJob(
     });
   } catch (error) {
     lease.stop();
+    if (error instanceof ProviderError) settleTokens(error.usage);
     if (error instanceof ProviderError && error.code !== "aborted") {
       observeCall(deps, call, {
         outcome: "failed",
@@ -295,6 +305,7 @@ export async function runCallJob(
     }
   }
   lease.stop();
+  settleTokens(result.usage);
 
   const cost = costOf(deps.prices, provider, call.model, result.usage);
   const stored = await throughOutage(

@@ -24,6 +24,8 @@ export interface EngineDeps {
   models: Partial<Record<ProviderName, LanguageModel>>;
   /** Requests per window, per provider, for the whole cluster. */
   limits: Partial<Record<ProviderName, RateLimit>>;
+  /** Tokens (input + output) per window, per provider, for the whole cluster (`<PROVIDER>_TPM`). */
+  tokenLimits?: Partial<Record<ProviderName, RateLimit>>;
   limiter: SlidingWindowLimiter;
   /** Set when GITHUB_TOKEN is; publishing is refused without it. */
   github: GitHubSettings | null;

@@ -31,7 +31,14 @@ export type { EngineDeps } from "./deps.ts";
 export { ABORT_REASONS, DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 export { EngineError, type Infrastructure, InfrastructureError } from "./errors.ts";
 export { infrastructureFault, isQueueUnavailable } from "./infrastructure.ts";
-export { bullmqLimiter, parseRateLimit, type RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
+export {
+  bullmqLimiter,
+  type ProviderLimits,
+  parseRateLimit,
+  type RateLimit,
+  type Reservation,
+  SlidingWindowLimiter,
+} from "./limits/rate-limit.ts";
 export { EventFeed, type EventFeedOptions, type SessionFeedItem } from "./live/event-feed.ts";
 export { type Logger, silentLogger } from "./logger.ts";
 export type { CallObservation, EngineObserver } from "./observer.ts";

@@ -55,6 +55,12 @@ export interface WorkerPoolOptions {
    * run again elsewhere) within about twice this. @default 30000
    */
   lockMs?: number;
+  /**
+   * Calls in flight per provider for the whole cluster (`<PROVIDER>_MAX_IN_FLIGHT`, BullMQ's global
+   * concurrency on the provider's queue): long calls hold slots that a per-process concurrency
+   * cannot bound. Set on the queue when the pool starts; a provider left out has its cap removed.
+   */
+  maxInFlight?: Partial<Record<ProviderName, number>>;
 }
 
 export interface WorkerPool {
@@ -86,6 +92,13 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
   const active = new Map<string, Map<string, Worker>>();
   /** Errors whose failure a processor already recorded (the `failed` event then has nothing to add). */
   const recorded = new WeakSet<object>();
+
+  for (const name of options.queues) {
+    if (name === ORCHESTRATOR_QUEUE) continue;
+    const queue = deps.queues.provider(name as ProviderName);
+    const cap = options.maxInFlight?.[name as ProviderName];
+    await (cap === undefined ? queue.removeGlobalConcurrency() : queue.setGlobalConcurrency(cap));
+  }
 
   const workers = options.queues.map((name) => {
     const log = deps.log.child({ queue: name });

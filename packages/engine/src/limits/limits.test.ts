@@ -21,6 +21,11 @@ describe("rate limit settings", () => {
     expect(() => parseRateLimit(text)).toThrow(/expected <requests>\[\/<window>\]/);
   });
 
+  it("names tokens in the error of a token limit", () => {
+    expect(parseRateLimit("80000/60s", "tokens")).toEqual({ max: 80_000, windowMs: 60_000 });
+    expect(() => parseRateLimit("80k", "tokens")).toThrow(/expected <tokens>\[\/<window>\] such as 80000/);
+  });
+
   it("paces BullMQ's fixed-window limiter at the same rate, never in bursts of a full window", () => {
     expect(bullmqLimiter({ max: 600, windowMs: 60_000 })).toEqual({ max: 10, duration: 1_000 });
     expect(bullmqLimiter({ max: 4, windowMs: 2_000 })).toEqual({ max: 2, duration: 1_000 });
@@ -44,7 +49,7 @@ describe("in Redis", () => {
     try {
       const a = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
       const b = new SlidingWindowLimiter(other, prefix, { marginMs: 0 });
-      const limit = { max: 3, windowMs: 1_000 };
+      const limit = { requests: { max: 3, windowMs: 1_000 } };
       const waits = [await a.acquire("p", limit), await b.acquire("p", limit), await a.acquire("p", limit)];
       expect(waits).toEqual([0, 0, 0]);
       const refused = await b.acquire("p", limit);
@@ -55,6 +60,40 @@ describe("in Redis", () => {
     } finally {
       other.disconnect();
     }
+  });
+
+  it("holds the tokens of the requests admitted in any window under the token limit, and settles them", async () => {
+    const limiter = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
+    const limits = { tokens: { max: 1_000, windowMs: 1_000 } };
+    expect(await limiter.acquire("t", limits, { id: "a", tokens: 600 })).toBe(0);
+    // 600 + 500 > 1000: refused, and the wait is until "a" leaves the window.
+    const wait = await limiter.acquire("t", limits, { id: "b", tokens: 500 });
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(1_000);
+    // "a" used only 300 of its 600: settling frees the rest at once.
+    expect(await limiter.settle("t", "a", 300)).toBe(true);
+    expect(await limiter.acquire("t", limits, { id: "b", tokens: 500 })).toBe(0);
+    expect(await limiter.acquire("t", limits, { id: "c", tokens: 300 })).toBeGreaterThan(0);
+    // A request larger than the whole limit is capped at it: it waits for an empty window, then goes.
+    const big = { id: "d", tokens: 50_000 };
+    const bigWait = await limiter.acquire("t", limits, big);
+    expect(bigWait).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, bigWait + 10));
+    expect(await limiter.acquire("t", limits, big)).toBe(0);
+    expect(await limiter.acquire("t", limits, { id: "e", tokens: 1 })).toBeGreaterThan(0);
+    // After the window, an old reservation cannot be settled into a window it left.
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    expect(await limiter.settle("t", "d", 10)).toBe(false);
+  });
+
+  it("refuses in both limits or in neither: a request the token limit refuses takes no request slot", async () => {
+    const limiter = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
+    const limits = { requests: { max: 2, windowMs: 2_000 }, tokens: { max: 100, windowMs: 2_000 } };
+    expect(await limiter.acquire("both", limits, { id: "1", tokens: 90 })).toBe(0);
+    expect(await limiter.acquire("both", limits, { id: "2", tokens: 90 })).toBeGreaterThan(0);
+    expect(await limiter.acquire("both", limits, { id: "3", tokens: 10 })).toBe(0);
+    // Two requests now: the request limit binds even for a request that needs no tokens.
+    expect(await limiter.acquire("both", limits, { id: "4", tokens: 0 })).toBeGreaterThan(0);
   });
 
   it("pauses a queue for at least the requested time and never shortens a longer pause", async () => {

@@ -11,15 +11,17 @@ export interface RateLimit {
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 };
 
 /**
- * Parses `600` (per minute), `600/60s`, `10/5s`, `1000/1m`, `50/500ms`.
+ * Parses `600` (per minute), `600/60s`, `10/5s`, `1000/1m`, `50/500ms`; `unit` names what is counted
+ * in the error (`tokens` for a TPM setting).
  * @throws Error naming the expected format
  */
-export function parseRateLimit(text: string): RateLimit {
+export function parseRateLimit(text: string, unit: "requests" | "tokens" = "requests"): RateLimit {
   const match = /^\s*(\d+)\s*(?:\/\s*(\d+)?\s*(ms|s|m|min|h)\s*)?$/.exec(text);
   const max = Number(match?.[1]);
   const windowMs = match?.[3] ? Number(match[2] ?? 1) * (UNITS[match[3]] as number) : 60_000;
   if (!match || !Number.isSafeInteger(max) || max < 1 || windowMs < 1) {
-    throw new Error(`expected <requests>[/<window>] such as 600, 600/60s or 10/5s, got "${text}"`);
+    const examples = unit === "tokens" ? "80000, 80000/60s or 2000/5s" : "600, 600/60s or 10/5s";
+    throw new Error(`expected <${unit}>[/<window>] such as ${examples}, got "${text}"`);
   }
   return { max, windowMs };
 }
@@ -35,12 +37,26 @@ export function bullmqLimiter(limit: RateLimit): { max: number; duration: number
   return { max: Math.max(1, Math.floor(duration / slot)), duration };
 }
 
-const script = readFileSync(new URL("./sliding-window.lua", import.meta.url), "utf8");
+const admitScript = readFileSync(new URL("./sliding-window.lua", import.meta.url), "utf8");
+const settleScript = readFileSync(new URL("./settle-tokens.lua", import.meta.url), "utf8");
+
+/** A provider's cluster-wide limits: requests and tokens in any window (either may be absent). */
+export interface ProviderLimits {
+  requests?: RateLimit;
+  /** `max` is tokens: the request's input plus its output limit are reserved before it is sent. */
+  tokens?: RateLimit;
+}
+
+/** One request asking to be admitted: its id (kept to settle its tokens) and the tokens it may use. */
+export interface Reservation {
+  id: string;
+  tokens: number;
+}
 
 /**
- * A cluster-wide sliding-window limiter in Redis (see sliding-window.lua). `marginMs` widens the
- * window a little so that requests admitted at the edge of a window still arrive at the provider
- * outside it despite network jitter.
+ * A cluster-wide sliding-window limiter in Redis for requests and tokens together (see
+ * sliding-window.lua). `marginMs` widens the windows a little so that requests admitted at the edge
+ * of a window still arrive at the provider outside it despite network jitter.
  */
 export class SlidingWindowLimiter {
   readonly #redis: Redis;
@@ -53,16 +69,45 @@ export class SlidingWindowLimiter {
     this.#marginMs = options.marginMs ?? 250;
   }
 
-  /** Admits one request under `name` or returns the milliseconds to wait. */
-  async acquire(name: string, limit: RateLimit): Promise<number> {
+  /**
+   * Admits one request under `name` (recording it in both limits) or returns the milliseconds to
+   * wait. A reservation larger than the token limit is capped at it: it then waits for an empty window.
+   */
+  async acquire(
+    name: string,
+    limits: ProviderLimits,
+    reservation: Reservation = { id: randomUUID(), tokens: 0 },
+  ): Promise<number> {
+    const { requests, tokens } = limits;
+    if (!requests && !tokens) return 0;
     const wait = await this.#redis.eval(
-      script,
-      1,
+      admitScript,
+      3,
       `${this.#keyPrefix}:limit:${name}`,
-      limit.max,
-      limit.windowMs + this.#marginMs,
-      randomUUID(),
+      `${this.#keyPrefix}:tpm:${name}`,
+      `${this.#keyPrefix}:tpm:${name}:held`,
+      requests?.max ?? 0,
+      (requests?.windowMs ?? 0) + this.#marginMs,
+      tokens?.max ?? 0,
+      (tokens?.windowMs ?? 0) + this.#marginMs,
+      reservation.id,
+      Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0),
     );
     return Number(wait);
+  }
+
+  /**
+   * Replaces a reservation with the tokens the provider reported using. Returns false when the
+   * reservation had already left its window (nothing to correct).
+   */
+  async settle(name: string, id: string, tokensUsed: number): Promise<boolean> {
+    const updated = await this.#redis.eval(
+      settleScript,
+      1,
+      `${this.#keyPrefix}:tpm:${name}:held`,
+      id,
+      Math.max(0, Math.ceil(tokensUsed)),
+    );
+    return updated === 1;
   }
 }
