@@ -1,7 +1,10 @@
 // A scratch database for benchmarks (worker processes and prefix cleanup are shared with the tests:
 // test/support/cluster.ts). Everything here is real: Postgres, Redis, OS processes.
 import { randomBytes } from "node:crypto";
-import { ensureDatabase, migrate } from "@foundry/db";
+import { createApp } from "@foundry/api";
+import { ensureDatabase, migrate, type PrismaClient } from "@foundry/db";
+import type { QueueSet } from "@foundry/engine";
+import { WorkflowCatalog } from "@foundry/workflow";
 import { Client, escapeIdentifier } from "pg";
 
 export interface ScratchDatabase {
@@ -39,4 +42,59 @@ function withDatabase(url: string, database: string): string {
   const next = new URL(url);
   next.pathname = `/${encodeURIComponent(database)}`;
   return next.toString();
+}
+
+// Cleanup steps, run last-in first-out on success, failure or Ctrl-C.
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** Runs every registered cleanup step, newest first; a failing step is reported, not fatal. */
+export async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop() as () => Promise<unknown>;
+    await step().catch((error: unknown) => console.error(`bench: cleanup: ${String(error)}`));
+  }
+}
+
+/** Registers `step` and returns a function that runs it now (once) instead of at the end. */
+export function defer(step: () => Promise<unknown>): () => Promise<void> {
+  cleanups.push(step);
+  return async () => {
+    const index = cleanups.lastIndexOf(step);
+    if (index >= 0) {
+      cleanups.splice(index, 1);
+      await step();
+    }
+  };
+}
+
+/** The real API in this process (no HTTP server): sessions are submitted as a client would. */
+export async function benchApi(options: {
+  db: PrismaClient;
+  queues: QueueSet;
+  workflowsDir: string;
+  workspaceDir: string;
+}): Promise<{ submit(request: string): Promise<string> }> {
+  const apiToken = randomBytes(24).toString("base64url");
+  const app = createApp({
+    db: options.db,
+    queues: options.queues,
+    workflows: await WorkflowCatalog.load(options.workflowsDir),
+    apiToken,
+    canPublish: false,
+    workspaceDir: options.workspaceDir,
+    maxBodyBytes: 1024 * 1024,
+    logError: (error) => console.error(error),
+    board: false,
+  });
+  return {
+    async submit(request) {
+      const response = await app.request("/api/sessions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ request }),
+      });
+      if (response.status !== 202) throw new Error(`submit: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { id: string }).id;
+    },
+  };
 }

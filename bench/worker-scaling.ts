@@ -7,26 +7,24 @@
 // processes consuming all three provider queues at a fixed per-process concurrency, the simulator
 // with a fixed per-call latency, M sessions submitted at once through the in-process API; wall time
 // is first submit to last session finished.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createApp } from "@foundry/api";
 import { createPrisma } from "@foundry/db";
 import { installShutdownHandlers } from "@foundry/devstack";
 import { createRedis, QueueSet } from "@foundry/engine";
 import { type LatencySpec, type Simulator, startSimulator } from "@foundry/simulator";
-import { WorkflowCatalog } from "@foundry/workflow";
 import {
   deleteKeysWithPrefix,
   spawnWorkerProcess,
   type WorkerProcess,
   waitForWorkers,
 } from "../test/support/cluster.ts";
-import { createScratchDatabase } from "./cluster.ts";
+import { benchApi, cleanUp, createScratchDatabase, defer } from "./cluster.ts";
 
 const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
 const ENDED = ["succeeded", "failed", "cancelled"];
@@ -96,26 +94,6 @@ function parseOptions(): Options {
   };
 }
 
-// Cleanup steps, run last-in first-out on success, failure or Ctrl-C.
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const step = cleanups.pop() as () => Promise<unknown>;
-    await step().catch((error: unknown) => console.error(`bench: cleanup: ${String(error)}`));
-  }
-}
-/** Registers `step` and returns a function that runs it now (once) instead of at the end. */
-function defer(step: () => Promise<unknown>): () => Promise<void> {
-  cleanups.push(step);
-  return async () => {
-    const index = cleanups.lastIndexOf(step);
-    if (index >= 0) {
-      cleanups.splice(index, 1);
-      await step();
-    }
-  };
-}
-
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 async function runOnce(
@@ -166,31 +144,14 @@ async function runOnce(
     gemini: replicas,
   });
 
-  const apiToken = randomBytes(24).toString("base64url");
-  const app = createApp({
-    db,
-    queues,
-    workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
-    apiToken,
-    canPublish: false,
-    workspaceDir,
-    maxBodyBytes: 1024 * 1024,
-    logError: (error) => console.error(error),
-    board: false,
-  });
+  const api = await benchApi({ db, queues, workflowsDir: WORKFLOWS_DIR, workspaceDir });
 
   log(`N=${replicas} round ${round}: submitting ${options.sessions} sessions`);
   const started = Date.now();
   const ids = await Promise.all(
-    Array.from({ length: options.sessions }, async (_, index) => {
-      const response = await app.request("/api/sessions", {
-        method: "POST",
-        headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" },
-        body: JSON.stringify({ request: `Build a todo list app (benchmark session ${index + 1})` }),
-      });
-      if (response.status !== 202) throw new Error(`submit: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { id: string }).id;
-    }),
+    Array.from({ length: options.sessions }, (_, index) =>
+      api.submit(`Build a todo list app (benchmark session ${index + 1})`),
+    ),
   );
 
   let sessions: Array<{ status: string; finishedAt: Date | null }> = [];
