@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findDevEndpoint } from "@foundry/client";
 import { CliError } from "./errors.ts";
@@ -52,10 +52,12 @@ export async function resolveConnection(
       devFile: { path: search.file, pid: search.endpoint.pid },
     };
   }
+  const repo = REPO_ROOT.replace(/\/$/, "");
+  const inRepo = `${resolve(cwd)}/`.startsWith(`${repo}/`) || repo === "";
   throw new CliError(
     "NO_API",
     "no API to talk to: no running `npm run dev` found " +
-      `(looked for .data/dev.json in ${cwd} and its parents, and in ${REPO_ROOT.replace(/\/$/, "")}). ` +
+      `(looked for .data/dev.json in ${cwd} and its parents${inRepo ? "" : `, and in ${repo}`}). ` +
       "Start one with `npm run dev` in the Foundry checkout, or set API_URL and API_TOKEN (or --url and --token).",
     { exitCode: EXIT.usage },
   );
