@@ -360,7 +360,7 @@ describe("foundry CLI against a listening API", () => {
   it("watch resumes after a dropped connection without losing or repeating an event", async () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(apiUrl).port) });
     // Slow plans: the session is still running when the connection drops.
-    stack.sim.configure({ latencyMs: { anthropic: 1_500 } });
+    stack.sim.configure({ latencyMs: { anthropic: 800 } });
     try {
       const watchId = await stack.submit("Build a todo list app");
       const watcher = start(["watch", watchId], { env: { API_URL: proxy.rewrite(apiUrl) } });
