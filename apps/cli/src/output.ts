@@ -41,21 +41,30 @@ export interface Output {
 }
 
 /**
- * The process's terminal. Colours only on a TTY and without `NO_COLOR` (https://no-color.org);
- * live redrawing only on a TTY that is not `TERM=dumb`.
+ * The process's terminal: results on stdout (or on `stream`, e.g. stderr for progress while stdout
+ * carries JSON), diagnostics on stderr. Colours only on a TTY and without `NO_COLOR`
+ * (https://no-color.org); live redrawing only on a TTY that is not `TERM=dumb`.
  */
-export function processOutput(env: NodeJS.ProcessEnv = process.env): Output {
-  const tty = process.stdout.isTTY === true && env.TERM !== "dumb";
+export function processOutput(
+  env: NodeJS.ProcessEnv = process.env,
+  stream: NodeJS.WriteStream = process.stdout,
+): Output {
+  const tty = stream.isTTY === true && env.TERM !== "dumb";
   const colour = tty && !env.NO_COLOR;
   return {
     live: tty,
     style: createStyle(colour),
-    stdout: process.stdout,
+    stdout: stream,
     // A pseudo-terminal may report 0 columns.
-    columns: () => process.stdout.columns || 80,
-    line: (text = "") => process.stdout.write(`${text}\n`),
+    columns: () => stream.columns || 80,
+    line: (text = "") => stream.write(`${text}\n`),
     warn: (text) => process.stderr.write(`${text}\n`),
   };
+}
+
+/** `--json`: one JSON document on stdout, and nothing else there. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point

@@ -100,6 +100,13 @@ export class ProgressPrinter {
         return live ? null : style.dim(`    ${event.message}`);
       case "session.failed":
         return style.red(`✗ session failed: ${event.message}`);
+      case "session.cancelled":
+        return style.red(`✗ session cancelled: ${event.message}`);
+      case "session.budget_exceeded":
+        return style.yellow(`■ session stopped at its budget: ${event.message}`);
+      case "session.retried":
+      case "session.requeued":
+        return style.cyan(`↻ ${event.message}`);
       default:
         return null;
     }

@@ -2,9 +2,14 @@
 // Postgres and a private redis-server in .data/ when DATABASE_URL / REDIS_URL are unset, the
 // simulator for providers without a key). Runs until Ctrl-C (exit 130) or SIGTERM (143); then stops
 // everything it started. If the API or the worker dies, it stops the rest and exits 1.
+//
+// Once the API answers, it writes .data/dev.json (URL, token, pid; mode 0600) so that the CLI on
+// this machine finds it without API_URL and API_TOKEN; the file goes when it stops.
+import { relative } from "node:path";
+import { removeDevEndpoint, writeDevEndpoint } from "@foundry/client";
 import { freePort, installShutdownHandlers } from "@foundry/devstack";
 import { type LocalStack, startLocalStack } from "./local-stack.ts";
-import { API_MAIN, WORKER_MAIN } from "./paths.ts";
+import { API_MAIN, DATA_DIR, WORKER_MAIN } from "./paths.ts";
 import { type AppProcess, startApp, waitUntilReady } from "./processes.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -14,6 +19,8 @@ let stopping = false;
 
 // Children first, then the services they use.
 const handlers = installShutdownHandlers([
+  // First: from now on no client should be sent here.
+  () => removeDevEndpoint(DATA_DIR, process.pid),
   async () => {
     if (!stopping) say("\nstopping…");
     stopping = true;
@@ -49,10 +56,20 @@ async function start(): Promise<void> {
     void app.exited.then((how) => fail(`the ${app.name} process stopped (${how}):\n${app.tail()}`));
   }
   await waitUntilReady(api, url);
+  if (stopping) return;
+  const endpointFile = await writeDevEndpoint(DATA_DIR, {
+    url,
+    token: stack.apiToken,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  });
+  // Stopped while writing it: the stop function has already run.
+  if (stopping) return removeDevEndpoint(DATA_DIR, process.pid);
   say(`api         ${url}   (Authorization: Bearer ${stack.apiToken})`);
   say(`bull board  ${url}/admin/queues   (log in with the token above)`);
   if (stack.simulator) say(`simulator   ${stack.simulator.url}`);
   say(`logs        ${apps.map((app) => app.logFile).join(", ")}`);
+  say(`cli         npx foundry --help   (finds this API through ${relative(process.cwd(), endpointFile)})`);
   say("Ctrl-C stops everything.");
 }
 

@@ -63,6 +63,11 @@ export interface StreamOptions {
   reconnectMs?: number;
   /** Reconnect when nothing (not even a keep-alive) arrives for this long. @default 45_000 */
   idleTimeoutMs?: number;
+  /**
+   * Called when the stream broke and is about to be resumed after `delayMs` (after the last event
+   * received, so nothing is missed or repeated).
+   */
+  onReconnect?: (info: { reason: string; delayMs: number; lastEventId: string | undefined }) => void;
 }
 
 export interface FollowOptions extends Omit<StreamOptions, "lastEventId"> {}
@@ -272,6 +277,7 @@ export class ApiClient {
     let lastEventId = options.lastEventId;
     let reconnectMs = options.reconnectMs ?? 1_000;
     const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+    let reason: string;
     for (;;) {
       signal?.throwIfAborted();
       // Aborted when the caller stops, or when the stream goes quiet for too long (then resumed).
@@ -302,13 +308,20 @@ export class ApiClient {
           yield event;
         }
         // Closed without `end` (a server restarting): resume.
+        reason = "the server closed the stream";
       } catch (error) {
         signal?.throwIfAborted();
         if (error instanceof ApiRequestError && !error.isRetryable) throw error;
         // Otherwise (network, 5xx, a broken or silent stream): resume after a pause.
+        reason = idle.signal.aborted
+          ? `nothing arrived for ${idleTimeoutMs / 1000} s`
+          : error instanceof ApiRequestError
+            ? error.message
+            : networkReason(error);
       } finally {
         clearTimeout(timer);
       }
+      options.onReconnect?.({ reason: this.#redact(reason), delayMs: reconnectMs, lastEventId });
       await sleep(reconnectMs, undefined, { signal }).catch((error: unknown) => {
         signal?.throwIfAborted();
         throw error;

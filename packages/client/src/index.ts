@@ -3,6 +3,7 @@ export {
   callUsageSchema,
   type GeneratedFile,
   type RetryResponse,
+  SESSION_STATUSES,
   type SessionEvent,
   type SessionPage,
   type SessionStatus,
@@ -24,5 +25,14 @@ export {
   type SubmitInput,
   type WorkflowValidation,
 } from "./client.ts";
+export {
+  DEV_ENDPOINT_FILE,
+  type DevEndpoint,
+  type DevEndpointSearch,
+  findDevEndpoint,
+  type IgnoredDevEndpoint,
+  removeDevEndpoint,
+  writeDevEndpoint,
+} from "./dev-endpoint.ts";
 export { ApiRequestError, type ApiRequestErrorCode } from "./errors.ts";
 export { type ReadEventStreamOptions, readEventStream, type SseMessage } from "./sse.ts";

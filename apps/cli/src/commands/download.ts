@@ -4,7 +4,9 @@ import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CliError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
 import { formatBytes } from "../format.ts";
+import { printJson } from "../output.ts";
 import type { CommandContext, ExitCode } from "./context.ts";
 
 /**
@@ -14,9 +16,9 @@ import type { CommandContext, ExitCode } from "./context.ts";
 export async function downloadCommand(
   ctx: CommandContext,
   id: string,
-  options: { output?: string },
+  options: { output?: string; json?: boolean },
 ): Promise<ExitCode> {
-  const archive = await ctx.client().archive(id);
+  const archive = await (await ctx.client()).archive(id);
   const name = archive.filename ?? `foundry-${id.slice(0, 8)}.tar.gz`;
   const target = await targetPath(options.output, name);
   // Written next to the target and renamed at the end: a failed download leaves no partial file.
@@ -30,8 +32,9 @@ export async function downloadCommand(
     throw new CliError("WRITE_FAILED", `cannot save ${target}: ${reason}`, { cause });
   }
   const { size } = await stat(target);
-  ctx.out.line(`saved ${target} (${formatBytes(size)})`);
-  return 0;
+  if (options.json) printJson({ id, file: target, bytes: size });
+  else ctx.out.line(`saved ${target} (${formatBytes(size)})`);
+  return EXIT.ok;
 }
 
 async function targetPath(output: string | undefined, name: string): Promise<string> {
