@@ -92,6 +92,9 @@ describe("the audit trail", () => {
     const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
     const signOut = await stack.app.request("/logout", { method: "POST", headers: { cookie } });
     expect(signOut.status).toBe(303);
+    // A change made on Bull Board (here: pausing the gemini queue, which no worker consumes).
+    const pause = await stack.request("/admin/queues/api/queues/gemini/pause", { method: "PUT" });
+    expect(pause.status).toBe(200);
     // Reads and checks change nothing: not recorded.
     await stack.request("/api/sessions");
     await stack.request("/api/workflows/validate", { method: "POST", body: JSON.stringify({ yaml: "x" }) });
@@ -118,6 +121,7 @@ describe("the audit trail", () => {
       row("auth.sign_in", "denied", "POST", "/login", null, 401),
       row("auth.sign_in", "succeeded", "POST", "/login", null, 303),
       row("auth.sign_out", "succeeded", "POST", "/logout", null, 303),
+      row("queues.admin", "succeeded", "PUT", "/admin/queues/api/queues/:queueName/pause", null, 200),
     ]);
     for (const item of items) {
       expect(item.id).toMatch(/^\d+$/);
@@ -128,6 +132,9 @@ describe("the audit trail", () => {
     const detail = (action: string) => items.find((item) => item.action === action)?.detail;
     expect(detail("session.publish")).toMatchObject({ publish: true, repoName: "my-blog" });
     expect(detail("session.retry")).toMatchObject({ budgetUsd: 2 });
+    expect(detail("queues.admin")).toMatchObject({
+      operation: "PUT /admin/queues/api/queues/:queueName/pause",
+    });
     expect(items.filter((item) => item.action === "session.submit")[1]?.detail).toMatchObject({
       workflow: "software-project",
       publish: false,
