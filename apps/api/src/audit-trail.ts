@@ -94,9 +94,10 @@ export class AuditTrail {
   async #record(c: Context, pattern: string, action: AuditAction): Promise<void> {
     const note = c.get("audit") ?? {};
     const status = c.res.status;
+    const code = status >= 400 ? await errorCode(c.res) : null;
     const detail: Prisma.InputJsonObject = {
       status,
-      ...(status >= 400 && { code: await errorCode(c.res) }),
+      ...(code !== null && { code }),
       ...(action === "queues.admin" && { operation: `${c.req.method} ${pattern}` }),
       ...note.detail,
     };

@@ -62,8 +62,6 @@ export class FoundryMetrics {
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
-    if (options.processMetrics)
-      collectDefaultMetrics({ register: this.registry, prefix: "foundry_process_" });
     const timeoutMs = options.collectTimeoutMs ?? 2_000;
     const collected = async <T>(collector: string, read: () => Promise<T>): Promise<T | null> => {
       try {
@@ -236,6 +234,10 @@ export class FoundryMetrics {
           }
         },
       });
+    }
+    // Last, so that a scrape (or `curl … | head`) starts with Foundry's own metrics.
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.registry, prefix: "foundry_process_" });
     }
   }
 
