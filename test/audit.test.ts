@@ -4,6 +4,7 @@
 // newest first with a cursor; rows past AUDIT_RETENTION_DAYS go; no token ever lands in a row; and a
 // row that cannot be written does not fail the action.
 import { Writable } from "node:stream";
+import { ApiClient } from "@foundry/client";
 import { type AuditEntry, auditPageSchema } from "@foundry/contract";
 import { createLogger } from "@foundry/runtime";
 import { serve } from "@hono/node-server";
@@ -152,6 +153,12 @@ describe("the audit trail", () => {
         redirect: "manual",
       });
       expect(response.status).toBe(401);
+      // The client reads the trail through the same route.
+      const page = await new ApiClient({ url: `http://127.0.0.1:${port}`, token: API_TOKEN }).audit({
+        limit: 1,
+      });
+      expect(page.items[0]).toMatchObject({ action: "auth.sign_in", outcome: "denied" });
+      expect(page.nextCursor).toMatch(/^\d+$/);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
