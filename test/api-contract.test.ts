@@ -249,6 +249,7 @@ describe("bad input, route by route: a 4xx naming the field, never a 500", () =>
     ["GET", "/api/docs/assets/..%2Fpackage.json", {}, 404, "package.json"],
     ["GET", "/api/docs/assets/secrets.txt", {}, 404, "secrets.txt"],
     ["GET", "/api/audit?cursor=abc", {}, 400, "cursor"],
+    ["GET", "/api/audit?cursor=9999999999999999999", {}, 400, "cursor"],
     ["GET", "/api/audit?limit=0", {}, 400, "limit"],
     ["GET", "/api/audit?action=x", {}, 400, "action"],
   ];

@@ -22,11 +22,14 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ["succeeded", "denied", "refused", "error"] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
+const MAX_ID = 9_223_372_036_854_775_807n;
+
 export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: "Page size." }),
   cursor: z
     .string()
-    .regex(/^\d{1,19}$/, "not a cursor returned by this API")
+    .regex(/^\d{1,19}$/, { message: "not a cursor returned by this API", abort: true })
+    .refine((cursor) => BigInt(cursor) <= MAX_ID, "not a cursor returned by this API")
     .optional()
     .meta({ description: "`nextCursor` of the previous page." }),
 });
