@@ -57,7 +57,7 @@ describe("the OpenAPI document", () => {
       ),
     );
     expect([...served].sort()).toEqual([...documented].sort());
-    expect(documented.size).toBe(20);
+    expect(documented.size).toBe(22);
   });
 });
 
@@ -162,6 +162,18 @@ describe("real answers validate against the document", () => {
     expect((await checker.check("GET", "/readyz", await stack.app.request("/readyz"))).status).toBe(200);
   });
 
+  it("the audit trail and the metrics", async () => {
+    const audit = await call("GET", "/api/audit?limit=2");
+    expect(audit.status).toBe(200);
+    expect((audit.body as { items: unknown[] }).items).toHaveLength(2);
+    const next = (audit.body as { nextCursor: string }).nextCursor;
+    expect((await call("GET", `/api/audit?cursor=${next}`)).status).toBe(200);
+    const metrics = await call("GET", "/metrics");
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain("foundry_http_requests_total");
+    expect((await checker.check("GET", "/metrics", await stack.app.request("/metrics"))).status).toBe(401);
+  });
+
   it("errors: 401, 404, 400, 413, 415", async () => {
     const anonymous = await stack.app.request("/api/sessions");
     expect((await checker.check("GET", "/api/sessions", anonymous)).status).toBe(401);
@@ -236,6 +248,10 @@ describe("bad input, route by route: a 4xx naming the field, never a 500", () =>
     ["POST", "/api/workflows/validate", { body: "yaml: true" }, 400, "JSON"],
     ["GET", "/api/docs/assets/..%2Fpackage.json", {}, 404, "package.json"],
     ["GET", "/api/docs/assets/secrets.txt", {}, 404, "secrets.txt"],
+    ["GET", "/api/audit?cursor=abc", {}, 400, "cursor"],
+    ["GET", "/api/audit?cursor=9999999999999999999", {}, 400, "cursor"],
+    ["GET", "/api/audit?limit=0", {}, 400, "limit"],
+    ["GET", "/api/audit?action=x", {}, 400, "action"],
   ];
 
   it.each(cases)("%s %s %j → %i naming %s", async (method, path, init, status, names) => {

@@ -16,6 +16,7 @@ describe("the API without PostgreSQL", () => {
   let queues: QueueSet;
   let app: ReturnType<typeof createApp>;
   const errors: Error[] = [];
+  const warnings: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -32,6 +33,7 @@ describe("the API without PostgreSQL", () => {
       workspaceDir: "/nonexistent",
       maxBodyBytes: 1024 * 1024,
       logError: (error) => errors.push(error),
+      logWarning: (_, message) => warnings.push(message),
     });
   });
   afterAll(async () => {

@@ -17,9 +17,11 @@ import {
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
   type EngineDeps,
+  type EngineObserver,
   EventFeed,
   type FileLimits,
   isTerminalSession,
+  type Logger,
   QueueSet,
   type RateLimit,
   RedisBreakerStore,
@@ -31,6 +33,7 @@ import {
   type WorkerPoolOptions,
 } from "@foundry/engine";
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
+import type { FoundryMetrics } from "@foundry/metrics";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@foundry/simulator";
 import { WorkflowCatalog } from "@foundry/workflow";
@@ -76,6 +79,14 @@ export interface StackOptions {
   loginRateLimit?: LoginRateLimit;
   /** Keep-alive comments on the API's event streams. @default the API's (15 s) */
   sseKeepAliveMs?: number;
+  /** Where the workers and the API log. @default nothing (the API's errors to the console) */
+  log?: Logger;
+  /** Told what the workers do (metrics). */
+  observe?: EngineObserver;
+  /** The API's metrics. @default the API's own */
+  metrics?: FoundryMetrics;
+  /** @default API_TOKEN */
+  apiToken?: string;
 }
 
 export interface Stack {
@@ -120,7 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const deps: EngineDeps = {
     db: workerDb,
     queues,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     workspaceDir,
     fileLimits: { ...DEFAULT_FILE_LIMITS, ...options.fileLimits },
     prices: DEFAULT_PRICES,
@@ -136,6 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     breaker: options.breaker,
     cache: options.cache,
     maxSpendPerHourUsd: options.maxSpendPerHourUsd,
+    observe: options.observe,
   };
   const pool =
     options.workers === false
@@ -152,16 +164,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           maxInFlight: options.maxInFlight,
         });
   const events = await EventFeed.listen(db.url, { db: db.prisma });
+  const apiToken = options.apiToken ?? API_TOKEN;
+  const log = options.log;
   const app = createApp({
     db: db.prisma,
     queues,
     workflows,
     events,
-    apiToken: API_TOKEN,
+    apiToken,
+    metrics: options.metrics,
     canPublish: options.canPublish ?? options.github != null,
     workspaceDir,
     maxBodyBytes: 1024 * 1024,
-    logError: (error) => console.error(error),
+    logError: log ? (error) => log.error({ err: error }, "unhandled error") : (error) => console.error(error),
+    ...(log && {
+      logWarning: (details: Record<string, unknown>, message: string) => log.warn(details, message),
+      logRequest: (entry: object, message: string) => log.debug(entry, message),
+    }),
     loginRateLimit: options.loginRateLimit ?? { max: 1000, windowSeconds: 3600 },
     sseKeepAliveMs: options.sseKeepAliveMs,
   });
@@ -171,7 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       app.request(path, {
         ...init,
         headers: {
-          authorization: `Bearer ${API_TOKEN}`,
+          authorization: `Bearer ${apiToken}`,
           "content-type": "application/json",
           ...init.headers,
         },

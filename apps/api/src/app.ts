@@ -1,19 +1,24 @@
 import { routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { EventFeed, type QueueSet } from "@foundry/engine";
+import { countSessionsByStatus, EventFeed, type QueueSet, SESSION_STATUSES } from "@foundry/engine";
+import { FoundryMetrics } from "@foundry/metrics";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { AuditTrail } from "./audit-trail.ts";
 import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { handle } from "./contract-route.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
+import { httpMetrics, type RequestLogEntry } from "./http-metrics.ts";
 import { requireJsonBody } from "./json-body.ts";
 import { loginLocation, loginRoutes } from "./login.ts";
 import { type LoginRateLimit, LoginRateLimiter } from "./login-rate-limit.ts";
 import { LoginSessions } from "./login-sessions.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { fileRoutes } from "./routes/files.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { referenceRoutes } from "./routes/reference.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
@@ -34,6 +39,8 @@ export interface AppDeps {
    * carries no details). @default logError with an Error carrying the same message
    */
   logWarning?: (details: Record<string, unknown>, message: string) => void;
+  /** An access log: each request's method, route pattern, path, status, duration and session id. @default none */
+  logRequest?: (entry: RequestLogEntry, message: string) => void;
   /** Serve Bull Board at /admin/queues and the login page at /login. @default true */
   board?: boolean;
   /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
@@ -49,6 +56,13 @@ export interface AppDeps {
   events?: EventFeed;
   /** Comment lines on quiet event streams. @default 15000 */
   sseKeepAliveMs?: number;
+  /**
+   * This process's metrics, served at `/metrics` (behind the token) and fed by every request.
+   * @default metrics with sessions by status and the queues' job counts, without process metrics
+   */
+  metrics?: FoundryMetrics;
+  /** Audit rows older than this many days are deleted. @default 90 */
+  auditRetentionDays?: number;
   /** Extra routes mounted by main (the dashboard). */
   extend?: (app: Hono) => void;
 }
@@ -65,10 +79,22 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((error, c) => handleError(error, c, deps.logError));
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
 
-  handle(app, routes.health, (c) => c.json({ ok: true as const }));
   const logWarning =
     deps.logWarning ??
     ((details, message) => deps.logError(new Error(`${message}: ${JSON.stringify(details)}`)));
+  const metrics = deps.metrics ?? apiMetrics(deps, logWarning);
+  // First, so that requests refused by the middleware below (401, 403, 413) are counted and audited.
+  app.use("*", httpMetrics(metrics, deps.logRequest));
+  const audit = new AuditTrail({
+    db: deps.db,
+    trustProxy: deps.trustProxy,
+    retentionDays: deps.auditRetentionDays,
+    boardPath: deps.board === false ? undefined : BOARD_PATH,
+    onError: (error, message) => logWarning({ error: error.message }, message),
+  });
+  app.use("*", audit.middleware());
+
+  handle(app, routes.health, (c) => c.json({ ok: true as const }));
   // Unauthenticated, so it says only ready or not: why (hosts, driver messages) goes to the log.
   handle(app, routes.ready, async (c) => {
     const [postgres, redis] = await Promise.all([
@@ -90,6 +116,7 @@ export function createApp(deps: AppDeps): Hono {
       ? undefined
       : (target: string) => new Response(null, { status: 302, headers: { location: loginLocation(target) } });
   app.use("/api/*", requireToken(auth, { onPage }));
+  app.use(routes.getMetrics.path, requireToken(auth));
   app.use(
     "/api/*",
     bodyLimit({
@@ -110,6 +137,8 @@ export function createApp(deps: AppDeps): Hono {
   fileRoutes(app, deps);
   workflowRoutes(app, deps);
   referenceRoutes(app);
+  auditRoutes(app, deps);
+  metricsRoutes(app, metrics);
   if (deps.board !== false) {
     app.route(
       "/",
@@ -125,6 +154,23 @@ export function createApp(deps: AppDeps): Hono {
   }
   deps.extend?.(app);
   return app;
+}
+
+/** The API's metrics: requests (fed by the middleware), sessions by status and the queues' job counts. */
+export function apiMetrics(
+  deps: Pick<AppDeps, "db" | "queues">,
+  logWarning: (details: Record<string, unknown>, message: string) => void,
+  options: { processMetrics?: boolean } = {},
+): FoundryMetrics {
+  return new FoundryMetrics({
+    defaultLabels: { service: "api" },
+    processMetrics: options.processMetrics,
+    sessionCounts: () => countSessionsByStatus(deps.db),
+    sessionStatuses: SESSION_STATUSES,
+    queues: deps.queues.all(),
+    onCollectError: (error, collector) =>
+      logWarning({ collector, error: error.message }, "metrics: a collector failed; its series are left out"),
+  });
 }
 
 /** "ok", or why not, within two seconds (a health check must answer even when a service hangs). */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { parseRateLimit } from "@foundry/engine";
-import { parseEnv, sharedEnv } from "@foundry/runtime";
+import { metricsEnv, parseEnv, sharedEnv } from "@foundry/runtime";
 import { z } from "zod";
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
@@ -8,6 +8,7 @@ const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relativ
 /** The API's environment. */
 export const apiEnvSchema = z.object({
   ...sharedEnv,
+  ...metricsEnv,
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   API_TOKEN: z
@@ -37,6 +38,8 @@ export const apiEnvSchema = z.object({
     }),
   /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  /** Audit rows older than this are deleted (checked on write, at most once an hour). */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

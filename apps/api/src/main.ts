@@ -1,10 +1,11 @@
 // The API process: parse the environment, apply migrations, serve. Stateless: run as many as you like.
 import { createPrisma, migrate } from "@foundry/db";
 import { checkRedisDatabase, createProducerRedis, EventFeed, QueueSet } from "@foundry/engine";
+import { type MetricsServer, serveMetrics } from "@foundry/metrics";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { serve } from "@hono/node-server";
-import { createApp } from "./app.ts";
+import { apiMetrics, createApp } from "./app.ts";
 import { parseApiEnv } from "./config.ts";
 
 let env: ReturnType<typeof parseApiEnv>;
@@ -42,9 +43,13 @@ const events = await EventFeed.listen(env.DATABASE_URL, {
   onError: (error) => log.warn({ err: error }, "event listener: connection problem; reconnecting"),
 });
 
+const logWarning = (details: Record<string, unknown>, message: string) => log.warn(details, message);
+const metrics = apiMetrics({ db, queues }, logWarning, { processMetrics: true });
 const app = createApp({
   db,
   queues,
+  metrics,
+  auditRetentionDays: env.AUDIT_RETENTION_DAYS,
   workflows,
   events,
   apiToken: env.API_TOKEN,
@@ -54,7 +59,9 @@ const app = createApp({
   loginRateLimit: env.LOGIN_RATE_LIMIT,
   trustProxy: env.TRUST_PROXY === "true",
   logError: (error) => log.error({ err: error }, "unhandled error"),
-  logWarning: (details, message) => log.warn(details, message),
+  logWarning,
+  // LOG_LEVEL=debug for an access log.
+  logRequest: (entry, message) => log.debug(entry, message),
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
@@ -64,8 +71,26 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   );
 });
 
+// Without authentication, on its own port (loopback by default), for a scraper without the token.
+let metricsServer: MetricsServer | undefined;
+if (env.METRICS_PORT !== undefined) {
+  try {
+    metricsServer = await serveMetrics({
+      metrics,
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST,
+      onError: (error) => log.warn({ err: error }, "metrics: scrape failed"),
+    });
+    log.info({}, `metrics on http://${metricsServer.host}:${metricsServer.port}/metrics`);
+  } catch (error) {
+    console.error(`api: METRICS_PORT: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
 onShutdown(
   async () => {
+    await metricsServer?.close();
     // Stop accepting, let requests in flight finish, and drop idle keep-alive connections.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if ("closeIdleConnections" in server) server.closeIdleConnections();

@@ -48,10 +48,18 @@ async function start(): Promise<void> {
   // Ctrl-C while the services started: start nothing more.
   if (stopping) return;
   say(stack.summary);
-  const env = { ...stack.env, PORT: String(port), HOST: process.env.HOST ?? "127.0.0.1" };
+  const env: Record<string, string> = {
+    ...stack.env,
+    PORT: String(port),
+    HOST: process.env.HOST ?? "127.0.0.1",
+  };
   const url = `http://127.0.0.1:${port}`;
   const api = startApp("api", API_MAIN, [], env);
-  apps.push(api, startApp("worker", WORKER_MAIN, ["--queues", "all"], env));
+  // Two processes cannot listen on one METRICS_PORT: the worker takes the next one.
+  const workerMetricsPort =
+    env.METRICS_PORT && env.METRICS_PORT !== "0" ? Number(env.METRICS_PORT) + 1 : null;
+  const workerEnv = workerMetricsPort ? { ...env, METRICS_PORT: String(workerMetricsPort) } : env;
+  apps.push(api, startApp("worker", WORKER_MAIN, ["--queues", "all"], workerEnv));
   for (const app of apps) {
     void app.exited.then((how) => fail(`the ${app.name} process stopped (${how}):\n${app.tail()}`));
   }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { parseRateLimit, QUEUE_NAMES, type QueueName } from "@foundry/engine";
-import { durationEnv, parseEnv, sharedEnv } from "@foundry/runtime";
+import { durationEnv, metricsEnv, parseEnv, sharedEnv } from "@foundry/runtime";
 import { z } from "zod";
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
@@ -40,6 +40,8 @@ const priceTable = z
 /** The worker's environment. Provider keys and base URLs are read by @foundry/providers. */
 export const workerEnvSchema = z.object({
   ...sharedEnv,
+  // GET /metrics on this port (none when unset): model calls, tokens, cost, 429s, queue counts.
+  ...metricsEnv,
   WORKSPACE_DIR: z.string().default(repoPath(".data/workspaces")),
   // Defaults are the providers' entry-tier limits for the default models; raise them to your tier.
   OPENAI_RATE_LIMIT: rateLimit("500/60s"),

@@ -15,6 +15,7 @@ import {
   startWorkers,
 } from "@foundry/engine";
 import { PROVIDERS } from "@foundry/llm";
+import { FoundryMetrics, type MetricsServer, serveMetrics } from "@foundry/metrics";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { parseQueues, parseWorkerEnv, pickEnv } from "./config.ts";
@@ -77,11 +78,36 @@ for (const provider of PROVIDERS.filter((name) => queueNames.includes(name) && !
   );
 }
 
+// The engine reports calls, 429 pauses, limiter waits, breakers and phases; the job counts are
+// those of the queues this worker consumes, read at scrape time.
+const metrics = new FoundryMetrics({
+  defaultLabels: { service: "worker" },
+  processMetrics: true,
+  queues: queueNames.map((name) => queues.get(name)),
+  onCollectError: (error, collector) =>
+    log.warn({ collector, error: error.message }, "metrics: a collector failed; its series are left out"),
+});
+let metricsServer: MetricsServer | undefined;
+if (env.METRICS_PORT !== undefined) {
+  try {
+    metricsServer = await serveMetrics({
+      metrics,
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST,
+      onError: (error) => log.warn({ err: error }, "metrics: scrape failed"),
+    });
+  } catch (error) {
+    console.error(`worker: METRICS_PORT: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
 const pool = await startWorkers({
   deps: {
     db,
     queues,
     log,
+    observe: metrics.observer,
     workspaceDir: env.WORKSPACE_DIR,
     fileLimits: {
       ...DEFAULT_FILE_LIMITS,
@@ -139,7 +165,12 @@ const pool = await startWorkers({
   },
 });
 log.info(
-  { queues: queueNames, providers: Object.keys(models), host: hostname() },
+  {
+    queues: queueNames,
+    providers: Object.keys(models),
+    host: hostname(),
+    metrics: metricsServer ? `http://${metricsServer.host}:${metricsServer.port}/metrics` : null,
+  },
   `worker consuming ${queueNames.join(", ")}`,
 );
 
@@ -147,6 +178,7 @@ onShutdown(
   async () => {
     await pool.close(env.SHUTDOWN_TIMEOUT_MS);
     log.info({}, "workers closed");
+    await metricsServer?.close();
     await queues.close();
     redis.disconnect();
     await db.$disconnect();

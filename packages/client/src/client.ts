@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  type AuditPage,
+  auditPageSchema,
   type CancelResponse,
   type CreateSession,
   cancelResponseSchema,
@@ -199,6 +201,15 @@ export class ApiClient {
       headers: { accept: "text/plain" },
     });
     return response.text();
+  }
+
+  /** `GET /api/audit`: the audit trail, newest first; pass `nextCursor` as `cursor` for the next page. */
+  async audit(options: { limit?: number; cursor?: string } & RequestOptions = {}): Promise<AuditPage> {
+    const params = new URLSearchParams();
+    if (options.limit !== undefined) params.set("limit", String(options.limit));
+    if (options.cursor !== undefined) params.set("cursor", options.cursor);
+    const query = params.size > 0 ? `?${params}` : "";
+    return this.#json(`/api/audit${query}`, auditPageSchema, { signal: options.signal });
   }
 
   /** `GET /api/workflows`. */

@@ -1,4 +1,6 @@
 export {
+  type AuditEntry,
+  type AuditPage,
   type CancelResponse,
   callUsageSchema,
   type GeneratedFile,

@@ -1,4 +1,15 @@
 export {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
+  type AuditAction,
+  type AuditEntry,
+  type AuditOutcome,
+  type AuditPage,
+  auditEntrySchema,
+  auditPageSchema,
+  auditQuery,
+} from "./audit.ts";
+export {
   type ErrorBody,
   errorSchema,
   eventId,

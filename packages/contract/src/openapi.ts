@@ -42,7 +42,8 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
       { name: "events", description: "A session's event log, paged and live." },
       { name: "files", description: "What a session generated." },
       { name: "workflows", description: "Workflow definitions." },
-      { name: "meta", description: "Health, this document and its reference page." },
+      { name: "audit", description: "Who changed what, and how it went." },
+      { name: "meta", description: "Health, metrics, this document and its reference page." },
     ],
     paths,
     components: {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditPageSchema, auditQuery } from "./audit.ts";
 import { errorSchema, eventId } from "./common.ts";
 import { eventPageSchema, eventsQuery, streamQuery } from "./events.ts";
 import type { ResponseContract, RouteContract } from "./route.ts";
@@ -340,6 +341,37 @@ export const routes = {
         },
       },
       ...errors(401, 404),
+    },
+  },
+  listAudit: {
+    operationId: "listAudit",
+    method: "get",
+    path: "/api/audit",
+    summary: "The audit trail, newest first",
+    description:
+      "Every action that changes something (submit, publish, cancel, retry, delete, sign-in, failed " +
+      "sign-in, sign-out, Bull Board changes) with its time, client address, route, method and " +
+      "outcome; kept AUDIT_RETENTION_DAYS. Keyset-paginated: pass `nextCursor` as `cursor`.",
+    tags: ["audit"],
+    query: auditQuery,
+    responses: {
+      200: { description: "A page of the audit trail.", content: json(auditPageSchema) },
+      ...errors(400, 401),
+    },
+  },
+  getMetrics: {
+    operationId: "getMetrics",
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics of this API process",
+    description:
+      "Prometheus text format: HTTP requests by route and status, sessions by status, job counts " +
+      "per queue. Needs the token; with METRICS_PORT the same text is also served without it on " +
+      "METRICS_HOST:METRICS_PORT (workers serve theirs there).",
+    tags: ["meta"],
+    responses: {
+      200: { description: "The metrics.", content: { "text/plain": z.string() } },
+      ...errors(401),
     },
   },
   health: {

@@ -45,6 +45,7 @@ describe("migrate", () => {
     expect(await tableNames(db.url)).toEqual(
       [
         "_prisma_migrations",
+        "audit_log",
         "generated_files",
         "leader_leases",
         "login_attempts",

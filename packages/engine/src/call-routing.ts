@@ -75,7 +75,13 @@ export async function noteProviderFailure(
   if (!transition.opened) return;
   deps.observe?.breaker?.({ provider: call.provider, model: call.model, state: "open" });
   deps.log.warn(
-    { provider: call.provider, model: call.model, error: error.message },
+    {
+      sessionId: call.sessionId,
+      phase: call.phase,
+      provider: call.provider,
+      model: call.model,
+      error: error.message,
+    },
     "circuit breaker opened",
   );
   await throughOutage(
@@ -160,7 +166,10 @@ export async function fallBack(
 ): Promise<boolean> {
   const moved = await throughOutage(() => rerouteCall(deps.db, call, owner, to, why), outage);
   if (!moved) return false;
-  deps.log.warn({ sessionId: call.sessionId, callKey: call.callKey, to, why }, "call falls back");
+  deps.log.warn(
+    { sessionId: call.sessionId, phase: call.phase, callKey: call.callKey, to, why },
+    "call falls back",
+  );
   const run = (job.data as { run?: number }).run ?? 0;
   const data: ModelCallPayload = {
     sessionId: call.sessionId,

@@ -72,7 +72,12 @@ export async function runCallJob(
   if (!payload.success) throw new UnrecoverableError(`invalid model-call payload: ${payload.error.message}`);
   const settings: DurabilitySettings = { ...DEFAULT_DURABILITY, ...deps.durability };
   const key = payload.data.idempotencyKey;
-  const log = deps.log.child({ sessionId: payload.data.sessionId, callKey: key, jobId: job.id });
+  const log = deps.log.child({
+    sessionId: payload.data.sessionId,
+    phase: payload.data.phase,
+    callKey: key,
+    jobId: job.id,
+  });
   const outage: OutageOptions = {
     timeoutMs: settings.outageTimeoutMs,
     signal,
@@ -258,6 +263,8 @@ export async function runCallJob(
 
   const lease = keepLease(deps, key, owner, settings.leaseMs, log);
   let result: Awaited<ReturnType<typeof model.generate>>;
+  const sentAt = performance.now();
+  log.debug({ provider, model: call.model, attempt: claim.attempt }, "sending the request");
   try {
     result = await model.generate({
       model: call.model,
@@ -276,9 +283,14 @@ export async function runCallJob(
     lease.stop();
     if (error instanceof ProviderError) settleTokens(error.usage);
     if (error instanceof ProviderError && error.code !== "aborted") {
+      log.warn(
+        { provider, model: call.model, code: error.code, status: error.status, error: error.message },
+        "the provider request failed",
+      );
       observeCall(deps, call, {
         outcome: "failed",
         errorCode: error.code,
+        latencyMs: performance.now() - sentAt,
         inputTokens: error.usage?.inputTokens ?? 0,
         outputTokens: error.usage?.outputTokens ?? 0,
         costUsd: error.usage ? Number(costOf(deps.prices, provider, call.model, error.usage)) : 0,
@@ -319,6 +331,18 @@ export async function runCallJob(
         priced: hasPrice(deps.prices, provider, call.model),
       }),
     keepTrying,
+  );
+  log.info(
+    {
+      provider,
+      model: call.model,
+      latencyMs: result.latencyMs,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      costUsd: Number(cost),
+      stored,
+    },
+    "the provider answered",
   );
   observeCall(deps, call, {
     outcome: stored === "stored" ? "succeeded" : "late",

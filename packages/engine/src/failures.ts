@@ -95,7 +95,7 @@ export async function recordSessionFailure(
     await throughOutage(() => failSession(db, sessionId, failure), { timeoutMs });
   } catch (error) {
     log.error(
-      { sessionId, reason: failure.reason, error: (error as Error).message },
+      { sessionId, phase: failure.phase, reason: failure.reason, error: (error as Error).message },
       "could not record the session's failure; the reconciler will",
     );
   }

@@ -73,9 +73,17 @@ export {
   SESSION_STATUSES,
   type SessionStatus,
 } from "./status.ts";
+export {
+  type AuditRecord,
+  listAudit,
+  type NewAuditEntry,
+  pruneAudit,
+  recordAudit,
+} from "./store/audit-log.ts";
 export { EVENTS_CHANNEL, type EventType, recordEvent } from "./store/events.ts";
 export { listSessionFiles, readSessionFile, type SessionFileContent } from "./store/files.ts";
 export { type CacheSettings, DEFAULT_CACHE, pruneCache } from "./store/response-cache.ts";
+export { countSessionsByStatus } from "./store/session-counts.ts";
 export { sessionVersion } from "./store/session-version.ts";
 export { insertSession, type NewSession } from "./store/sessions.ts";
 export {

@@ -164,7 +164,10 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
     worker.on("failed", (job, error) => {
       if (!job) return;
       const final = job.finishedOn !== undefined;
+      const data = job.data as { sessionId?: unknown; phase?: unknown } | null;
       const context = {
+        sessionId: data?.sessionId,
+        phase: data?.phase,
         jobId: job.id,
         name: job.name,
         attempt: job.attemptsMade,

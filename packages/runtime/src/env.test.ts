@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { durationEnv, EnvError, parseDuration, parseEnv, sharedEnv } from "./env.ts";
+import { durationEnv, EnvError, metricsEnv, parseDuration, parseEnv, sharedEnv } from "./env.ts";
 
 const schema = z.object({ ...sharedEnv, PORT: z.coerce.number().int().default(3000) });
 const base = { DATABASE_URL: "postgresql://localhost/x", REDIS_URL: "redis://localhost:6379" };
@@ -21,6 +21,26 @@ describe("parseEnv", () => {
       expect(message).toContain("REDIS_URL: REDIS_URL is required");
       expect(message).toContain("QUEUE_PREFIX: letters, digits");
     }
+  });
+});
+
+describe("metrics variables", () => {
+  const metrics = z.object(metricsEnv);
+
+  it("serve nothing unauthenticated by default, and only on loopback when asked", () => {
+    expect(parseEnv(metrics, {})).toEqual({ METRICS_HOST: "127.0.0.1" });
+    expect(parseEnv(metrics, { METRICS_PORT: "9464" })).toEqual({
+      METRICS_PORT: 9464,
+      METRICS_HOST: "127.0.0.1",
+    });
+    expect(parseEnv(metrics, { METRICS_PORT: "0", METRICS_HOST: "0.0.0.0" })).toEqual({
+      METRICS_PORT: 0,
+      METRICS_HOST: "0.0.0.0",
+    });
+  });
+
+  it.each(["abc", "-1", "70000", "1.5"])("refuse METRICS_PORT=%s, naming it", (value) => {
+    expect(() => parseEnv(metrics, { METRICS_PORT: value })).toThrow(/METRICS_PORT/);
   });
 });
 

@@ -18,6 +18,16 @@ export const sharedEnv = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
 
+/**
+ * Where a process serves `GET /metrics` without authentication: unset, the API serves its metrics
+ * only behind the token at /metrics and a worker serves none. Loopback by default, since anyone who
+ * reaches the port reads them.
+ */
+export const metricsEnv = {
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+};
+
 /** An environment that cannot be used; the message names every bad variable. */
 export class EnvError extends Error {
   override readonly name = "EnvError";

@@ -18,6 +18,7 @@ import {
 import type { WorkflowCatalog } from "@foundry/workflow";
 import type { Hono } from "hono";
 import { z } from "zod";
+import { noteAudit } from "../audit-trail.ts";
 import { handle } from "../contract-route.ts";
 import { ApiError } from "../errors.ts";
 import { ifNoneMatchHits, jsonFingerprint, weakEtag } from "../etag.ts";
@@ -54,6 +55,15 @@ const notFound = (id: string) => new ApiError(404, "NOT_FOUND", `no session ${id
 /** `/api/sessions…`: submit, list, inspect, cancel, retry, delete, follow and download sessions. */
 export function sessionRoutes(app: Hono, deps: SessionRoutesDeps): void {
   handle(app, routes.createSession, async (c, { body }) => {
+    noteAudit(c, {
+      action: body.publish ? "session.publish" : "session.submit",
+      detail: {
+        workflow: body.workflow ?? null,
+        publish: body.publish === true,
+        ...(body.repoName !== undefined && { repoName: body.repoName }),
+        ...(body.budgetUsd !== undefined && { budgetUsd: body.budgetUsd }),
+      },
+    });
     if (body.publish && !deps.canPublish) {
       throw new ApiError(
         400,
@@ -62,6 +72,7 @@ export function sessionRoutes(app: Hono, deps: SessionRoutesDeps): void {
       );
     }
     const session = await submitSession(deps, body);
+    noteAudit(c, { sessionId: session.id, detail: { workflow: session.workflow } });
     c.header("Location", `/api/sessions/${session.id}`);
     return c.json(
       {
@@ -142,6 +153,7 @@ export function sessionRoutes(app: Hono, deps: SessionRoutesDeps): void {
   });
 
   handle(app, routes.retrySession, async (c, { params: { id }, body }) => {
+    if (body.budgetUsd !== undefined) noteAudit(c, { detail: { budgetUsd: body.budgetUsd } });
     let result: ControlResult;
     try {
       result = await retrySession(deps, id, body);
