@@ -153,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     events,
     apiToken: API_TOKEN,
     canPublish: options.canPublish ?? options.github != null,
+    rateLimits: options.limits,
     workspaceDir,
     maxBodyBytes: 1024 * 1024,
     logError: (error) => console.error(error),

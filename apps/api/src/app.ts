@@ -1,12 +1,14 @@
 import { routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { EventFeed, type QueueSet } from "@foundry/engine";
+import { EventFeed, type QueueSet, type RateLimit } from "@foundry/engine";
+import type { ProviderName } from "@foundry/llm";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { handle } from "./contract-route.ts";
+import { DASHBOARD_PATH, dashboardRoutes } from "./dashboard.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
 import { requireJsonBody } from "./json-body.ts";
 import { loginLocation, loginRoutes } from "./login.ts";
@@ -14,6 +16,7 @@ import { type LoginRateLimit, LoginRateLimiter } from "./login-rate-limit.ts";
 import { LoginSessions } from "./login-sessions.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { fileRoutes } from "./routes/files.ts";
+import { infoRoutes } from "./routes/info.ts";
 import { referenceRoutes } from "./routes/reference.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
@@ -24,6 +27,8 @@ export interface AppDeps {
   workflows: WorkflowCatalog;
   apiToken: string;
   canPublish: boolean;
+  /** Each provider's rate limit as the workers have it (for `GET /api/stats`). */
+  rateLimits?: Partial<Record<ProviderName, RateLimit>>;
   /** Where the workers write projects (a volume shared with them). */
   workspaceDir: string;
   maxBodyBytes: number;
@@ -34,7 +39,7 @@ export interface AppDeps {
    * carries no details). @default logError with an Error carrying the same message
    */
   logWarning?: (details: Record<string, unknown>, message: string) => void;
-  /** Serve Bull Board at /admin/queues and the login page at /login. @default true */
+  /** Serve the dashboard at /, Bull Board at /admin/queues and the login page at /login. @default true */
   board?: boolean;
   /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
   secureCookies?: boolean;
@@ -57,7 +62,7 @@ export interface AppDeps {
 export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = { max: 10, windowSeconds: 60 };
 
 /**
- * The HTTP API. Everything under /api and /admin/queues needs the token (a bearer header, or the
+ * The HTTP API. Everything under /api, /admin/queues and the dashboard (/) needs the token (a bearer header, or the
  * cookie `POST /login` sets); /healthz, /readyz and /login do not.
  */
 export function createApp(deps: AppDeps): Hono {
@@ -109,6 +114,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   fileRoutes(app, deps);
   workflowRoutes(app, deps);
+  infoRoutes(app, deps);
   referenceRoutes(app);
   if (deps.board !== false) {
     app.route(
@@ -117,11 +123,12 @@ export function createApp(deps: AppDeps): Hono {
         auth,
         rateLimiter: new LoginRateLimiter(deps.db, deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT),
         trustProxy: deps.trustProxy,
-        defaultNext: BOARD_PATH,
+        defaultNext: DASHBOARD_PATH,
         secureCookie: deps.secureCookies,
       }),
     );
     app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, auth }));
+    app.route("/", dashboardRoutes({ auth }));
   }
   deps.extend?.(app);
   return app;

@@ -42,6 +42,7 @@ export {
   createRedis,
   ORCHESTRATOR_QUEUE,
   QUEUE_NAMES,
+  type QueueDepth,
   type QueueName,
   QueueSet,
 } from "./queues.ts";
@@ -71,6 +72,7 @@ export { listSessionFiles, readSessionFile, type SessionFileContent } from "./st
 export { type CacheSettings, DEFAULT_CACHE, pruneCache } from "./store/response-cache.ts";
 export { sessionVersion } from "./store/session-version.ts";
 export { insertSession, type NewSession } from "./store/sessions.ts";
+export { callsPerMinute, type ProviderMinuteCount } from "./store/stats.ts";
 export {
   getSessionSummary,
   getSessionView,
