@@ -48,7 +48,13 @@ describe("the dashboard in Chromium", () => {
         "--disable-sync",
       ],
     });
-    stack = await startStack({ limits: { openai: { max: 500, windowMs: 60_000 } } });
+    // Rate limits high enough not to slow the run, shown on the load page.
+    const limit = { max: 1200, windowMs: 60_000 };
+    stack = await startStack({
+      limits: { openai: limit, anthropic: limit, gemini: limit },
+      // A floor under each manager call, so that even a fast machine shows the phases running.
+      simulator: { latencyMs: { openai: 100 } },
+    });
     browser = await launching;
     const port = await new Promise<number>((resolve) => {
       server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
@@ -128,7 +134,7 @@ describe("the dashboard in Chromium", () => {
 
     const view = (await (await stack.request(`/api/sessions/${id}`)).json()) as {
       phases: { id: string; status: string }[];
-      calls: unknown[];
+      calls: { provider: string }[];
       files: { path: string }[];
       budgetUsd: number;
     };
@@ -153,6 +159,8 @@ describe("the dashboard in Chromium", () => {
     const expected = await (await stack.request(`/api/sessions/${id}/files/${path}`)).text();
     await expect.poll(() => page.locator("#file-viewer code").textContent()).toBe(expected);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-session.png`, fullPage: true });
+    await page.evaluate(() => globalThis.scrollTo(0, 0));
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-session-top.png` });
 
     // Back to the list: the session is there, succeeded, with its cost.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions" }).click();
@@ -163,7 +171,14 @@ describe("the dashboard in Chromium", () => {
     // The load page: a row per queue, and the chart.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Load" }).click();
     for (const name of QUEUES) await page.locator(`#queues tr[data-queue="${name}"]`).waitFor();
-    await page.getByText("openai: 500 per 60 s").waitFor();
+    for (const provider of ["openai", "anthropic", "gemini"]) {
+      const cells = page.locator(`#providers tr[data-provider="${provider}"] td`);
+      await expect.poll(() => cells.nth(0).textContent()).toBe("1200 per 60 s");
+      // The session's calls of this provider are counted (column "Calls").
+      expect(Number(await cells.nth(3).textContent()), provider).toBe(
+        view.calls.filter((call) => call.provider === provider).length,
+      );
+    }
     await page.screenshot({ path: `${ARTIFACTS}dashboard-load.png`, fullPage: true });
 
     // The audit view says when the server has no audit trail.

@@ -5,6 +5,12 @@ import { makeChart, providerColor } from "./charts.js";
 import { alert, h, replace, time } from "./dom.js";
 
 const REFRESH_MS = 5_000;
+const MAX_SAMPLES = (10 * 60_000) / REFRESH_MS;
+const QUEUE_COLORS = ["#7c3aed", "#16a34a", "#d97706", "#1f6feb", "#db2777"];
+/** The jobs of a queue that are not finished: waiting in any form, or running. */
+const depthOf = (queue) =>
+  queue.waiting + queue.prioritized + queue.delayed + queue.active + queue.waitingChildren;
+const minuteFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const QUEUE_STATES = [
   ["waiting", "#6c757d"],
   ["prioritized", "#adb5bd"],
@@ -28,8 +34,8 @@ export function loadView({ root }) {
     role: "img",
     "aria-label": "Calls per minute per provider against the rate limit",
   });
-  const queueCanvas = h("canvas", { role: "img", "aria-label": "Jobs per queue by state" });
-  const limits = h("ul", { class: "small list-inline mb-0", id: "rate-limits" });
+  const queueCanvas = h("canvas", { role: "img", "aria-label": "Unfinished jobs per queue over time" });
+  const limits = h("tbody");
   const queueTable = h("tbody");
   replace(
     root,
@@ -57,14 +63,38 @@ export function loadView({ root }) {
             h(
               "h2",
               { class: "h6 mb-0", id: "calls-chart-title" },
-              "Requests per minute, per provider (dashed: its rate limit)",
+              "Requests per minute, as a share of each provider's rate limit",
             ),
           ),
           h(
             "div",
             { class: "card-body" },
             h("div", { class: "chart-box chart-box-lg" }, callsCanvas),
-            limits,
+            h(
+              "div",
+              { class: "table-responsive mt-2" },
+              h(
+                "table",
+                { class: "table table-sm small mb-0", id: "providers" },
+                h(
+                  "thead",
+                  {},
+                  h(
+                    "tr",
+                    {},
+                    [
+                      "Provider",
+                      "Rate limit",
+                      "Requests, this minute",
+                      "Busiest minute",
+                      "Calls",
+                      "429s",
+                    ].map((title) => h("th", { scope: "col" }, title)),
+                  ),
+                ),
+                limits,
+              ),
+            ),
           ),
         ),
       ),
@@ -77,7 +107,11 @@ export function loadView({ root }) {
           h(
             "div",
             { class: "card-header" },
-            h("h2", { class: "h6 mb-0", id: "queue-chart-title" }, "Queue depth"),
+            h(
+              "h2",
+              { class: "h6 mb-0", id: "queue-chart-title" },
+              "Queue depth (since this page opened; by state below)",
+            ),
           ),
           h(
             "div",
@@ -111,6 +145,7 @@ export function loadView({ root }) {
 
   let callsChart = null;
   let queueChart = null;
+  const samples = [];
   const load = async () => {
     try {
       const stats = await api(`/api/stats?minutes=${minutes.value}`);
@@ -129,45 +164,62 @@ export function loadView({ root }) {
       { length: stats.minutes },
       (_, index) => end - (stats.minutes - 1 - index) * 60_000,
     );
-    const labels = slots.map((slot) => time(new Date(slot).toISOString()).replace(/:00$/, ""));
+    const labels = slots.map((slot) => minuteFormat.format(new Date(slot)));
     const datasets = [];
+    const rows = [];
     for (const provider of stats.providers) {
       const counts = new Map(provider.perMinute.map((minute) => [Date.parse(minute.minute), minute]));
+      const requests = slots.map((slot) => counts.get(slot)?.requests ?? 0);
+      const perMinute = provider.rateLimit
+        ? (provider.rateLimit.max * 60_000) / provider.rateLimit.windowMs
+        : null;
       const color = providerColor(provider.provider);
-      datasets.push({
-        label: provider.provider,
-        data: slots.map((slot) => counts.get(slot)?.requests ?? 0),
-        borderColor: color,
-        backgroundColor: color,
-        tension: 0.2,
-      });
-      if (provider.rateLimit) {
-        const perMinute = (provider.rateLimit.max * 60_000) / provider.rateLimit.windowMs;
+      if (perMinute) {
         datasets.push({
-          label: `${provider.provider} limit`,
-          data: slots.map(() => perMinute),
+          label: provider.provider,
+          data: requests.map((count) => (count * 100) / perMinute),
+          requests,
           borderColor: color,
-          borderDash: [6, 4],
-          pointRadius: 0,
-          borderWidth: 1,
+          backgroundColor: color,
+          tension: 0.2,
         });
       }
+      rows.push(
+        h(
+          "tr",
+          { "data-provider": provider.provider },
+          h("th", { scope: "row" }, provider.provider),
+          h(
+            "td",
+            {},
+            perMinute
+              ? `${provider.rateLimit.max} per ${provider.rateLimit.windowMs / 1000} s`
+              : "none configured",
+          ),
+          h("td", { class: "text-end" }, String(requests.at(-1) ?? 0)),
+          h("td", { class: "text-end" }, String(Math.max(0, ...requests))),
+          h(
+            "td",
+            { class: "text-end" },
+            String(provider.perMinute.reduce((sum, minute) => sum + minute.calls, 0)),
+          ),
+          h(
+            "td",
+            { class: "text-end" },
+            String(provider.perMinute.reduce((sum, minute) => sum + minute.rateLimited, 0)),
+          ),
+        ),
+      );
     }
-    replace(
-      limits,
-      stats.providers.map((provider) => {
-        const hits = provider.perMinute.reduce((sum, minute) => sum + minute.rateLimited, 0);
-        const limit = provider.rateLimit
-          ? `${provider.rateLimit.max} per ${provider.rateLimit.windowMs / 1000} s`
-          : "no limit configured";
-        return h(
-          "li",
-          { class: "list-inline-item" },
-          h("span", { class: "fw-semibold" }, provider.provider),
-          `: ${limit}${hits ? ` · ${hits} 429s` : ""}`,
-        );
-      }),
-    );
+    datasets.push({
+      label: "rate limit",
+      data: slots.map(() => 100),
+      borderColor: "#dc2626",
+      borderDash: [6, 4],
+      pointRadius: 0,
+      borderWidth: 1,
+    });
+    replace(limits, rows);
     const data = { labels, datasets };
     if (callsChart) callsChart.update(data);
     else
@@ -175,8 +227,24 @@ export function loadView({ root }) {
         type: "line",
         data,
         options: {
-          scales: { y: { beginAtZero: true, title: { display: true, text: "requests / min" } } },
-          plugins: { legend: { position: "bottom" } },
+          scales: {
+            y: {
+              beginAtZero: true,
+              suggestedMax: 110,
+              title: { display: true, text: "% of the rate limit" },
+            },
+          },
+          plugins: {
+            legend: { position: "bottom" },
+            tooltip: {
+              callbacks: {
+                label: (item) =>
+                  item.dataset.requests
+                    ? `${item.dataset.label}: ${item.dataset.requests[item.dataIndex]} requests (${item.parsed.y.toFixed(1)} % of its limit)`
+                    : `${item.dataset.label}: 100 %`,
+              },
+            },
+          },
         },
       });
   };
@@ -195,23 +263,28 @@ export function loadView({ root }) {
         ),
       ),
     );
+    // The depth over time: one sample per refresh while the page is open (the last 10 minutes).
+    samples.push({ at: stats.at, depths: new Map(queues.map((queue) => [queue.name, depthOf(queue)])) });
+    if (samples.length > MAX_SAMPLES) samples.shift();
+    const names = queues.map((queue) => queue.name);
     const data = {
-      labels: queues.map((queue) => queue.name),
-      datasets: QUEUE_STATES.map(([state, color]) => ({
-        label: state,
-        data: queues.map((queue) => queue[state]),
-        backgroundColor: color,
+      labels: samples.map((sample) => time(sample.at)),
+      datasets: names.map((name, index) => ({
+        label: name,
+        data: samples.map((sample) => sample.depths.get(name) ?? null),
+        borderColor: QUEUE_COLORS[index % QUEUE_COLORS.length],
+        backgroundColor: QUEUE_COLORS[index % QUEUE_COLORS.length],
+        stepped: true,
       })),
     };
     if (queueChart) queueChart.update(data);
     else
       queueChart = makeChart(queueCanvas, {
-        type: "bar",
+        type: "line",
         data,
         options: {
           scales: {
-            x: { stacked: true },
-            y: { stacked: true, beginAtZero: true, title: { display: true, text: "jobs" } },
+            y: { beginAtZero: true, suggestedMax: 5, title: { display: true, text: "jobs not finished" } },
           },
           plugins: { legend: { position: "bottom" } },
         },

@@ -31,7 +31,7 @@ export function changes() {
 function card(title, id, ...body) {
   return h(
     "section",
-    { class: "card h-100", "aria-labelledby": id },
+    { class: "card", "aria-labelledby": id },
     h("div", { class: "card-header" }, h("h2", { class: "h6 mb-0", id }, title)),
     h("div", { class: "card-body" }, ...body),
   );
@@ -231,11 +231,27 @@ export function callsSection() {
       body,
     ),
   );
-  const element = card("Model calls", "calls-title", table);
+  const pauses = h("ul", { class: "small list-unstyled mb-2", id: "rate-limit-pauses" });
+  const changedPauses = changes();
+  const element = card("Model calls", "calls-title", pauses, table);
   element.querySelector("h2").append(count);
   return {
     element,
-    update(view) {
+    update(view, events) {
+      // 429 pauses: each pause a provider imposed on its whole queue, from the event log.
+      const paused = events.filter((event) => event.type === "provider.rate_limited");
+      if (changedPauses(paused.map((event) => event.id))) {
+        replace(
+          pauses,
+          paused.map((event) =>
+            h(
+              "li",
+              { class: "text-warning-emphasis" },
+              `${time(event.at)} · 429 pause: ${event.message}${event.phase ? ` (${event.phase})` : ""}`,
+            ),
+          ),
+        );
+      }
       if (!changed(view.calls)) return;
       count.textContent = String(view.calls.length);
       replace(

@@ -94,7 +94,7 @@ export function sessionView(id, { root, navigate, setLiveState }) {
     if (actionsChanged([view.status, files.length])) renderActions(actions, view, { act, retryBudget });
     sections.phases.update(view);
     sections.charts.update(view);
-    sections.calls.update(view);
+    sections.calls.update(view, [...events.values()]);
     sections.plans.update(view);
     sections.decision.update(view, [...events.values()]);
     sections.files.update(view);

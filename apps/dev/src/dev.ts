@@ -50,7 +50,8 @@ async function start(): Promise<void> {
   }
   await waitUntilReady(api, url);
   say(`api         ${url}   (Authorization: Bearer ${stack.apiToken})`);
-  say(`bull board  ${url}/admin/queues   (log in with the token above)`);
+  say(`dashboard   ${url}/   (log in with the token above)`);
+  say(`bull board  ${url}/admin/queues`);
   if (stack.simulator) say(`simulator   ${stack.simulator.url}`);
   say(`logs        ${apps.map((app) => app.logFile).join(", ")}`);
   say("Ctrl-C stops everything.");
