@@ -159,7 +159,7 @@ describe("the dashboard in Chromium", () => {
     const expected = await (await stack.request(`/api/sessions/${id}/files/${path}`)).text();
     await expect.poll(() => page.locator("#file-viewer code").textContent()).toBe(expected);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-session.png`, fullPage: true });
-    await page.evaluate(() => globalThis.scrollTo(0, 0));
+    await page.evaluate("window.scrollTo(0, 0)");
     await page.screenshot({ path: `${ARTIFACTS}dashboard-session-top.png` });
 
     // Back to the list: the session is there, succeeded, with its cost.
