@@ -202,10 +202,21 @@ describe("the dashboard in Chromium", () => {
       await page.keyboard.press("Enter");
       await page.waitForURL(`${base}/?session=${id}`);
       await page.locator("#session-status [data-status=running]").waitFor();
+      // Opened mid-run: everything so far (from the submission on), then the rest live.
+      await page.locator('#log [data-type="session.submitted"]').waitFor();
       await page.locator("#calls [data-status=running]").first().waitFor();
       await page.screenshot({ path: `${ARTIFACTS}dashboard-session-phone-dark.png`, fullPage: true });
       await page.getByRole("button", { name: "Cancel" }).click();
       await page.locator("#session-status [data-status=cancelled]").waitFor();
+      await page.locator('#log [data-type="session.cancelled"]').waitFor();
+      // Every event of the session is in the log, once (late ones, such as aborted calls, too).
+      await expect
+        .poll(
+          async () =>
+            (await page.locator("#log tr[data-event]").count()) -
+            (await stack.db.prisma.sessionEvent.count({ where: { sessionId: id } })),
+        )
+        .toBe(0);
       await page.getByRole("button", { name: "Retry" }).waitFor();
       expect(await page.getByRole("button", { name: "Retry" }).isEnabled()).toBe(true);
       const summary = (await (await stack.request(`/api/sessions/${id}?view=summary`)).json()) as {
