@@ -192,6 +192,12 @@ describe("the dashboard in Chromium", () => {
     const { context, page } = await open({ colorScheme: "dark", width: 390 });
     await signIn(page, context);
     expect(await page.locator("html").getAttribute("data-bs-theme")).toBe("dark");
+    // On a phone the menu folds behind a button that opens it.
+    const menu = page.getByRole("navigation", { name: "Main" });
+    expect(await menu.getByRole("link", { name: "Load" }).isVisible()).toBe(false);
+    await menu.getByRole("button", { name: "Menu" }).click();
+    await menu.getByRole("link", { name: "Load" }).waitFor();
+    await menu.getByRole("button", { name: "Menu" }).click();
     stack.sim.configure({ latencyMs: { anthropic: 20_000 } });
     try {
       const id = await stack.submit("Build a slow blog");

@@ -33,6 +33,9 @@ const RETRYABLE = ["failed", "cancelled", "budget_exceeded"];
 
 export function sessionView(id, { root, navigate, setLiveState }) {
   const message = h("div", { role: "status", "aria-live": "polite" });
+  // Says each change of the session's status to screen readers (the badge is redrawn, this stays).
+  const announce = h("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+  let announced = null;
   const header = h("header", { class: "mb-3" });
   const actions = h("div", { class: "d-flex flex-wrap gap-2 mb-3", role: "group", "aria-label": "Actions" });
   const sections = {
@@ -57,6 +60,7 @@ export function sessionView(id, { root, navigate, setLiveState }) {
       ),
     ),
     header,
+    announce,
     actions,
     message,
     h(
@@ -91,6 +95,10 @@ export function sessionView(id, { root, navigate, setLiveState }) {
       ...facts
     } = view;
     if (headerChanged(facts)) renderHeader(header, view);
+    if (announced !== view.status) {
+      announced = view.status;
+      announce.textContent = `Session ${view.status}${view.currentPhase ? `, phase ${view.currentPhase}` : ""}`;
+    }
     if (actionsChanged([view.status, files.length])) renderActions(actions, view, { act, retryBudget });
     sections.phases.update(view);
     sections.charts.update(view);

@@ -76,7 +76,7 @@ function loadPage(): { html: string; csp: string } {
   if (importMap === undefined) throw new Error("dashboard/index.html has no import map");
   const hash = createHash("sha256").update(importMap).digest("base64");
   const csp =
-    `default-src 'none'; script-src 'self' 'sha256-${hash}'; style-src 'self' 'unsafe-inline'; ` +
+    `default-src 'none'; script-src 'self' 'sha256-${hash}'; style-src 'self'; ` +
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; " +
     "base-uri 'none'; form-action 'self'";
   return { html, csp };
