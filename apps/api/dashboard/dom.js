@@ -135,12 +135,23 @@ export function humanize(key) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Calls `fn` at most once per `ms`, after the last call (trailing). */
-export function debounce(fn, ms) {
-  let timer;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
+/**
+ * Calls `fn` at most once per `ms`, and always once more after the last request: a steady stream
+ * of requests (events during a run) still updates the page every `ms`, never only at the end.
+ */
+export function throttle(fn, ms) {
+  let timer = null;
+  let last = 0;
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(
+      () => {
+        timer = null;
+        last = Date.now();
+        fn();
+      },
+      Math.max(0, last + ms - Date.now()),
+    );
   };
 }
 
@@ -152,4 +163,25 @@ export function safeUrl(url) {
   } catch {
     return null;
   }
+}
+
+/** A function that says whether `value` differs from the last one it saw. */
+export function changes() {
+  let last;
+  return (value) => {
+    const key = JSON.stringify(value);
+    if (key === last) return false;
+    last = key;
+    return true;
+  };
+}
+
+/** A Bootstrap card with a heading (a labelled region). */
+export function card(title, id, ...body) {
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": id },
+    h("div", { class: "card-header" }, h("h2", { class: "h6 mb-0", id }, title)),
+    h("div", { class: "card-body" }, ...body),
+  );
 }

@@ -1,7 +1,7 @@
 // The sessions list: a submit form, filters (status, workflow), keyset pages, and live updates
 // from the all-sessions event stream (the page re-reads its rows when something happens).
 import { ApiError, api, follow } from "./api.js";
-import { alert, debounce, duration, elapsed, h, int, replace, statusBadge, timeElement, usd } from "./dom.js";
+import { alert, duration, elapsed, h, int, replace, statusBadge, throttle, timeElement, usd } from "./dom.js";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "budget_exceeded"];
 const PAGE_SIZE = 20;
@@ -156,7 +156,7 @@ export function listView({ root, params, navigate, setLiveState }) {
   void load();
 
   // Anything that happens to any session may change a row: re-read the page (at most every 500 ms).
-  const reload = debounce(load, 500);
+  const reload = throttle(load, 500);
   const close = follow("/api/events/stream", { onEvent: reload, onState: setLiveState });
   // Running sessions' durations grow.
   const ticker = setInterval(() => {

@@ -1,41 +1,21 @@
-// The sections of the session page. Each returns { element, update(view), destroy? } and
+// The sections of the session page (the files and the log are in session-files.js and
+// session-log.js). Each returns { element, update(view), destroy? } and
 // re-renders only when what it shows changed, so a live update does not move the reader's focus
 // or reset what they opened.
-import { fileText } from "./api.js";
 import { makeChart, PALETTE, providerColor } from "./charts.js";
 import {
+  card,
+  changes,
   duration,
   elapsed,
   h,
-  humanize,
   int,
   renderValue,
   replace,
-  safeUrl,
   statusBadge,
   time,
   usd,
 } from "./dom.js";
-
-/** A function that says whether `value` differs from the last one it saw. */
-export function changes() {
-  let last;
-  return (value) => {
-    const key = JSON.stringify(value);
-    if (key === last) return false;
-    last = key;
-    return true;
-  };
-}
-
-function card(title, id, ...body) {
-  return h(
-    "section",
-    { class: "card", "aria-labelledby": id },
-    h("div", { class: "card-header" }, h("h2", { class: "h6 mb-0", id }, title)),
-    h("div", { class: "card-body" }, ...body),
-  );
-}
 
 /** The phases as a timeline: status, how long, attempts, why skipped, what failed. */
 export function phasesSection() {
@@ -473,205 +453,6 @@ export function decisionSection() {
               skipped?.skipReason ? `No decision needed: ${skipped.skipReason}` : "Not yet.",
             )
           : renderValue(finalDecision),
-      );
-    },
-  };
-}
-
-function fileTree(files) {
-  const root = { dirs: new Map(), files: [] };
-  for (const file of files) {
-    const parts = file.path.split("/");
-    let node = root;
-    for (const part of parts.slice(0, -1)) {
-      if (!node.dirs.has(part)) node.dirs.set(part, { dirs: new Map(), files: [] });
-      node = node.dirs.get(part);
-    }
-    node.files.push({ name: parts.at(-1), file });
-  }
-  return root;
-}
-
-/** The generated files as a tree, and a viewer for the one chosen (as text, never as HTML). */
-export function filesSection(sessionId) {
-  const tree = h("nav", { class: "file-tree small", "aria-label": "Generated files", id: "file-tree" });
-  const viewerTitle = h("div", { class: "small fw-semibold text-break" }, "Choose a file.");
-  const viewerMeta = h("div", { class: "small text-body-secondary" });
-  const code = h("code", {});
-  const viewer = h(
-    "pre",
-    {
-      class: "file-viewer border rounded p-2 mb-0",
-      id: "file-viewer",
-      tabindex: "0",
-      "aria-label": "File content",
-    },
-    code,
-  );
-  const changed = changes();
-  let selected = null;
-
-  const open = async (file, button) => {
-    selected = file.path;
-    for (const other of tree.querySelectorAll("button[aria-current]")) other.removeAttribute("aria-current");
-    button?.setAttribute("aria-current", "true");
-    viewerTitle.textContent = file.path;
-    viewerMeta.textContent = `${int(file.sizeBytes)} bytes · by ${file.author} in ${file.phase}${file.purpose ? ` · ${file.purpose}` : ""}`;
-    code.textContent = "Loading…";
-    try {
-      code.textContent = await fileText(sessionId, file.path);
-    } catch (error) {
-      code.textContent = error.message;
-    }
-  };
-
-  const renderNode = (node) =>
-    h(
-      "ul",
-      { class: "list-unstyled ps-3 mb-0" },
-      [...node.dirs]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, child]) =>
-          h("li", {}, h("details", { open: true }, h("summary", {}, `${name}/`), renderNode(child))),
-        ),
-      node.files
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map(({ name, file }) => {
-          const button = h(
-            "button",
-            {
-              type: "button",
-              class: "btn btn-link btn-sm p-0 text-start text-break",
-              "data-path": file.path,
-              "aria-current": file.path === selected ? "true" : null,
-            },
-            name,
-          );
-          button.addEventListener("click", () => open(file, button));
-          return h("li", {}, button);
-        }),
-    );
-
-  const count = h("span", { class: "badge text-bg-secondary ms-2" }, "0");
-  const element = card(
-    "Files",
-    "files-title",
-    h(
-      "div",
-      { class: "row g-3" },
-      h("div", { class: "col-md-4 file-tree-box" }, tree),
-      h("div", { class: "col-md-8" }, viewerTitle, viewerMeta, viewer),
-    ),
-  );
-  element.querySelector("h2").append(count);
-  return {
-    element,
-    update(view) {
-      if (!changed(view.files)) return;
-      count.textContent = String(view.files.length);
-      replace(
-        tree,
-        view.files.length
-          ? renderNode(fileTree(view.files))
-          : h("p", { class: "text-body-secondary mb-0" }, "No files yet."),
-      );
-    },
-  };
-}
-
-/** The commits, from the `git.committed` events. */
-export function commitsFrom(events) {
-  return events
-    .filter((event) => event.type === "git.committed" || event.type === "git.published")
-    .map((event) => ({ type: event.type, message: event.message, data: event.data ?? {}, at: event.at }));
-}
-
-const EVENT_CLASSES = {
-  "phase.failed": "text-danger-emphasis",
-  "call.failed": "text-danger-emphasis",
-  "session.failed": "text-danger-emphasis",
-  "call.retrying": "text-warning-emphasis",
-  "provider.rate_limited": "text-warning-emphasis",
-  "session.succeeded": "text-success-emphasis",
-  "phase.succeeded": "text-success-emphasis",
-};
-
-/** The commits and the execution log (every event, appended as it comes). */
-export function logSection() {
-  const commits = h("ul", { class: "list-unstyled small mb-3", id: "commits" });
-  const body = h("tbody");
-  const seen = new Set();
-  const scroller = h(
-    "div",
-    { class: "log-box", tabindex: "0", "aria-label": "Execution log" },
-    h(
-      "table",
-      { class: "table table-sm small mb-0", id: "log" },
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          ["Time", "Event", "Phase", "Message"].map((title) => h("th", { scope: "col" }, title)),
-        ),
-      ),
-      body,
-    ),
-  );
-  const changedCommits = changes();
-  const append = (event) => {
-    if (seen.has(event.id)) return;
-    seen.add(event.id);
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
-    body.append(
-      h(
-        "tr",
-        { class: EVENT_CLASSES[event.type] ?? "", "data-event": event.id, "data-type": event.type },
-        h("td", { class: "text-nowrap" }, time(event.at)),
-        h("td", { class: "text-nowrap font-monospace" }, event.type),
-        h("td", {}, event.phase ?? ""),
-        h("td", { class: "text-break" }, event.message),
-      ),
-    );
-    if (atBottom) scroller.scrollTop = scroller.scrollHeight;
-  };
-  return {
-    element: card(
-      "Commits and execution log",
-      "log-title",
-      h("h3", { class: "h6" }, "Commits"),
-      commits,
-      h("h3", { class: "h6" }, "Execution log"),
-      scroller,
-    ),
-    append,
-    update(events, commitList) {
-      for (const event of [...events].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))) append(event);
-      if (!changedCommits(commitList)) return;
-      replace(
-        commits,
-        commitList.length
-          ? commitList.map((commit) =>
-              h(
-                "li",
-                { class: "mb-1" },
-                commit.type === "git.published"
-                  ? [
-                      "Published: ",
-                      h(
-                        "a",
-                        { href: safeUrl(commit.data.url), rel: "noopener noreferrer", target: "_blank" },
-                        commit.data.url ?? commit.message,
-                      ),
-                    ]
-                  : [
-                      h("code", {}, String(commit.data.sha ?? "").slice(0, 12)),
-                      ` ${humanize(String(commit.data.phase ?? ""))} — ${commit.data.files ?? "?"} files`,
-                    ],
-              ),
-            )
-          : h("li", { class: "text-body-secondary" }, "No commits yet."),
       );
     },
   };

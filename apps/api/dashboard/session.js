@@ -5,7 +5,7 @@
 import { ApiError, api, follow } from "./api.js";
 import {
   alert,
-  debounce,
+  changes,
   duration,
   elapsed,
   h,
@@ -13,17 +13,16 @@ import {
   replace,
   safeUrl,
   statusBadge,
+  throttle,
   timeElement,
   usd,
 } from "./dom.js";
+import { filesSection } from "./session-files.js";
+import { commitsFrom, logSection } from "./session-log.js";
 import {
   callsSection,
-  changes,
   chartsSection,
-  commitsFrom,
   decisionSection,
-  filesSection,
-  logSection,
   phasesSection,
   plansSection,
 } from "./session-sections.js";
@@ -129,7 +128,7 @@ export function sessionView(id, { root, navigate, setLiveState }) {
       replace(message, alert(`Could not read the session: ${error.message}`));
     }
   };
-  const refreshSoon = debounce(refresh, 250);
+  const refreshSoon = throttle(refresh, 250);
 
   const stop = () => {
     closeStream?.();
