@@ -48,7 +48,8 @@ describe("the OpenAPI document", () => {
     const served = new Set(
       stack.app.routes
         .filter((route) => route.method !== "ALL")
-        .filter((route) => !/^\/(login|logout|admin)(\/|$)/.test(route.path))
+        // The pages (login, Bull Board, the dashboard and its files) are not the REST API.
+        .filter((route) => !/^\/(login|logout|admin|dashboard)(\/|$)/.test(route.path) && route.path !== "/")
         .map((route) => `${route.method} ${honoToOpenApi(route.path)}`),
     );
     const documented = new Set(
@@ -57,7 +58,7 @@ describe("the OpenAPI document", () => {
       ),
     );
     expect([...served].sort()).toEqual([...documented].sort());
-    expect(documented.size).toBe(22);
+    expect(documented.size).toBe(24);
   });
 });
 
@@ -143,6 +144,48 @@ describe("real answers validate against the document", () => {
     abort.abort();
   });
 
+  it("info, stats, and the list filtered by workflow", async () => {
+    const info = await call("GET", "/api/info");
+    expect(info.body).toEqual({ canPublish: false, defaultWorkflow: "software-project" });
+    const stats = await call("GET", "/api/stats?minutes=5");
+    expect(stats.status).toBe(200);
+    const body = stats.body as {
+      minutes: number;
+      providers: { provider: string; perMinute: { calls: number; requests: number }[] }[];
+      queues: { name: string }[];
+      queueError: string | null;
+    };
+    expect(body.minutes).toBe(5);
+    expect(body.queueError).toBeNull();
+    expect(body.queues.map((queue) => queue.name).sort()).toEqual([
+      "anthropic",
+      "gemini",
+      "openai",
+      "orchestrator",
+    ]);
+    // The session that ran called each provider; the journal's counts say so.
+    const calls = await stack.db.prisma.modelCall.groupBy({
+      by: ["provider"],
+      where: { cached: false, startedAt: { not: null } },
+      _count: true,
+    });
+    for (const { provider, _count } of calls) {
+      const counted = body.providers.find((item) => item.provider === provider)?.perMinute ?? [];
+      expect(
+        counted.reduce((sum, minute) => sum + minute.calls, 0),
+        provider,
+      ).toBe(_count);
+    }
+    expect((await call("GET", "/api/stats")).status).toBe(200);
+    const mine = (await call("GET", "/api/sessions?workflow=software-project")).body as {
+      sessions: { workflow: string }[];
+    };
+    expect(mine.sessions.length).toBeGreaterThan(0);
+    expect(mine.sessions.every((session) => session.workflow === "software-project")).toBe(true);
+    const none = (await call("GET", "/api/sessions?workflow=other")).body as { sessions: unknown[] };
+    expect(none.sessions).toEqual([]);
+  });
+
   it("workflows, the document itself, the reference page, health", async () => {
     expect((await call("GET", "/api/workflows")).status).toBe(200);
     expect((await call("GET", "/api/workflows/software-project")).status).toBe(200);
@@ -198,6 +241,10 @@ describe("bad input, route by route: a 4xx naming the field, never a 500", () =>
     ["GET", "/api/sessions?cursor=%21%21", {}, 400, "cursor"],
     ["GET", "/api/sessions?cursor=bm9wZQ", {}, 400, "cursor"],
     ["GET", "/api/sessions?colour=blue", {}, 400, "colour"],
+    ["GET", "/api/sessions?workflow=Not%20One", {}, 400, "workflow"],
+    ["GET", "/api/stats?minutes=0", {}, 400, "minutes"],
+    ["GET", "/api/stats?minutes=many", {}, 400, "minutes"],
+    ["GET", "/api/stats?hours=1", {}, 400, "hours"],
     ["POST", "/api/sessions", { body: "{nope" }, 400, "JSON"],
     ["POST", "/api/sessions", { body: "[]" }, 400, "expected object"],
     ["POST", "/api/sessions", { body: JSON.stringify({}) }, 400, "request"],

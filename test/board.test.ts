@@ -213,15 +213,16 @@ describe("Bull Board behind the API token", () => {
     ]) {
       const response = await login(API_TOKEN, next);
       expect(response.status, next).toBe(303);
-      expect(response.headers.get("location"), next).toBe("/admin/queues");
+      // The default after signing in is the dashboard.
+      expect(response.headers.get("location"), next).toBe("/");
     }
     const fine = await login(API_TOKEN, "/admin/queues/queue/gemini?status=failed");
     expect(fine.headers.get("location")).toBe("/admin/queues/queue/gemini?status=failed");
     // The form shown for `next=//evil.com` carries the safe default instead.
     const form = await (await stack.app.request("/login?next=//evil.com")).text();
-    expect(form).toContain('name="next" value="/admin/queues"');
+    expect(form).toContain('name="next" value="/"');
     const dotted = await (await stack.app.request("/login?next=/..//evil.com")).text();
-    expect(dotted).toContain('name="next" value="/admin/queues"');
+    expect(dotted).toContain('name="next" value="/"');
     // Dot segments that stay on this site are resolved, not refused.
     const local = await login(API_TOKEN, "/admin/../admin/queues/./queue/openai");
     expect(local.headers.get("location")).toBe("/admin/queues/queue/openai");

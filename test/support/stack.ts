@@ -174,6 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     apiToken,
     metrics: options.metrics,
     canPublish: options.canPublish ?? options.github != null,
+    rateLimits: options.limits,
     workspaceDir,
     maxBodyBytes: 1024 * 1024,
     logError: log ? (error) => log.error({ err: error }, "unhandled error") : (error) => console.error(error),

@@ -1,6 +1,13 @@
 import { routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { countSessionsByStatus, EventFeed, type QueueSet, SESSION_STATUSES } from "@foundry/engine";
+import {
+  countSessionsByStatus,
+  EventFeed,
+  type QueueSet,
+  type RateLimit,
+  SESSION_STATUSES,
+} from "@foundry/engine";
+import type { ProviderName } from "@foundry/llm";
 import { FoundryMetrics } from "@foundry/metrics";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
@@ -9,6 +16,7 @@ import { AuditTrail } from "./audit-trail.ts";
 import { refuseCrossSiteWrites, requireToken } from "./auth.ts";
 import { BOARD_PATH, boardRoutes } from "./board.ts";
 import { handle } from "./contract-route.ts";
+import { DASHBOARD_PATH, dashboardRoutes } from "./dashboard.ts";
 import { ApiError, errorBody, handleError } from "./errors.ts";
 import { httpMetrics, type RequestLogEntry } from "./http-metrics.ts";
 import { requireJsonBody } from "./json-body.ts";
@@ -18,6 +26,7 @@ import { LoginSessions } from "./login-sessions.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { fileRoutes } from "./routes/files.ts";
+import { infoRoutes } from "./routes/info.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { referenceRoutes } from "./routes/reference.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
@@ -29,6 +38,8 @@ export interface AppDeps {
   workflows: WorkflowCatalog;
   apiToken: string;
   canPublish: boolean;
+  /** Each provider's rate limit as the workers have it (for `GET /api/stats`). */
+  rateLimits?: Partial<Record<ProviderName, RateLimit>>;
   /** Where the workers write projects (a volume shared with them). */
   workspaceDir: string;
   maxBodyBytes: number;
@@ -41,7 +52,7 @@ export interface AppDeps {
   logWarning?: (details: Record<string, unknown>, message: string) => void;
   /** An access log: each request's method, route pattern, path, status, duration and session id. @default none */
   logRequest?: (entry: RequestLogEntry, message: string) => void;
-  /** Serve Bull Board at /admin/queues and the login page at /login. @default true */
+  /** Serve the dashboard at /, Bull Board at /admin/queues and the login page at /login. @default true */
   board?: boolean;
   /** Mark the login cookie `Secure` even on plain-http requests (behind a TLS proxy). @default false */
   secureCookies?: boolean;
@@ -71,7 +82,7 @@ export interface AppDeps {
 export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = { max: 10, windowSeconds: 60 };
 
 /**
- * The HTTP API. Everything under /api and /admin/queues needs the token (a bearer header, or the
+ * The HTTP API. Everything under /api, /admin/queues and the dashboard (/) needs the token (a bearer header, or the
  * cookie `POST /login` sets); /healthz, /readyz and /login do not.
  */
 export function createApp(deps: AppDeps): Hono {
@@ -136,6 +147,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   fileRoutes(app, deps);
   workflowRoutes(app, deps);
+  infoRoutes(app, deps);
   referenceRoutes(app);
   auditRoutes(app, deps);
   metricsRoutes(app, metrics);
@@ -146,11 +158,12 @@ export function createApp(deps: AppDeps): Hono {
         auth,
         rateLimiter: new LoginRateLimiter(deps.db, deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT),
         trustProxy: deps.trustProxy,
-        defaultNext: BOARD_PATH,
+        defaultNext: DASHBOARD_PATH,
         secureCookie: deps.secureCookies,
       }),
     );
     app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, auth }));
+    app.route("/", dashboardRoutes({ auth }));
   }
   deps.extend?.(app);
   return app;

@@ -5,6 +5,19 @@ import { z } from "zod";
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
 
+const providerRateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseRateLimit(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
 /** The API's environment. */
 export const apiEnvSchema = z.object({
   ...sharedEnv,
@@ -36,6 +49,13 @@ export const apiEnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  /**
+   * The providers' rate limits, only to draw the dashboard's load chart against: give the API the
+   * workers' values (the defaults are the same).
+   */
+  OPENAI_RATE_LIMIT: providerRateLimit("500/60s"),
+  ANTHROPIC_RATE_LIMIT: providerRateLimit("50/60s"),
+  GEMINI_RATE_LIMIT: providerRateLimit("150/60s"),
   /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
   /** Audit rows older than this are deleted (checked on write, at most once an hour). */

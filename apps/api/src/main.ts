@@ -54,6 +54,11 @@ const app = createApp({
   events,
   apiToken: env.API_TOKEN,
   canPublish: env.GITHUB_TOKEN !== undefined,
+  rateLimits: {
+    openai: env.OPENAI_RATE_LIMIT,
+    anthropic: env.ANTHROPIC_RATE_LIMIT,
+    gemini: env.GEMINI_RATE_LIMIT,
+  },
   workspaceDir: env.WORKSPACE_DIR,
   maxBodyBytes: env.MAX_BODY_BYTES,
   loginRateLimit: env.LOGIN_RATE_LIMIT,

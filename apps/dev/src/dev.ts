@@ -74,7 +74,8 @@ async function start(): Promise<void> {
   // Stopped while writing it: the stop function has already run.
   if (stopping) return removeDevEndpoint(DATA_DIR, process.pid);
   say(`api         ${url}   (Authorization: Bearer ${stack.apiToken})`);
-  say(`bull board  ${url}/admin/queues   (log in with the token above)`);
+  say(`dashboard   ${url}/   (log in with the token above)`);
+  say(`bull board  ${url}/admin/queues`);
   if (stack.simulator) say(`simulator   ${stack.simulator.url}`);
   say(`logs        ${apps.map((app) => app.logFile).join(", ")}`);
   say(`cli         npx foundry --help   (finds this API through ${relative(process.cwd(), endpointFile)})`);

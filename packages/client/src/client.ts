@@ -10,6 +10,8 @@ import {
   type FileList,
   fileListSchema,
   type GeneratedFile,
+  type Info,
+  infoSchema,
   type RetryResponse,
   retryResponseSchema,
   type SessionEvent,
@@ -17,12 +19,14 @@ import {
   type SessionStatus,
   type SessionSummary,
   type SessionView,
+  type Stats,
   type StreamEnd,
   type SubmitResponse,
   sessionEventSchema,
   sessionPageSchema,
   sessionSummarySchema,
   sessionViewSchema,
+  statsSchema,
   streamEndSchema,
   submitResponseSchema,
   type ValidWorkflow,
@@ -115,11 +119,14 @@ export class ApiClient {
   }
 
   /** `GET /api/sessions`: one page, newest first. */
-  async listSessions(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<SessionPage> {
+  async listSessions(
+    query: { limit?: number; cursor?: string; status?: string; workflow?: string } = {},
+  ): Promise<SessionPage> {
     const params = new URLSearchParams();
     if (query.limit !== undefined) params.set("limit", String(query.limit));
     if (query.cursor) params.set("cursor", query.cursor);
     if (query.status) params.set("status", query.status);
+    if (query.workflow) params.set("workflow", query.workflow);
     const search = params.size > 0 ? `?${params}` : "";
     return this.#json(`/api/sessions${search}`, sessionPageSchema);
   }
@@ -220,6 +227,16 @@ export class ApiClient {
   /** `GET /api/workflows/:name`: roles with their providers, phases and tasks. */
   async workflow(name: string): Promise<WorkflowDetail> {
     return this.#json(`/api/workflows/${encodeURIComponent(name)}`, workflowDetailSchema);
+  }
+
+  /** `GET /api/info`: what this server offers (publishing, the default workflow). */
+  async info(): Promise<Info> {
+    return this.#json("/api/info", infoSchema);
+  }
+
+  /** `GET /api/stats`: calls per minute per provider (with its rate limit) and queue depths. */
+  async stats(minutes?: number): Promise<Stats> {
+    return this.#json(`/api/stats${minutes === undefined ? "" : `?minutes=${minutes}`}`, statsSchema);
   }
 
   /**

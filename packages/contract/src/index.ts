@@ -66,6 +66,17 @@ export {
   workflowStateSchema,
 } from "./sessions.ts";
 export {
+  type Info,
+  infoSchema,
+  type ProviderMinute,
+  providerMinuteSchema,
+  type QueueDepth,
+  queueDepthSchema,
+  type Stats,
+  statsQuery,
+  statsSchema,
+} from "./stats.ts";
+export {
   ACTIVE_SESSION_STATUSES,
   CALL_STATUSES,
   type CallStatus,

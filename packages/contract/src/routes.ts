@@ -18,6 +18,7 @@ import {
   sessionViewSchema,
   submitResponseSchema,
 } from "./sessions.ts";
+import { infoSchema, statsQuery, statsSchema } from "./stats.ts";
 import {
   validateWorkflowBody,
   validWorkflowSchema,
@@ -307,6 +308,27 @@ export const routes = {
       422: { description: "Invalid: each problem (WORKFLOW_INVALID).", content: json(invalidWorkflowError) },
       ...errors(400, 401, 413, 415),
     },
+  },
+  getInfo: {
+    operationId: "getInfo",
+    method: "get",
+    path: "/api/info",
+    summary: "What this server offers a client (publishing, the default workflow)",
+    tags: ["meta"],
+    responses: { 200: { description: "The server's options.", content: json(infoSchema) }, ...errors(401) },
+  },
+  getStats: {
+    operationId: "getStats",
+    method: "get",
+    path: "/api/stats",
+    summary: "Load across sessions: calls per minute per provider, queue depths",
+    description:
+      "Calls per minute and provider from the model-call journal, against each provider's configured " +
+      "rate limit, and the jobs in each queue by state. If the queue cannot be read, `queues` is null " +
+      "and `queueError` says why (the call counts still come).",
+    tags: ["meta"],
+    query: statsQuery,
+    responses: { 200: { description: "The numbers.", content: json(statsSchema) }, ...errors(400, 401) },
   },
   getOpenApi: {
     operationId: "getOpenApi",

@@ -116,6 +116,12 @@ export const listSessionsQuery = z.strictObject({
     .optional()
     .meta({ description: "`nextCursor` of the previous page." }),
   status: z.enum(SESSION_STATUSES).optional().meta({ description: "Only sessions in this status." }),
+  workflow: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/, "expected a workflow name such as software-project")
+    .max(60)
+    .optional()
+    .meta({ description: "Only sessions of this workflow." }),
 });
 
 export const sessionPageSchema = z

@@ -49,6 +49,7 @@ export {
   createRedis,
   ORCHESTRATOR_QUEUE,
   QUEUE_NAMES,
+  type QueueDepth,
   type QueueName,
   QueueSet,
 } from "./queues.ts";
@@ -86,6 +87,7 @@ export { type CacheSettings, DEFAULT_CACHE, pruneCache } from "./store/response-
 export { countSessionsByStatus } from "./store/session-counts.ts";
 export { sessionVersion } from "./store/session-version.ts";
 export { insertSession, type NewSession } from "./store/sessions.ts";
+export { callsPerMinute, type ProviderMinuteCount } from "./store/stats.ts";
 export {
   getSessionSummary,
   getSessionView,

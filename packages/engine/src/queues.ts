@@ -25,6 +25,28 @@ export function createProducerRedis(url: string): Redis {
   return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
 }
 
+const DEPTH_STATES = [
+  "waiting",
+  "active",
+  "delayed",
+  "prioritized",
+  "waiting-children",
+  "failed",
+  "completed",
+] as const;
+
+/** The jobs one queue holds, by state. */
+export interface QueueDepth {
+  name: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+  waitingChildren: number;
+  failed: number;
+  completed: number;
+}
+
 /** Queue handles for producers (the API, the engine adding call jobs). */
 export class QueueSet {
   readonly prefix: string;
@@ -50,6 +72,26 @@ export class QueueSet {
 
   all(): Queue[] {
     return [...this.#queues.values()];
+  }
+
+  /** How many jobs each queue holds, by state (one round trip per queue). */
+  async depths(): Promise<QueueDepth[]> {
+    return Promise.all(
+      this.all().map(async (queue) => {
+        const counts = await queue.getJobCounts(...DEPTH_STATES);
+        const count = (state: (typeof DEPTH_STATES)[number]) => counts[state] ?? 0;
+        return {
+          name: queue.name,
+          waiting: count("waiting"),
+          active: count("active"),
+          delayed: count("delayed"),
+          prioritized: count("prioritized"),
+          waitingChildren: count("waiting-children"),
+          failed: count("failed"),
+          completed: count("completed"),
+        };
+      }),
+    );
   }
 
   async close(): Promise<void> {

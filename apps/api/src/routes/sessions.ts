@@ -90,6 +90,7 @@ export function sessionRoutes(app: Hono, deps: SessionRoutesDeps): void {
       limit: query.limit,
       cursor: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       status: query.status,
+      workflow: query.workflow,
     });
     return c.json({ sessions: page.sessions, nextCursor: page.next ? encodeCursor(page.next) : null });
   });

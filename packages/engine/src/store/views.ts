@@ -303,11 +303,12 @@ export async function getSessionSummary(db: PrismaClient, id: string): Promise<S
 /** Newest first, by keyset pagination on (createdAt, id). */
 export async function listSessions(
   db: PrismaClient,
-  options: { limit: number; cursor?: { createdAt: Date; id: string }; status?: string },
+  options: { limit: number; cursor?: { createdAt: Date; id: string }; status?: string; workflow?: string },
 ): Promise<{ sessions: SessionSummary[]; next: { createdAt: Date; id: string } | null }> {
   const rows = await db.session.findMany({
     where: {
       ...(options.status && { status: options.status }),
+      ...(options.workflow && { workflowName: options.workflow }),
       ...(options.cursor && {
         OR: [
           { createdAt: { lt: options.cursor.createdAt } },
