@@ -1,11 +1,21 @@
 // A scratch database for benchmarks (worker processes and prefix cleanup are shared with the tests:
 // test/support/cluster.ts). Everything here is real: Postgres, Redis, OS processes.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createApp } from "@foundry/api";
-import { ensureDatabase, migrate, type PrismaClient } from "@foundry/db";
-import type { QueueSet } from "@foundry/engine";
+import { createPrisma, ensureDatabase, migrate, type PrismaClient } from "@foundry/db";
+import { createRedis, QueueSet } from "@foundry/engine";
+import type { Simulator } from "@foundry/simulator";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { Client, escapeIdentifier } from "pg";
+import {
+  deleteKeysWithPrefix,
+  spawnWorkerProcess,
+  type WorkerProcess,
+  waitForWorkers,
+} from "../test/support/cluster.ts";
 
 export interface ScratchDatabase {
   name: string;
@@ -68,7 +78,7 @@ export function defer(step: () => Promise<unknown>): () => Promise<void> {
 }
 
 /** The real API in this process (no HTTP server): sessions are submitted as a client would. */
-export async function benchApi(options: {
+async function benchApi(options: {
   db: PrismaClient;
   queues: QueueSet;
   workflowsDir: string;
@@ -95,6 +105,83 @@ export async function benchApi(options: {
       });
       if (response.status !== 202) throw new Error(`submit: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { id: string }).id;
+    },
+  };
+}
+
+export interface BenchCluster {
+  db: PrismaClient;
+  queues: QueueSet;
+  submit(request: string): Promise<string>;
+  /** Stops the processes and removes the database, the queues' keys and the workspace. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A scratch database and BullMQ prefix, one orchestrator process and `replicas` processes consuming
+ * the three provider queues at `concurrency` each (their environment: the simulator's, `env` on
+ * top), and the API in this process for submissions.
+ */
+export async function startBenchCluster(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  sim: Simulator;
+  replicas: number;
+  concurrency: number;
+  workflowsDir: string;
+  env: Record<string, string>;
+}): Promise<BenchCluster> {
+  const database = await createScratchDatabase(options.databaseUrl);
+  const dropDatabase = defer(() => database.drop());
+  const prefix = `bench-${randomUUID()}`;
+  const redis = createRedis(options.redisUrl);
+  const queues = new QueueSet(redis, prefix);
+  const closeQueues = defer(async () => {
+    await queues.close();
+    await deleteKeysWithPrefix(redis, prefix);
+    redis.disconnect();
+  });
+  const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-bench-ws-"));
+  const removeWorkspace = defer(() => rm(workspaceDir, { recursive: true, force: true }));
+  const db = createPrisma(database.url, { max: 4 });
+  const disconnect = defer(() => db.$disconnect());
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    ...options.sim.env(),
+    DATABASE_URL: database.url,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: prefix,
+    WORKSPACE_DIR: workspaceDir,
+    LOG_LEVEL: "warn",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+    ...options.env,
+  };
+  const processes: WorkerProcess[] = [spawnWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
+  for (let index = 1; index <= options.replicas; index++) {
+    const args = ["--queues", "openai,anthropic,gemini", "--concurrency", String(options.concurrency)];
+    processes.push(spawnWorkerProcess(`providers-${index}`, args, env));
+  }
+  const stopProcesses = defer(() => Promise.all(processes.map((worker) => worker.stop())));
+  const { replicas } = options;
+  await waitForWorkers(queues, processes, {
+    orchestrator: 1,
+    openai: replicas,
+    anthropic: replicas,
+    gemini: replicas,
+  });
+  const api = await benchApi({ db, queues, workflowsDir: options.workflowsDir, workspaceDir });
+  return {
+    db,
+    queues,
+    submit: api.submit,
+    async stop() {
+      await stopProcesses();
+      await disconnect();
+      await removeWorkspace();
+      await closeQueues();
+      await dropDatabase();
     },
   };
 }

@@ -1,34 +1,12 @@
-// Cluster-wide rate limits under a deep backlog on one provider (see bench/README.md).
-//
-//   npm run bench:rate
-//   node bench/rate.ts --replicas 1,2,4 --rpm 120/60s --tpm 400000/60s --windows 3
-//
-// Every role of the workflow runs on anthropic (openai as its fallback). For each replica count N:
-// a scratch database and BullMQ prefix, one orchestrator process and N worker processes consuming
-// the provider queues, all with ANTHROPIC_RATE_LIMIT and ANTHROPIC_TPM set to the limits the
-// simulator enforces; enough sessions are submitted at once to keep a backlog for the whole run.
-// Once requests flow, the simulator's counters are reset and read again after `--windows` full
-// windows: achieved requests and tokens per window against the limits, the most requests in any
-// sliding window, and the 429s the simulator answered. Then anthropic goes down (every request a
-// 503) and the time until openai answers the first call that fell back is measured.
-import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { availableParallelism, cpus } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { createPrisma } from "@foundry/db";
 import { installShutdownHandlers } from "@foundry/devstack";
-import { createRedis, parseRateLimit, QueueSet, type RateLimit } from "@foundry/engine";
+import { parseRateLimit, type RateLimit } from "@foundry/engine";
 import { type Simulator, startSimulator } from "@foundry/simulator";
-import {
-  deleteKeysWithPrefix,
-  spawnWorkerProcess,
-  type WorkerProcess,
-  waitForWorkers,
-} from "../test/support/cluster.ts";
 import { workflowVariant } from "../test/support/workflows.ts";
-import { benchApi, cleanUp, createScratchDatabase, defer } from "./cluster.ts";
+import { cleanUp, defer, startBenchCluster } from "./cluster.ts";
 
 const GENEROUS_LIMIT = "1000000/60s";
 const BREAKER_COOLDOWN_MS = 10_000;
@@ -124,58 +102,28 @@ function allOnAnthropic(workflow: Record<string, unknown>): Record<string, unkno
 
 async function runOnce(options: Options, sim: Simulator, replicas: number): Promise<RunResult> {
   sim.clearFaults();
-  const database = await createScratchDatabase(options.databaseUrl);
-  const dropDatabase = defer(() => database.drop());
-  const prefix = `bench-${randomUUID()}`;
-  const redis = createRedis(options.redisUrl);
-  const queues = new QueueSet(redis, prefix);
-  const closeQueues = defer(async () => {
-    await queues.close();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
-  const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-bench-ws-"));
-  const removeWorkspace = defer(() => rm(workspaceDir, { recursive: true, force: true }));
   const workflowsDir = await workflowVariant(allOnAnthropic);
   const removeWorkflows = defer(() => rm(workflowsDir, { recursive: true, force: true }));
-  const db = createPrisma(database.url, { max: 4 });
-  const disconnect = defer(() => db.$disconnect());
-
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    ...sim.env(),
-    DATABASE_URL: database.url,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: prefix,
-    WORKSPACE_DIR: workspaceDir,
-    LOG_LEVEL: "warn",
-    ANTHROPIC_RATE_LIMIT: text(options.rpm),
-    ANTHROPIC_TPM: text(options.tpm),
-    OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
-    GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
-    BREAKER_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
-    SHUTDOWN_TIMEOUT_MS: "5000",
-  };
-  const processes: WorkerProcess[] = [spawnWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
-  for (let index = 1; index <= replicas; index++) {
-    const args = ["--queues", "openai,anthropic,gemini", "--concurrency", String(options.concurrency)];
-    processes.push(spawnWorkerProcess(`providers-${index}`, args, env));
-  }
-  const stopProcesses = defer(() => Promise.all(processes.map((worker) => worker.stop())));
-  await waitForWorkers(queues, processes, {
-    orchestrator: 1,
-    openai: replicas,
-    anthropic: replicas,
-    gemini: replicas,
+  const cluster = await startBenchCluster({
+    ...options,
+    sim,
+    replicas,
+    workflowsDir,
+    env: {
+      ANTHROPIC_RATE_LIMIT: text(options.rpm),
+      ANTHROPIC_TPM: text(options.tpm),
+      OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
+      GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
+      BREAKER_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
+    },
   });
-  const api = await benchApi({ db, queues, workflowsDir, workspaceDir });
+  const { db } = cluster;
 
   log(`N=${replicas}: submitting ${options.sessions} sessions`);
   sim.resetStats();
   await Promise.all(
     Array.from({ length: options.sessions }, (_, index) =>
-      api.submit(`Build a todo list app (rate benchmark session ${index + 1})`),
+      cluster.submit(`Build a todo list app (rate benchmark session ${index + 1})`),
     ),
   );
   // The first window fills from empty; measure from the next one on, in steady state.
@@ -224,12 +172,8 @@ async function runOnce(options: Options, sim: Simulator, replicas: number): Prom
     rateLimited: stats?.byStatus["429"] ?? 0,
     fallbackMs,
   };
-  await stopProcesses();
-  await disconnect();
+  await cluster.stop();
   await removeWorkflows();
-  await removeWorkspace();
-  await closeQueues();
-  await dropDatabase();
   return result;
 }
 

@@ -1,30 +1,10 @@
-// Sessions per minute with 1 and 3 worker processes when no rate limit binds (see bench/README.md).
-//
-//   npm run bench
-//   node bench/worker-scaling.ts --replicas 1,3 --concurrency 2 --sessions 30 --latency 300
-//
-// For each replica count N: a scratch database and BullMQ prefix, one orchestrator process and N
-// processes consuming all three provider queues at a fixed per-process concurrency, the simulator
-// with a fixed per-call latency, M sessions submitted at once through the in-process API; wall time
-// is first submit to last session finished.
-import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism, cpus } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createPrisma } from "@foundry/db";
 import { installShutdownHandlers } from "@foundry/devstack";
-import { createRedis, QueueSet } from "@foundry/engine";
 import { type LatencySpec, type Simulator, startSimulator } from "@foundry/simulator";
-import {
-  deleteKeysWithPrefix,
-  spawnWorkerProcess,
-  type WorkerProcess,
-  waitForWorkers,
-} from "../test/support/cluster.ts";
-import { benchApi, cleanUp, createScratchDatabase, defer } from "./cluster.ts";
+import { cleanUp, defer, startBenchCluster } from "./cluster.ts";
 
 const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
 const ENDED = ["succeeded", "failed", "cancelled"];
@@ -102,55 +82,24 @@ async function runOnce(
   replicas: number,
   round: number,
 ): Promise<RunResult> {
-  const database = await createScratchDatabase(options.databaseUrl);
-  const dropDatabase = defer(() => database.drop());
-  const prefix = `bench-${randomUUID()}`;
-  const redis = createRedis(options.redisUrl);
-  const queues = new QueueSet(redis, prefix);
-  const closeQueues = defer(async () => {
-    await queues.close();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
+  const cluster = await startBenchCluster({
+    ...options,
+    sim,
+    replicas,
+    workflowsDir: WORKFLOWS_DIR,
+    env: {
+      OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
+      ANTHROPIC_RATE_LIMIT: GENEROUS_LIMIT,
+      GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
+    },
   });
-  const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-bench-ws-"));
-  const removeWorkspace = defer(() => rm(workspaceDir, { recursive: true, force: true }));
-  const db = createPrisma(database.url, { max: 4 });
-  const disconnect = defer(() => db.$disconnect());
-
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    ...sim.env(),
-    DATABASE_URL: database.url,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: prefix,
-    WORKSPACE_DIR: workspaceDir,
-    LOG_LEVEL: "warn",
-    OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
-    ANTHROPIC_RATE_LIMIT: GENEROUS_LIMIT,
-    GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
-    SHUTDOWN_TIMEOUT_MS: "5000",
-  };
-  const processes: WorkerProcess[] = [spawnWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
-  for (let index = 1; index <= replicas; index++) {
-    const args = ["--queues", "openai,anthropic,gemini", "--concurrency", String(options.concurrency)];
-    processes.push(spawnWorkerProcess(`providers-${index}`, args, env));
-  }
-  const stopProcesses = defer(() => Promise.all(processes.map((worker) => worker.stop())));
-  await waitForWorkers(queues, processes, {
-    orchestrator: 1,
-    openai: replicas,
-    anthropic: replicas,
-    gemini: replicas,
-  });
-
-  const api = await benchApi({ db, queues, workflowsDir: WORKFLOWS_DIR, workspaceDir });
+  const { db } = cluster;
 
   log(`N=${replicas} round ${round}: submitting ${options.sessions} sessions`);
   const started = Date.now();
   const ids = await Promise.all(
     Array.from({ length: options.sessions }, (_, index) =>
-      api.submit(`Build a todo list app (benchmark session ${index + 1})`),
+      cluster.submit(`Build a todo list app (benchmark session ${index + 1})`),
     ),
   );
 
@@ -182,11 +131,7 @@ async function runOnce(
   const result = { replicas, round, sessions: ids.length, succeeded, calls, wallMs: lastFinished - started };
   log(`  done: ${succeeded}/${ids.length} succeeded, ${calls} calls, ${(result.wallMs / 1000).toFixed(1)} s`);
 
-  await stopProcesses();
-  await disconnect();
-  await removeWorkspace();
-  await closeQueues();
-  await dropDatabase();
+  await cluster.stop();
   return result;
 }
 

@@ -1,17 +1,16 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { SessionView } from "@foundry/engine";
 import { type ServerType, serve } from "@hono/node-server";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../support/browser.ts";
 import { API_TOKEN, type Stack, startStack } from "../support/stack.ts";
 
 // Bull Board in a real browser: Debian's Chromium driven by playwright-core against the real app on
 // a real port, after a real session has run through the workers and the provider simulator.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const SCREENSHOT = `${ARTIFACTS}bull-board.png`;
 const QUEUES = ["orchestrator", "openai", "anthropic", "gemini"];
@@ -24,12 +23,6 @@ describe("Bull Board in Chromium", () => {
   let session: SessionView;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` ` +
-          "(Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium or Chrome executable.",
-      );
-    }
     stack = await startStack();
     const port = await new Promise<number>((resolve) => {
       server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
@@ -37,20 +30,7 @@ describe("Bull Board in Chromium", () => {
       );
     });
     base = `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Without the background-networking flags Chromium hangs on a closed network.
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     session = await stack.waitForSession(await stack.submit("Build a todo list app"));
     expect(session.status).toBe("succeeded");
   });

@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../support/browser.ts";
 import { API_TOKEN, type Stack, startStack } from "../support/stack.ts";
 
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core against the real app
@@ -12,7 +12,6 @@ import { API_TOKEN, type Stack, startStack } from "../support/stack.ts";
 // form, watches the phases finish without reloading, reads a generated file, opens a slow session
 // and cancels it while it runs. Screenshots land in test-artifacts/ on every run.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const QUEUES = ["orchestrator", "openai", "anthropic", "gemini"];
 
@@ -26,28 +25,9 @@ describe("the dashboard in Chromium", () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` ` +
-          "(Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium or Chrome executable.",
-      );
-    }
     await mkdir(ARTIFACTS, { recursive: true });
     // The stack and the browser start side by side (each takes seconds).
-    const launching = chromium.launch({
-      executablePath: CHROMIUM,
-      // Without the background-networking flags Chromium hangs on a closed network.
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const launching = launchChromium();
     // Rate limits high enough not to slow the run, shown on the load page.
     const limit = { max: 1200, windowMs: 60_000 };
     stack = await startStack({
