@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "@foundry/api";
 import { createPrisma, ensureDatabase, migrate, type PrismaClient } from "@foundry/db";
-import { createRedis, QueueSet } from "@foundry/engine";
+import {
+  createRedis,
+  openQueueConnection,
+  type QueueBackend,
+  type QueueBackendKind,
+  QueueSet,
+} from "@foundry/queue";
 import type { Simulator } from "@foundry/simulator";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { Client, escapeIdentifier } from "pg";
@@ -125,6 +131,8 @@ export interface BenchCluster {
 export async function startBenchCluster(options: {
   databaseUrl: string;
   redisUrl: string;
+  /** Where the queues run: Redis at `redisUrl` under a fresh prefix, or PostgreSQL in the scratch database. @default "redis" */
+  queueBackend?: QueueBackendKind;
   sim: Simulator;
   replicas: number;
   concurrency: number;
@@ -134,12 +142,18 @@ export async function startBenchCluster(options: {
   const database = await createScratchDatabase(options.databaseUrl);
   const dropDatabase = defer(() => database.drop());
   const prefix = `bench-${randomUUID()}`;
-  const redis = createRedis(options.redisUrl);
-  const queues = new QueueSet(redis, prefix);
+  const backend: QueueBackend =
+    options.queueBackend === "postgres"
+      ? { kind: "postgres", url: database.url }
+      : { kind: "redis", url: options.redisUrl, prefix, cluster: false };
+  const queues = new QueueSet(await openQueueConnection(backend, { role: "worker" }));
   const closeQueues = defer(async () => {
     await queues.close();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
+    if (backend.kind === "redis") {
+      const redis = createRedis(backend.url);
+      await deleteKeysWithPrefix(redis, prefix);
+      redis.disconnect();
+    }
   });
   const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-bench-ws-"));
   const removeWorkspace = defer(() => rm(workspaceDir, { recursive: true, force: true }));
@@ -151,8 +165,9 @@ export async function startBenchCluster(options: {
     HOME: process.env.HOME ?? "",
     ...options.sim.env(),
     DATABASE_URL: database.url,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: prefix,
+    ...(backend.kind === "redis"
+      ? { QUEUE_BACKEND: "redis", REDIS_URL: backend.url, QUEUE_PREFIX: prefix }
+      : { QUEUE_BACKEND: "postgres" }),
     WORKSPACE_DIR: workspaceDir,
     LOG_LEVEL: "warn",
     SHUTDOWN_TIMEOUT_MS: "5000",

@@ -1,14 +1,15 @@
 // Health check of a worker container: `node scripts/worker-healthcheck.ts` (docker-compose.yml runs
-// it in place of the image's HTTP check, since workers serve no HTTP). Healthy when Redis answers
-// and at least one BullMQ worker connection on Redis comes from this container's address, i.e. the
-// worker process here is up and waiting for jobs on its queues. Reads REDIS_URL and QUEUE_PREFIX
-// like the worker. Exit code 0 healthy, 1 not, with one line saying why (`docker inspect` shows it).
+// it in place of the image's HTTP check, since workers serve no HTTP). Healthy when the queue store
+// answers and at least one BullMQ worker connection to it comes from this container's address, i.e.
+// the worker process here is up and waiting for jobs on its queues. Reads the queue settings like
+// the worker (QUEUE_BACKEND, REDIS_URL, DATABASE_URL, QUEUE_PREFIX). Exit code 0 healthy, 1 not,
+// with one line saying why (`docker inspect` shows it).
+import { chooseQueueBackend, QUEUE_NAMES } from "@foundry/queue";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { z } from "zod";
-// Deep imports on purpose: the packages' entry points load the whole engine (Prisma client
-// included, over a second per check); these two modules need only zod, bullmq and ioredis.
-import { QUEUE_NAMES } from "../packages/engine/src/queues.ts";
+// A deep import on purpose: @foundry/runtime's entry point loads the logger too; this needs only zod.
 import { parseEnv, sharedEnv } from "../packages/runtime/src/env.ts";
 
 const TIMEOUT_MS = 5_000;
@@ -75,18 +76,50 @@ async function check(url: string, prefix: string): Promise<{ healthy: boolean; r
   }
 }
 
+/** On PostgreSQL each BullMQ worker holds a LISTEN connection named after its queue. */
+async function checkPostgres(url: string): Promise<{ healthy: boolean; reason: string }> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    return { healthy: false, reason: `postgres does not answer: ${(error as Error).message}` };
+  }
+  try {
+    const { rows } = await client.query<{ application_name: string }>(
+      `SELECT application_name FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = ANY($1)
+         AND client_addr IS NOT DISTINCT FROM inet_client_addr()`,
+      [[...QUEUE_NAMES]],
+    );
+    return rows[0]
+      ? { healthy: true, reason: `worker connected to postgres and consuming "${rows[0].application_name}"` }
+      : { healthy: false, reason: "no BullMQ worker connection from this container on any queue" };
+  } finally {
+    await client.end();
+  }
+}
+
 const timer = setTimeout(() => {
-  console.error(`unhealthy: no answer from redis within ${TIMEOUT_MS} ms`);
+  console.error(`unhealthy: no answer from the queue store within ${TIMEOUT_MS} ms`);
   process.exit(1);
 }, TIMEOUT_MS);
 timer.unref();
 
 try {
   const env = parseEnv(
-    z.object({ REDIS_URL: sharedEnv.REDIS_URL, QUEUE_PREFIX: sharedEnv.QUEUE_PREFIX }),
+    z.object({
+      REDIS_URL: sharedEnv.REDIS_URL,
+      QUEUE_PREFIX: sharedEnv.QUEUE_PREFIX,
+      QUEUE_BACKEND: sharedEnv.QUEUE_BACKEND,
+      DATABASE_URL: sharedEnv.DATABASE_URL.optional(),
+      REDIS_CLUSTER: sharedEnv.REDIS_CLUSTER,
+    }),
     process.env,
   );
-  const { healthy, reason } = await check(env.REDIS_URL, env.QUEUE_PREFIX);
+  const backend = chooseQueueBackend(env);
+  const { healthy, reason } =
+    backend.kind === "redis" ? await check(backend.url, backend.prefix) : await checkPostgres(backend.url);
   console.log(`${healthy ? "healthy" : "unhealthy"}: ${reason}`);
   process.exit(healthy ? 0 : 1);
 } catch (error) {

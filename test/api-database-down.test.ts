@@ -1,10 +1,10 @@
 import { createApp } from "@foundry/api";
 import { createPrisma, type PrismaClient } from "@foundry/db";
-import { createProducerRedis, QueueSet } from "@foundry/engine";
+import type { QueueSet } from "@foundry/queue";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
-import { redisUrl, uniquePrefix } from "./support/redis.ts";
+import { closeTestQueues, openTestQueues } from "./support/queues.ts";
 import { API_TOKEN, WORKFLOWS_DIR } from "./support/stack.ts";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
 
@@ -23,7 +23,7 @@ describe("the API without PostgreSQL", () => {
     const target = new URL(db.url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     prisma = createPrisma(proxy.rewrite(db.url));
-    queues = new QueueSet(createProducerRedis(redisUrl()), uniquePrefix());
+    queues = await openTestQueues({ databaseUrl: db.url, role: "producer" });
     app = createApp({
       db: prisma,
       queues,
@@ -37,8 +37,7 @@ describe("the API without PostgreSQL", () => {
     });
   });
   afterAll(async () => {
-    await queues?.close();
-    queues?.redis.disconnect();
+    if (queues) await closeTestQueues(queues);
     await prisma?.$disconnect();
     await proxy?.close();
     await db?.drop();

@@ -1,11 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  createRedis,
-  JOB_CATALOG,
-  type ModelCallPayload,
-  startWorkers,
-  type WorkerPool,
-} from "@foundry/engine";
+import { JOB_CATALOG, type ModelCallPayload, startWorkers, type WorkerPool } from "@foundry/engine";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUrl } from "./support/redis.ts";
@@ -127,8 +121,6 @@ describe("an answer that arrives after its lease passed to another delivery", ()
     // A second delivery, handled by another worker that does reach PostgreSQL, takes the lease over.
     other = await startWorkers({
       deps: { ...stack.deps, db: stack.db.prisma, worker: { host: "worker-b", pid: process.pid } },
-      connection: createRedis(redisUrl()),
-      prefix: stack.prefix,
       queues: ["anthropic"],
       concurrency: {},
       reconciler: false,

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { checkRedisDatabase, RedisDatabaseError } from "@foundry/engine";
+import { checkRedisDatabase, RedisDatabaseError } from "@foundry/queue";
 import { describe, expect, it } from "vitest";
 import { redisUrl } from "./support/redis.ts";
 import { API_TOKEN } from "./support/stack.ts";

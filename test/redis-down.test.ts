@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "@foundry/api";
 import { type LocalRedis, startPrivateRedis } from "@foundry/devstack";
-import { createProducerRedis, QueueSet } from "@foundry/engine";
+import { openQueueConnection, QueueSet } from "@foundry/queue";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
@@ -24,7 +24,8 @@ describe("the API without Redis", () => {
     await chmod(dir, 0o755);
     redis = await startPrivateRedis({ dataDir: join(dir, "redis") });
     db = await createTestDatabase();
-    queues = new QueueSet(createProducerRedis(redis.url), "redis-down");
+    const backend = { kind: "redis" as const, url: redis.url, prefix: "redis-down", cluster: false };
+    queues = new QueueSet(await openQueueConnection(backend, { role: "producer" }));
     app = createApp({
       db: db.prisma,
       queues,
@@ -39,7 +40,6 @@ describe("the API without Redis", () => {
   });
   afterAll(async () => {
     await queues?.close().catch(() => {});
-    queues?.redis.disconnect();
     await redis?.stop();
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
@@ -67,7 +67,10 @@ describe("the API without Redis", () => {
     // Unauthenticated: no hosts, ports or driver messages in the answer, only in the log.
     expect(await ready.json()).toEqual({ ready: false });
     expect(warnings).toEqual([
-      { message: "not ready", details: { postgres: "ok", redis: expect.stringMatching(/\S/) } },
+      {
+        message: "not ready",
+        details: { postgres: "ok", queues: expect.stringMatching(/\S/), queueBackend: "redis" },
+      },
     ]);
 
     const sessions = await db.prisma.session.findMany({ orderBy: { createdAt: "asc" } });

@@ -3,7 +3,7 @@
 // BACKEND_NAMES and a case in startBackend) and scenarios that need Redis say so with `needs`.
 import { join } from "node:path";
 import { startPrivateRedis } from "@foundry/devstack";
-import { createRedis, QueueSet } from "@foundry/engine";
+import { openQueueConnection, QueueSet } from "@foundry/queue";
 import { Redis } from "ioredis";
 import { deleteKeysWithPrefix } from "../support/cluster.ts";
 
@@ -31,7 +31,7 @@ export interface QueueBackend {
   /** The variables the API and the workers need for this backend (README "Configuration"). */
   env(): Record<string, string>;
   /** Queues of `prefix` on their own connection (to wait for workers); `close` ends both. */
-  openQueues(prefix: string): { queues: QueueSet; close(): Promise<void> };
+  openQueues(prefix: string): Promise<{ queues: QueueSet; close(): Promise<void> }>;
   /** Removes what `prefix` left in the backend (best effort: the server may be down). */
   forget(prefix: string): Promise<void>;
   /** The Redis server, for the scenarios that need one; null on another backend. */
@@ -85,15 +85,17 @@ async function startRedisBackend(dataDir: string, log: (line: string) => void): 
     name: "redis",
     summary: `redis: private redis-server 127.0.0.1:${port} (appendonly yes)`,
     env: () => ({ REDIS_URL: url }),
-    openQueues(prefix) {
-      const connection = createRedis(url);
-      connection.on("error", () => {});
-      const queues = new QueueSet(connection, prefix);
+    async openQueues(prefix) {
+      const connection = await openQueueConnection(
+        { kind: "redis", url, prefix, cluster: false },
+        { role: "worker" },
+      );
+      connection.redis?.on("error", () => {});
+      const queues = new QueueSet(connection);
       return {
         queues,
         async close() {
           await queues.close().catch(() => {});
-          connection.disconnect();
         },
       };
     },

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@foundry/devstack";
-import { QUEUE_NAMES } from "@foundry/engine";
+import { QUEUE_NAMES } from "@foundry/queue";
 import {
   type Kill,
   type SupervisedProcess,
@@ -161,7 +161,7 @@ export async function startCluster(options: {
 
 /** Until every queue has WORKER_COUNT consumers; fails at once when a process exited meanwhile. */
 async function waitForAllWorkers(services: Services, prefix: string, exits: UnexpectedExit[]): Promise<void> {
-  const { queues, close } = services.backend.openQueues(prefix);
+  const { queues, close } = await services.backend.openQueues(prefix);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let counts: number[] = [];
   try {

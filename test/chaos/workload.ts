@@ -3,7 +3,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "@foundry/client";
 import { createPrisma } from "@foundry/db";
-import { type QueueSet, submitSession } from "@foundry/engine";
+import { submitSession } from "@foundry/engine";
+import type { QueueSet } from "@foundry/queue";
 import { WorkflowCatalog } from "@foundry/workflow";
 import type { Cluster } from "./cluster.ts";
 

@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import type { QueueName, QueueSet } from "@foundry/engine";
+import type { QueueName, QueueSet } from "@foundry/queue";
 import type { Redis } from "ioredis";
 
 const WORKER_MAIN = fileURLToPath(new URL("../../apps/worker/src/main.ts", import.meta.url));

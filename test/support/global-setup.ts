@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureDatabase, migrate } from "@foundry/db";
 import { startEmbeddedPostgres, startPrivateRedis } from "@foundry/devstack";
+import { openQueueConnection } from "@foundry/queue";
 import { Client, escapeIdentifier } from "pg";
 import type { TestProject } from "vitest/node";
 
@@ -83,6 +84,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await adminQuery(databaseAdminUrl, `CREATE DATABASE ${escapeIdentifier(databaseTemplate)}`);
   try {
     await migrate(templateUrl);
+    // BullMQ's own tables too, for the tests whose queues run on PostgreSQL (TEST_QUEUE_BACKEND).
+    await (await openQueueConnection({ kind: "postgres", url: templateUrl }, { role: "producer" })).close();
     // A stray connection to the template would make every clone fail with "being accessed by other users".
     await adminQuery(
       databaseAdminUrl,

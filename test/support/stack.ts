@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createApp, type LoginRateLimit } from "@foundry/api";
 import { createPrisma } from "@foundry/db";
 import {
-  createRedis,
+  coordinationFor,
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
   type EngineDeps,
@@ -22,11 +22,8 @@ import {
   type FileLimits,
   isTerminalSession,
   type Logger,
-  QueueSet,
   type RateLimit,
-  RedisBreakerStore,
   type SessionView,
-  SlidingWindowLimiter,
   silentLogger,
   startWorkers,
   type WorkerPool,
@@ -35,11 +32,13 @@ import {
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
 import type { FoundryMetrics } from "@foundry/metrics";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
+import type { QueueSet } from "@foundry/queue";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@foundry/simulator";
 import { WorkflowCatalog } from "@foundry/workflow";
 import type { Hono } from "hono";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
-import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "./redis.ts";
+import { closeTestQueues, openTestQueues } from "./queues.ts";
+import { uniquePrefix } from "./redis.ts";
 
 export const API_TOKEN = "test-token-0123456789abcdef";
 export const WORKFLOWS_DIR = fileURLToPath(new URL("../../workflows", import.meta.url));
@@ -112,10 +111,8 @@ export interface Stack {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase();
   const sim = await startSimulator(options.simulator);
-  const prefix = uniquePrefix();
-  const redis = createRedis(redisUrl());
-  const workerRedis = createRedis(redisUrl());
-  const queues = new QueueSet(redis, prefix);
+  const queues = await openTestQueues({ databaseUrl: db.url, prefix: uniquePrefix() });
+  const prefix = queues.prefix;
   const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-ws-"));
   const workflows = await WorkflowCatalog.load(options.workflowsDir ?? WORKFLOWS_DIR);
   const settings = providerSettingsFromEnv(sim.env());
@@ -138,12 +135,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     models,
     limits: options.limits ?? {},
     tokenLimits: options.tokenLimits,
-    limiter: new SlidingWindowLimiter(redis, prefix),
+    ...coordinationFor(queues, workerDb),
     github: options.github ?? null,
     worker: { host: "test-host", pid: process.pid },
     callTimeoutMs: options.callTimeoutMs ?? 10_000,
     durability: options.durability,
-    breakers: new RedisBreakerStore(redis, prefix),
     breaker: options.breaker,
     cache: options.cache,
     maxSpendPerHourUsd: options.maxSpendPerHourUsd,
@@ -154,8 +150,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ? null
       : await startWorkers({
           deps,
-          connection: workerRedis,
-          prefix,
           queues: ["orchestrator", ...PROVIDERS],
           concurrency: {},
           databaseUrl: workerDatabaseUrl,
@@ -232,11 +226,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await events.close();
       await pool?.close(5_000);
       if (workerDb !== db.prisma) await workerDb.$disconnect();
-      await queues.close();
-      redis.disconnect();
-      workerRedis.disconnect();
+      await closeTestQueues(queues);
       await sim.close();
-      await deleteKeysWithPrefix(prefix);
       await db.drop();
       await rm(workspaceDir, { recursive: true, force: true });
     },

@@ -1,14 +1,9 @@
 import { routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import {
-  countSessionsByStatus,
-  EventFeed,
-  type QueueSet,
-  type RateLimit,
-  SESSION_STATUSES,
-} from "@foundry/engine";
+import { countSessionsByStatus, EventFeed, type RateLimit, SESSION_STATUSES } from "@foundry/engine";
 import type { ProviderName } from "@foundry/llm";
 import { FoundryMetrics } from "@foundry/metrics";
+import type { QueueSet } from "@foundry/queue";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -108,12 +103,12 @@ export function createApp(deps: AppDeps): Hono {
   handle(app, routes.health, (c) => c.json({ ok: true as const }));
   // Unauthenticated, so it says only ready or not: why (hosts, driver messages) goes to the log.
   handle(app, routes.ready, async (c) => {
-    const [postgres, redis] = await Promise.all([
+    const [postgres, queues] = await Promise.all([
       probe(deps.db.$queryRaw`select 1`),
-      probe(deps.queues.redis.ping()),
+      probe(deps.queues.ping()),
     ]);
-    if (postgres === "ok" && redis === "ok") return c.json({ ready: true as const });
-    logWarning({ postgres, redis }, "not ready");
+    if (postgres === "ok" && queues === "ok") return c.json({ ready: true as const });
+    logWarning({ postgres, queues, queueBackend: deps.queues.connection.backend.kind }, "not ready");
     return c.json({ ready: false as const }, 503);
   });
 

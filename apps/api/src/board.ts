@@ -4,7 +4,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import type { IServerAdapter } from "@bull-board/api/typings/app";
 import { HonoAdapter } from "@bull-board/hono";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/engine";
+import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { type Auth, refuseCrossSiteWrites, requireToken } from "./auth.ts";

@@ -1,7 +1,15 @@
 // The API process: parse the environment, apply migrations, serve. Stateless: run as many as you like.
 import { createPrisma, migrate } from "@foundry/db";
-import { checkRedisDatabase, createProducerRedis, EventFeed, QueueSet } from "@foundry/engine";
+import { EventFeed } from "@foundry/engine";
 import { type MetricsServer, serveMetrics } from "@foundry/metrics";
+import {
+  checkRedisDatabase,
+  chooseQueueBackend,
+  describeQueueBackend,
+  openQueueConnection,
+  type QueueBackend,
+  QueueSet,
+} from "@foundry/queue";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { serve } from "@hono/node-server";
@@ -9,8 +17,10 @@ import { apiMetrics, createApp } from "./app.ts";
 import { parseApiEnv } from "./config.ts";
 
 let env: ReturnType<typeof parseApiEnv>;
+let backend: QueueBackend;
 try {
   env = parseApiEnv(process.env);
+  backend = chooseQueueBackend(env);
 } catch (error) {
   console.error(`api: ${(error as Error).message}`);
   process.exit(1);
@@ -18,25 +28,28 @@ try {
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 
 let workflows: WorkflowCatalog;
+let queues: QueueSet;
 try {
-  const redisDatabase = await checkRedisDatabase(env.REDIS_URL).catch((error: Error) => {
-    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
-  });
-  if (!redisDatabase.checked) {
-    log.warn(
-      { db: redisDatabase.db },
-      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
-    );
+  if (backend.kind === "redis" && !backend.cluster) {
+    const redisDatabase = await checkRedisDatabase(backend.url).catch((error: Error) => {
+      throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
+    });
+    if (!redisDatabase.checked) {
+      log.warn(
+        { db: redisDatabase.db },
+        `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
+      );
+    }
   }
   workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+  queues = new QueueSet(await openQueueConnection(backend, { role: "producer", poolSize: 10 }));
 } catch (error) {
   console.error(`api: ${(error as Error).message}`);
   process.exit(1);
 }
+log.info({}, `queues: ${describeQueueBackend(backend)}`);
 const db = createPrisma(env.DATABASE_URL);
-const redis = createProducerRedis(env.REDIS_URL);
-const queues = new QueueSet(redis, env.QUEUE_PREFIX);
 // One LISTEN connection for the live event streams (it reconnects by itself; streams also poll).
 const events = await EventFeed.listen(env.DATABASE_URL, {
   db,
@@ -103,7 +116,6 @@ onShutdown(
     await events.close();
     await closed;
     await queues.close();
-    redis.disconnect();
     await db.$disconnect();
     log.info({}, "stopped");
   },

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { parseRateLimit, QUEUE_NAMES, type QueueName } from "@foundry/engine";
+import { parseRateLimit } from "@foundry/engine";
+import { QUEUE_NAMES, type QueueName } from "@foundry/queue";
 import { durationEnv, metricsEnv, parseEnv, sharedEnv } from "@foundry/runtime";
 import { z } from "zod";
 

@@ -4,19 +4,23 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { createPrisma, migrate } from "@foundry/db";
 import {
-  checkRedisDatabase,
-  createRedis,
+  coordinationFor,
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
   GIT_PUSH_ENV_VARS,
-  QueueSet,
-  RedisBreakerStore,
-  SlidingWindowLimiter,
   startWorkers,
 } from "@foundry/engine";
 import { PROVIDERS } from "@foundry/llm";
 import { FoundryMetrics, type MetricsServer, serveMetrics } from "@foundry/metrics";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
+import {
+  checkRedisDatabase,
+  chooseQueueBackend,
+  describeQueueBackend,
+  openQueueConnection,
+  type QueueBackend,
+  QueueSet,
+} from "@foundry/queue";
 import { createLogger, onShutdown } from "@foundry/runtime";
 import { parseQueues, parseWorkerEnv, pickEnv } from "./config.ts";
 
@@ -24,6 +28,7 @@ let env: ReturnType<typeof parseWorkerEnv>;
 let queueNames: ReturnType<typeof parseQueues>;
 let concurrencyOverride: number | undefined;
 let settings: ReturnType<typeof providerSettingsFromEnv>;
+let backend: QueueBackend;
 try {
   const { values } = parseArgs({
     options: { queues: { type: "string" }, concurrency: { type: "string" } },
@@ -36,6 +41,7 @@ try {
       throw new Error("--concurrency: expected a positive integer");
   }
   env = parseWorkerEnv(process.env);
+  backend = chooseQueueBackend(env);
   settings = providerSettingsFromEnv(process.env);
 } catch (error) {
   console.error(`worker: ${(error as Error).message}`);
@@ -46,24 +52,26 @@ try {
 }
 
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
+let queues: QueueSet;
 try {
-  const redisDatabase = await checkRedisDatabase(env.REDIS_URL).catch((error: Error) => {
-    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
-  });
-  if (!redisDatabase.checked) {
-    log.warn(
-      { db: redisDatabase.db },
-      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
-    );
+  if (backend.kind === "redis" && !backend.cluster) {
+    const redisDatabase = await checkRedisDatabase(backend.url).catch((error: Error) => {
+      throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
+    });
+    if (!redisDatabase.checked) {
+      log.warn(
+        { db: redisDatabase.db },
+        `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
+      );
+    }
   }
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
+  queues = new QueueSet(await openQueueConnection(backend, { role: "worker" }));
 } catch (error) {
   console.error(`worker: ${(error as Error).message}`);
   process.exit(1);
 }
 const db = createPrisma(env.DATABASE_URL);
-const redis = createRedis(env.REDIS_URL);
-const queues = new QueueSet(redis, env.QUEUE_PREFIX);
 
 const models = Object.fromEntries(
   PROVIDERS.filter((provider) => queueNames.includes(provider) && settings[provider]).map((provider) => [
@@ -123,7 +131,7 @@ const pool = await startWorkers({
       gemini: env.GEMINI_RATE_LIMIT,
     },
     tokenLimits: { openai: env.OPENAI_TPM, anthropic: env.ANTHROPIC_TPM, gemini: env.GEMINI_TPM },
-    limiter: new SlidingWindowLimiter(redis, env.QUEUE_PREFIX),
+    ...coordinationFor(queues, db),
     github: env.GITHUB_TOKEN
       ? {
           token: env.GITHUB_TOKEN,
@@ -135,7 +143,6 @@ const pool = await startWorkers({
       : null,
     worker: { host: hostname(), pid: process.pid },
     callTimeoutMs: env.CALL_TIMEOUT_MS,
-    breakers: new RedisBreakerStore(redis, env.QUEUE_PREFIX),
     breaker: { failureThreshold: env.BREAKER_FAILURES, cooldownMs: env.BREAKER_COOLDOWN_MS },
     cache: { ttlMs: env.CACHE_TTL, maxEntries: env.CACHE_MAX_ENTRIES },
     maxSpendPerHourUsd: env.MAX_SPEND_PER_HOUR_USD,
@@ -154,8 +161,6 @@ const pool = await startWorkers({
     anthropic: env.ANTHROPIC_MAX_IN_FLIGHT,
     gemini: env.GEMINI_MAX_IN_FLIGHT,
   },
-  connection: createRedis(env.REDIS_URL),
-  prefix: env.QUEUE_PREFIX,
   queues: queueNames,
   concurrency: {
     orchestrator: env.ORCHESTRATOR_CONCURRENCY,
@@ -169,6 +174,7 @@ log.info(
     queues: queueNames,
     providers: Object.keys(models),
     host: hostname(),
+    queueBackend: describeQueueBackend(backend),
     metrics: metricsServer ? `http://${metricsServer.host}:${metricsServer.port}/metrics` : null,
   },
   `worker consuming ${queueNames.join(", ")}`,
@@ -180,7 +186,6 @@ onShutdown(
     log.info({}, "workers closed");
     await metricsServer?.close();
     await queues.close();
-    redis.disconnect();
     await db.$disconnect();
     log.info({}, "stopped");
   },

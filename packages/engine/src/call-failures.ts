@@ -7,7 +7,6 @@ import { EngineError } from "./errors.ts";
 import type { Failure } from "./failures.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
-import { pauseQueueAtLeast } from "./limits/queue-pause.ts";
 import { costOf } from "./pricing.ts";
 import { recordEvent } from "./store/events.ts";
 import { type JournaledCall, recordFailedAttempt, releaseLease } from "./store/journal.ts";
@@ -147,10 +146,7 @@ async function handleRateLimit(run: CallRun, error: ProviderError): Promise<neve
     retryAfter ?? 1_000 * 2 ** Math.min(recorded.rateLimitHits - 1, 16),
     settings.maxRateLimitPauseMs,
   );
-  const inForce = await throughOutage(
-    () => pauseQueueAtLeast(deps.queues.redis, deps.queues.provider(provider), wanted),
-    run.outage,
-  );
+  const inForce = await throughOutage(() => deps.queues.pauseProvider(provider, wanted), run.outage);
   // One event per pause set or extended, not one per job that met the same pause.
   if (inForce <= wanted) {
     deps.observe?.rateLimitPause?.({ provider, pauseMs: inForce });

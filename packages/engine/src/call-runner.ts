@@ -17,7 +17,6 @@ import type { EngineDeps } from "./deps.ts";
 import { DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
-import { pauseQueueAtLeast } from "./limits/queue-pause.ts";
 import type { CallObservation } from "./observer.ts";
 import { costOf, hasPrice } from "./pricing.ts";
 import { recordEvent } from "./store/events.ts";
@@ -174,10 +173,7 @@ export async function runCallJob(
     const wait = await throughOutage(() => deps.limiter.acquire(provider, limits, reservation), outage);
     if (wait > 0) {
       deps.observe?.limiterWait?.({ provider, waitMs: wait });
-      await throughOutage(
-        () => pauseQueueAtLeast(deps.queues.redis, deps.queues.provider(provider), wait),
-        outage,
-      );
+      await throughOutage(() => deps.queues.pauseProvider(provider, wait), outage);
       throw Worker.RateLimitError();
     }
   }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "@foundry/db";
+import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
 import { workflowFromSnapshot } from "@foundry/workflow";
 import { phaseJobId } from "./catalog.ts";
 import type { Logger } from "./logger.ts";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "./queues.ts";
 import type { SessionStatus } from "./status.ts";
 import { failSession, markCancelled, markRetried } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";

@@ -1,12 +1,12 @@
 import type { PrismaClient } from "@foundry/db";
 import type { LanguageModel, ProviderName } from "@foundry/llm";
+import type { QueueSet } from "@foundry/queue";
 import type { BreakerSettings, BreakerStore } from "./breaker/breaker.ts";
 import type { DurabilitySettings } from "./durability.ts";
-import type { RateLimit, SlidingWindowLimiter } from "./limits/rate-limit.ts";
+import type { RateLimit, RateLimiter } from "./limits/rate-limit.ts";
 import type { Logger } from "./logger.ts";
 import type { EngineObserver } from "./observer.ts";
 import type { PriceTable } from "./pricing.ts";
-import type { QueueSet } from "./queues.ts";
 import type { CacheSettings } from "./store/response-cache.ts";
 import type { GitHubSettings } from "./workspace/github.ts";
 import type { FileLimits } from "./workspace/paths.ts";
@@ -26,7 +26,8 @@ export interface EngineDeps {
   limits: Partial<Record<ProviderName, RateLimit>>;
   /** Tokens (input + output) per window, per provider, for the whole cluster (`<PROVIDER>_TPM`). */
   tokenLimits?: Partial<Record<ProviderName, RateLimit>>;
-  limiter: SlidingWindowLimiter;
+  /** The cluster-wide limiter, in the store the queues use (see coordinationFor). */
+  limiter: RateLimiter;
   /** Set when GITHUB_TOKEN is; publishing is refused without it. */
   github: GitHubSettings | null;
   /** Recorded on each model call: which worker made it. */

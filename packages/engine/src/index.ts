@@ -26,16 +26,19 @@ export {
   removeRunJobs,
   retrySession,
 } from "./control.ts";
+export { type Coordination, coordinationFor } from "./coordination.ts";
 export { type DeletionDeps, type DeletionResult, deleteSession } from "./deletion.ts";
 export type { EngineDeps } from "./deps.ts";
 export { ABORT_REASONS, DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 export { EngineError, type Infrastructure, InfrastructureError } from "./errors.ts";
 export { infrastructureFault, isQueueUnavailable } from "./infrastructure.ts";
+export { PostgresSlidingWindowLimiter } from "./limits/postgres-sliding-window.ts";
 export {
   bullmqLimiter,
   type ProviderLimits,
   parseRateLimit,
   type RateLimit,
+  type RateLimiter,
   type Reservation,
   SlidingWindowLimiter,
 } from "./limits/rate-limit.ts";
@@ -45,26 +48,11 @@ export type { CallObservation, EngineObserver } from "./observer.ts";
 export { type PhaseJobResult, runPhaseJob } from "./phase-runner.ts";
 export { costOf, DEFAULT_PRICES, type ModelPrice, type PriceTable } from "./pricing.ts";
 export {
-  createProducerRedis,
-  createRedis,
-  ORCHESTRATOR_QUEUE,
-  QUEUE_NAMES,
-  type QueueDepth,
-  type QueueName,
-  QueueSet,
-} from "./queues.ts";
-export {
   DEFAULT_RECONCILER,
   type ReconcileReport,
   Reconciler,
   type ReconcilerOptions,
 } from "./reconciler.ts";
-export {
-  checkRedisDatabase,
-  type RedisDatabaseCheck,
-  RedisDatabaseError,
-  redisDatabaseIndex,
-} from "./redis-database.ts";
 export {
   CALL_STATUSES,
   FAILURE_CODES,

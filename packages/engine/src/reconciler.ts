@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
+import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
 import { type WorkflowDefinition, workflowFromSnapshot } from "@foundry/workflow";
 import { callJobIdFor, phaseJobId } from "./catalog.ts";
 import { removeRunJobs } from "./control.ts";
 import { type Failure, failureFromJournal, recordSessionFailure } from "./failures.ts";
 import { infrastructureFault } from "./infrastructure.ts";
 import type { Logger } from "./logger.ts";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "./queues.ts";
 import { FINISHED_PHASE_STATUSES } from "./status.ts";
 import { markRequeued } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
+import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
 import type { WorkflowCatalog, WorkflowDefinition } from "@foundry/workflow";
 import type { FlowJob } from "bullmq";
 import { JOB_CATALOG, type PhasePayload, phaseJobId, phaseJobName } from "./catalog.ts";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "./queues.ts";
 import { failSession, insertSession } from "./store/sessions.ts";
 
 export interface SubmitRequest {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { listen, type NotificationListener } from "@foundry/db";
 import type { ProviderName } from "@foundry/llm";
+import { ORCHESTRATOR_QUEUE, type QueueName } from "@foundry/queue";
 import {
   DelayedError,
   type Job,
@@ -8,9 +9,8 @@ import {
   UnrecoverableError,
   WaitingChildrenError,
   WaitingError,
-  Worker,
+  type Worker,
 } from "bullmq";
-import type { Redis } from "ioredis";
 import { runCallJob } from "./call-runner.ts";
 import type { EngineDeps } from "./deps.ts";
 import { ABORT_REASONS } from "./durability.ts";
@@ -25,15 +25,11 @@ import {
 import { isJobGone } from "./infrastructure.ts";
 import { bullmqLimiter } from "./limits/rate-limit.ts";
 import { runPhaseJob } from "./phase-runner.ts";
-import { ORCHESTRATOR_QUEUE, type QueueName } from "./queues.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { CANCEL_CHANNEL } from "./store/sessions.ts";
 
 export interface WorkerPoolOptions {
   deps: EngineDeps;
-  /** A connection for the workers (BullMQ duplicates it for blocking commands). */
-  connection: Redis;
-  prefix: string;
   queues: readonly QueueName[];
   /** Jobs processed at once per queue by this process. Phases mostly wait, so their default is high. */
   concurrency: Partial<Record<QueueName, number>>;
@@ -104,7 +100,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
     const log = deps.log.child({ queue: name });
     const isOrchestrator = name === ORCHESTRATOR_QUEUE;
     const limit = isOrchestrator ? undefined : deps.limits[name as ProviderName];
-    const worker: Worker = new Worker(
+    const worker: Worker = deps.queues.worker(
       name,
       async (job: Job, token?: string, signal?: AbortSignal) => {
         const sessionId = sessionOf(job);
@@ -148,8 +144,6 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
         }
       },
       {
-        connection: options.connection,
-        prefix: options.prefix,
         concurrency: options.concurrency[name] ?? DEFAULT_CONCURRENCY[name],
         lockDuration: options.lockMs ?? 30_000,
         stalledInterval: options.lockMs ?? 30_000,

@@ -7,9 +7,15 @@ export const sharedEnv = {
   DATABASE_URL: z
     .string({ error: "DATABASE_URL is required (postgresql://user@host:5432/db)" })
     .regex(/^postgres(ql)?:\/\//, "expected a postgresql:// URL"),
+  /** Where the queues run when set (unless QUEUE_BACKEND=postgres); unset: PostgreSQL on DATABASE_URL. */
   REDIS_URL: z
-    .string({ error: "REDIS_URL is required (redis://host:6379)" })
-    .regex(/^rediss?:\/\//, "expected a redis:// URL"),
+    .string()
+    .regex(/^rediss?:\/\//, "expected a redis:// URL")
+    .optional(),
+  /** `redis` or `postgres`; checked (with what each needs) by @foundry/queue's chooseQueueBackend. */
+  QUEUE_BACKEND: z.string().optional(),
+  /** `true`: REDIS_URL is one node of a Redis Cluster. */
+  REDIS_CLUSTER: z.enum(["true", "false"]).default("false"),
   /** BullMQ key prefix; on Redis Cluster use a hash tag such as {foundry}. */
   QUEUE_PREFIX: z
     .string()

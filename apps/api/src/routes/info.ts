@@ -1,7 +1,8 @@
 import { routes, type Stats } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { callsPerMinute, DEFAULT_WORKFLOW, type QueueSet, type RateLimit } from "@foundry/engine";
+import { callsPerMinute, DEFAULT_WORKFLOW, type RateLimit } from "@foundry/engine";
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
+import type { QueueSet } from "@foundry/queue";
 import type { Hono } from "hono";
 import { handle } from "../contract-route.ts";
 

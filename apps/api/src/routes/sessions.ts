@@ -10,11 +10,11 @@ import {
   listEvents,
   listSessions,
   openSessionArchive,
-  type QueueSet,
   retrySession,
   sessionVersion,
   submitSession,
 } from "@foundry/engine";
+import type { QueueSet } from "@foundry/queue";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import type { Hono } from "hono";
 import { z } from "zod";

@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@foundry/queue";
 import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker.ts";
 
 const script = readFileSync(new URL("./breaker.lua", import.meta.url), "utf8");
 
 /** The breaker's state in Redis (one hash per breaker; see breaker.lua), for clusters queued on Redis. */
 export class RedisBreakerStore implements BreakerStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
   /** `prefix`: the queues' prefix, so a Redis Cluster hash tag keeps the keys in one slot. */
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = redis;
     this.#prefix = prefix;
   }

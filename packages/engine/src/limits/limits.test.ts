@@ -1,9 +1,10 @@
-import { Queue } from "bullmq";
+import { createPrisma } from "@foundry/db";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../../../../test/support/db.ts";
 import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
-import { pauseQueueAtLeast } from "./queue-pause.ts";
-import { bullmqLimiter, parseRateLimit, SlidingWindowLimiter } from "./rate-limit.ts";
+import { PostgresSlidingWindowLimiter } from "./postgres-sliding-window.ts";
+import { bullmqLimiter, parseRateLimit, type RateLimiter, SlidingWindowLimiter } from "./rate-limit.ts";
 
 describe("rate limit settings", () => {
   it.each([
@@ -33,22 +34,55 @@ describe("rate limit settings", () => {
   });
 });
 
-describe("in Redis", () => {
-  let redis: Redis;
-  const prefix = uniquePrefix();
-  beforeAll(() => {
-    redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await deleteKeysWithPrefix(prefix);
-    redis.disconnect();
-  });
+/** Two clients of one store, each making limiters (a second client shows the limit is the store's). */
+interface Store {
+  limiter(client: 0 | 1): RateLimiter;
+  close(): Promise<void>;
+}
 
-  it("admits at most max requests in any window, for every client of the same Redis", async () => {
-    const other = new Redis(redisUrl());
-    try {
-      const a = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
-      const b = new SlidingWindowLimiter(other, prefix, { marginMs: 0 });
+const stores: Array<[string, () => Promise<Store>]> = [
+  [
+    "Redis",
+    async () => {
+      const prefix = uniquePrefix();
+      const clients = [new Redis(redisUrl(), { maxRetriesPerRequest: null }), new Redis(redisUrl())];
+      return {
+        limiter: (client) => new SlidingWindowLimiter(clients[client] as Redis, prefix, { marginMs: 0 }),
+        async close() {
+          await deleteKeysWithPrefix(prefix);
+          for (const client of clients) client.disconnect();
+        },
+      };
+    },
+  ],
+  [
+    "PostgreSQL",
+    async () => {
+      const db = await createTestDatabase();
+      const other = createPrisma(db.url, { max: 2 });
+      return {
+        limiter: (client) =>
+          new PostgresSlidingWindowLimiter(client === 0 ? db.prisma : other, { marginMs: 0 }),
+        async close() {
+          await other.$disconnect();
+          await db.drop();
+        },
+      };
+    },
+  ],
+];
+
+describe.each(stores)("in %s", (_, open) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await open();
+  });
+  afterAll(() => store.close());
+
+  it("admits at most max requests in any window, for every client of the same store", async () => {
+    {
+      const a = store.limiter(0);
+      const b = store.limiter(1);
       const limit = { requests: { max: 3, windowMs: 1_000 } };
       const waits = [await a.acquire("p", limit), await b.acquire("p", limit), await a.acquire("p", limit)];
       expect(waits).toEqual([0, 0, 0]);
@@ -57,13 +91,11 @@ describe("in Redis", () => {
       expect(refused).toBeLessThanOrEqual(1_000);
       // Another name has its own window.
       expect(await a.acquire("q", limit)).toBe(0);
-    } finally {
-      other.disconnect();
     }
   });
 
   it("holds the tokens of the requests admitted in any window under the token limit, and settles them", async () => {
-    const limiter = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
+    const limiter = store.limiter(0);
     const limits = { tokens: { max: 1_000, windowMs: 1_000 } };
     expect(await limiter.acquire("t", limits, { id: "a", tokens: 600 })).toBe(0);
     // 600 + 500 > 1000: refused, and the wait is until "a" leaves the window.
@@ -87,39 +119,12 @@ describe("in Redis", () => {
   });
 
   it("refuses in both limits or in neither: a request the token limit refuses takes no request slot", async () => {
-    const limiter = new SlidingWindowLimiter(redis, prefix, { marginMs: 0 });
+    const limiter = store.limiter(0);
     const limits = { requests: { max: 2, windowMs: 2_000 }, tokens: { max: 100, windowMs: 2_000 } };
     expect(await limiter.acquire("both", limits, { id: "1", tokens: 90 })).toBe(0);
     expect(await limiter.acquire("both", limits, { id: "2", tokens: 90 })).toBeGreaterThan(0);
     expect(await limiter.acquire("both", limits, { id: "3", tokens: 10 })).toBe(0);
     // Two requests now: the request limit binds even for a request that needs no tokens.
     expect(await limiter.acquire("both", limits, { id: "4", tokens: 0 })).toBeGreaterThan(0);
-  });
-
-  it("pauses a queue for at least the requested time and never shortens a longer pause", async () => {
-    const queue = new Queue("anthropic", { connection: redis, prefix });
-    try {
-      expect(await pauseQueueAtLeast(redis, queue, 5_000)).toBe(5_000);
-      const remaining = await pauseQueueAtLeast(redis, queue, 1_000);
-      expect(remaining).toBeGreaterThan(4_000);
-      expect(await queue.getRateLimitTtl()).toBeGreaterThan(4_000);
-      expect(await pauseQueueAtLeast(redis, queue, 9_000)).toBe(9_000);
-      expect(await queue.getRateLimitTtl()).toBeGreaterThan(8_000);
-    } finally {
-      await queue.close();
-    }
-  });
-
-  it("pauses a queue whose limiter key is only BullMQ's window counter, whatever its remaining time", async () => {
-    const queue = new Queue("gemini", { connection: redis, prefix });
-    try {
-      // BullMQ's own limiter: 3 jobs started in a window with 900 ms left, below its max of 10.
-      await redis.set(queue.keys.limiter as string, "3", "PX", 900);
-      expect(await pauseQueueAtLeast(redis, queue, 500)).toBe(500);
-      expect(await redis.get(queue.keys.limiter as string)).toBe(String(Number.MAX_SAFE_INTEGER));
-      expect(await queue.getRateLimitTtl(10)).toBeGreaterThan(0);
-    } finally {
-      await queue.close();
-    }
   });
 });

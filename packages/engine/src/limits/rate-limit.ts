@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@foundry/queue";
 
 /** At most `max` requests in any `windowMs`. */
 export interface RateLimit {
@@ -54,19 +54,39 @@ export interface Reservation {
 }
 
 /**
+ * Cluster-wide admission of provider requests under a request limit and a token limit, in the
+ * store the queues use: Redis (SlidingWindowLimiter) or PostgreSQL (PostgresSlidingWindowLimiter).
+ */
+export interface RateLimiter {
+  /**
+   * Admits one request under `name` (recording it in both limits) or returns the milliseconds to
+   * wait. A reservation larger than the token limit is capped at it: it then waits for an empty window.
+   */
+  acquire(name: string, limits: ProviderLimits, reservation?: Reservation): Promise<number>;
+  /**
+   * Replaces a reservation with the tokens the provider reported using. Returns false when the
+   * reservation had already left its window (nothing to correct).
+   */
+  settle(name: string, id: string, tokensUsed: number): Promise<boolean>;
+}
+
+/** How much wider than configured the windows are kept, so edge admissions arrive outside them despite jitter. */
+export const WINDOW_MARGIN_MS = 250;
+
+/**
  * A cluster-wide sliding-window limiter in Redis for requests and tokens together (see
  * sliding-window.lua). `marginMs` widens the windows a little so that requests admitted at the edge
  * of a window still arrive at the provider outside it despite network jitter.
  */
-export class SlidingWindowLimiter {
-  readonly #redis: Redis;
+export class SlidingWindowLimiter implements RateLimiter {
+  readonly #redis: RedisClient;
   readonly #keyPrefix: string;
   readonly #marginMs: number;
 
-  constructor(redis: Redis, keyPrefix: string, options: { marginMs?: number } = {}) {
+  constructor(redis: RedisClient, keyPrefix: string, options: { marginMs?: number } = {}) {
     this.#redis = redis;
     this.#keyPrefix = keyPrefix;
-    this.#marginMs = options.marginMs ?? 250;
+    this.#marginMs = options.marginMs ?? WINDOW_MARGIN_MS;
   }
 
   /**

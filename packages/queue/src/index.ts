@@ -1,0 +1,28 @@
+export {
+  chooseQueueBackend,
+  describeQueueBackend,
+  POSTGRES_QUEUE_SCHEMA,
+  QUEUE_BACKENDS,
+  type QueueBackend,
+  type QueueBackendEnv,
+  QueueBackendError,
+  type QueueBackendKind,
+} from "./backend.ts";
+export {
+  createProducerRedis,
+  createRedis,
+  type OpenQueueOptions,
+  openQueueConnection,
+  type QueueConnection,
+  type QueueRole,
+  type RedisClient,
+  type WorkerSettings,
+} from "./connection.ts";
+export { ORCHESTRATOR_QUEUE, QUEUE_NAMES, type QueueName } from "./names.ts";
+export { type QueueDepth, QueueSet } from "./queue-set.ts";
+export {
+  checkRedisDatabase,
+  type RedisDatabaseCheck,
+  RedisDatabaseError,
+  redisDatabaseIndex,
+} from "./redis-database.ts";

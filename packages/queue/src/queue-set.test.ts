@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../../../test/support/redis.ts";
+import { chooseQueueBackend, QueueBackendError } from "./backend.ts";
+import { openQueueConnection } from "./connection.ts";
+import { QueueSet } from "./queue-set.ts";
+
+describe("chooseQueueBackend", () => {
+  const DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/foundry";
+  const REDIS_URL = "redis://127.0.0.1:6379/2";
+
+  it("takes Redis when REDIS_URL is set, PostgreSQL on DATABASE_URL otherwise, and QUEUE_BACKEND over both", () => {
+    expect(chooseQueueBackend({ DATABASE_URL, REDIS_URL })).toEqual({
+      kind: "redis",
+      url: REDIS_URL,
+      prefix: "foundry",
+      cluster: false,
+    });
+    expect(chooseQueueBackend({ DATABASE_URL })).toEqual({ kind: "postgres", url: DATABASE_URL });
+    expect(chooseQueueBackend({ DATABASE_URL, REDIS_URL, QUEUE_BACKEND: "postgres" })).toEqual({
+      kind: "postgres",
+      url: DATABASE_URL,
+    });
+    expect(
+      chooseQueueBackend({ DATABASE_URL, REDIS_URL, REDIS_CLUSTER: "true", QUEUE_PREFIX: "{foundry}" }),
+    ).toEqual({ kind: "redis", url: REDIS_URL, prefix: "{foundry}", cluster: true });
+  });
+
+  it.each([
+    [
+      { DATABASE_URL, QUEUE_BACKEND: "rabbitmq" },
+      'QUEUE_BACKEND: expected "redis" or "postgres", got "rabbitmq"',
+    ],
+    [{ DATABASE_URL, QUEUE_BACKEND: "redis" }, "QUEUE_BACKEND=redis needs REDIS_URL"],
+    [{ QUEUE_BACKEND: "postgres" }, "QUEUE_BACKEND=postgres needs DATABASE_URL"],
+    [{ DATABASE_URL, REDIS_URL, REDIS_CLUSTER: "true" }, "QUEUE_PREFIX: on Redis Cluster"],
+  ])("refuses %j, naming the variable", (env, message) => {
+    expect(() => chooseQueueBackend(env)).toThrow(QueueBackendError);
+    expect(() => chooseQueueBackend(env)).toThrow(message);
+  });
+});
+
+describe.each(["redis", "postgres"] as const)("queues on %s", (kind) => {
+  let db: TestDatabase;
+  let queues: QueueSet;
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const backend =
+      kind === "redis" ? { kind, url: redisUrl(), prefix, cluster: false } : { kind, url: db.url };
+    queues = new QueueSet(await openQueueConnection(backend, { role: "producer" }));
+  });
+  afterAll(async () => {
+    await queues.close();
+    await deleteKeysWithPrefix(prefix);
+    await db.drop();
+  });
+
+  it("answers pings and counts jobs by state", async () => {
+    await queues.ping();
+    await queues.get("orchestrator").add("phase", { n: 1 }, { delay: 60_000 });
+    const depths = await queues.depths();
+    expect(depths.map((depth) => depth.name)).toEqual(["orchestrator", "openai", "anthropic", "gemini"]);
+    expect(depths[0]).toMatchObject({ waiting: 0, delayed: 1 });
+  });
+
+  it("pauses a provider's queue for at least the requested time and never shortens a longer pause", async () => {
+    expect(await queues.pauseProvider("anthropic", 5_000)).toBe(5_000);
+    const remaining = await queues.pauseProvider("anthropic", 1_000);
+    expect(remaining).toBeGreaterThan(4_000);
+    expect(await queues.provider("anthropic").getRateLimitTtl()).toBeGreaterThan(4_000);
+    expect(await queues.pauseProvider("anthropic", 9_000)).toBe(9_000);
+    expect(await queues.provider("anthropic").getRateLimitTtl()).toBeGreaterThan(8_000);
+    // Another provider is not paused.
+    expect(await queues.provider("openai").getRateLimitTtl()).toBeLessThanOrEqual(0);
+  });
+
+  it("pauses a queue whose limiter holds only BullMQ's window counter, whatever its remaining time", async () => {
+    const queue = queues.provider("gemini");
+    // BullMQ's own limiter: 3 jobs started in a window with 900 ms left, below its max of 10.
+    const { redis, pool } = queues.connection;
+    if (redis) await redis.set(queue.keys.limiter as string, "3", "PX", 900);
+    else
+      await pool?.query("INSERT INTO rate_limit (queue, points, expire_at_ms) VALUES ($1, 3, $2)", [
+        queue.name,
+        Date.now() + 900,
+      ]);
+    expect(await queues.pauseProvider("gemini", 500)).toBe(500);
+    expect(await queue.getRateLimitTtl(10)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,101 @@
+import type { ProviderName } from "@foundry/llm";
+import type { FlowProducer, Processor, Queue, Worker } from "bullmq";
+import type { QueueConnection, WorkerSettings } from "./connection.ts";
+import { QUEUE_NAMES, type QueueName } from "./names.ts";
+
+const DEPTH_STATES = [
+  "waiting",
+  "active",
+  "delayed",
+  "prioritized",
+  "waiting-children",
+  "failed",
+  "completed",
+] as const;
+
+/** The jobs one queue holds, by state. */
+export interface QueueDepth {
+  name: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+  waitingChildren: number;
+  failed: number;
+  completed: number;
+}
+
+/**
+ * Every queue of the system on one connection, whichever store it runs on: producers (the API, the
+ * engine adding call jobs) and workers get their BullMQ objects here. Closing it closes them and
+ * the connection.
+ */
+export class QueueSet {
+  readonly connection: QueueConnection;
+  readonly flows: FlowProducer;
+  readonly #queues: Map<QueueName, Queue>;
+
+  constructor(connection: QueueConnection) {
+    this.connection = connection;
+    this.flows = connection.flowProducer();
+    this.#queues = new Map(QUEUE_NAMES.map((name) => [name, connection.queue(name)]));
+  }
+
+  /** BullMQ's key prefix on Redis, or the schema of its tables on PostgreSQL. */
+  get prefix(): string {
+    return this.connection.prefix;
+  }
+
+  get(name: QueueName): Queue {
+    return this.#queues.get(name) as Queue;
+  }
+
+  provider(name: ProviderName): Queue {
+    return this.get(name);
+  }
+
+  all(): Queue[] {
+    return [...this.#queues.values()];
+  }
+
+  /** A BullMQ worker for queue `name` on this set's store. */
+  worker(name: QueueName, processor: Processor, settings: WorkerSettings): Worker {
+    return this.connection.worker(name, processor, settings);
+  }
+
+  /** Pauses a provider's queue cluster-wide for at least `ms` (a 429); returns the pause in force. */
+  pauseProvider(name: ProviderName, ms: number): Promise<number> {
+    return this.connection.pauseAtLeast(this.provider(name), ms);
+  }
+
+  /** Resolves when the store answers. */
+  ping(): Promise<void> {
+    return this.connection.ping();
+  }
+
+  /** How many jobs each queue holds, by state (one round trip per queue). */
+  async depths(): Promise<QueueDepth[]> {
+    return Promise.all(
+      this.all().map(async (queue) => {
+        const counts = await queue.getJobCounts(...DEPTH_STATES);
+        const count = (state: (typeof DEPTH_STATES)[number]) => counts[state] ?? 0;
+        return {
+          name: queue.name,
+          waiting: count("waiting"),
+          active: count("active"),
+          delayed: count("delayed"),
+          prioritized: count("prioritized"),
+          waitingChildren: count("waiting-children"),
+          failed: count("failed"),
+          completed: count("completed"),
+        };
+      }),
+    );
+  }
+
+  /** Closes the queues, then the connection. Workers made here must be closed first. */
+  async close(): Promise<void> {
+    await Promise.all([this.flows.close(), ...this.all().map((queue) => queue.close())]);
+    await this.connection.close();
+  }
+}

@@ -1,0 +1,41 @@
+// The queues of a test, on the backend the run asks for: TEST_QUEUE_BACKEND=postgres puts them in
+// BullMQ's tables in the test's own database (`npm run test:postgres`); otherwise Redis under a
+// unique prefix.
+//
+//   const queues = await openTestQueues({ databaseUrl: db.url });
+//   afterAll(() => closeTestQueues(queues));
+import { openQueueConnection, type QueueBackend, type QueueBackendKind, QueueSet } from "@foundry/queue";
+import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "./redis.ts";
+
+/** The queue backend of this run: `postgres` when TEST_QUEUE_BACKEND says so, else `redis`. */
+export function testQueueBackend(): QueueBackendKind {
+  const value = process.env.TEST_QUEUE_BACKEND ?? "redis";
+  if (value !== "redis" && value !== "postgres") {
+    throw new Error(`TEST_QUEUE_BACKEND: expected redis or postgres, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** The backend a test's queues use: the run's, in the test's database or under `prefix`. */
+export function testBackend(options: { databaseUrl: string; prefix?: string }): QueueBackend {
+  return testQueueBackend() === "postgres"
+    ? { kind: "postgres", url: options.databaseUrl }
+    : { kind: "redis", url: redisUrl(), prefix: options.prefix ?? uniquePrefix(), cluster: false };
+}
+
+/** A QueueSet on the run's backend (workers and producers alike use it in tests). */
+export async function openTestQueues(options: {
+  databaseUrl: string;
+  prefix?: string;
+  role?: "producer" | "worker";
+}): Promise<QueueSet> {
+  const connection = await openQueueConnection(testBackend(options), { role: options.role ?? "worker" });
+  return new QueueSet(connection);
+}
+
+/** Closes `queues` and removes what they stored (Redis keys; a PostgreSQL test drops its database). */
+export async function closeTestQueues(queues: QueueSet): Promise<void> {
+  const { backend } = queues.connection;
+  await queues.close();
+  if (backend.kind === "redis") await deleteKeysWithPrefix(backend.prefix);
+}
