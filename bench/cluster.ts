@@ -119,6 +119,8 @@ export interface BenchCluster {
   db: PrismaClient;
   queues: QueueSet;
   submit(request: string): Promise<string>;
+  /** The worker processes, the orchestrator first (e.g. to read their memory or match profiles). */
+  workers: readonly WorkerProcess[];
   /** Stops the processes and removes the database, the queues' keys and the workspace. */
   stop(): Promise<void>;
 }
@@ -191,6 +193,7 @@ export async function startBenchCluster(options: {
     db,
     queues,
     submit: api.submit,
+    workers: processes,
     async stop() {
       await stopProcesses();
       await disconnect();

@@ -1,0 +1,483 @@
+// What the orchestration costs: the full system (API, journal, phases, Postgres) against a bare
+// BullMQ worker making the same SDK call to the same instant simulator, in one run on one machine.
+// See bench/README.md ("overhead.ts").
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { installShutdownHandlers } from "@foundry/devstack";
+import { type Simulator, startSimulator } from "@foundry/simulator";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { deleteKeysWithPrefix } from "../test/support/cluster.ts";
+import { type BenchCluster, cleanUp, defer, startBenchCluster } from "./cluster.ts";
+import { type ProfileSummary, profilerClockMicros, summarizeCpuProfiles } from "./cpu-profile.ts";
+
+const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
+const BARE_WORKER = fileURLToPath(new URL("./bare-worker.ts", import.meta.url));
+const BARE_QUEUE = "bare";
+const ENDED = ["succeeded", "failed", "cancelled"];
+const GENEROUS_LIMIT = "1000000/60s";
+const INSTANT = { openai: 0, anthropic: 0, gemini: 0 };
+
+/**
+ * A queue backend the benchmark can run on: how the bare worker and the benchmark reach its queues.
+ * Only Redis exists on main; a `postgres` entry goes here (and a branch in bare-worker.ts, and the
+ * backend handed to startBenchCluster) once the PostgreSQL queue backend lands.
+ */
+interface Backend {
+  /** Environment that tells bench/bare-worker.ts where its queue lives. */
+  bareEnv(): Record<string, string>;
+  /** The benchmark's own handle on the bare queue (to add jobs and read them back). */
+  bareQueue(prefix: string): Queue;
+  /** Removes everything under `prefix`. */
+  dropPrefix(prefix: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const BACKENDS = {
+  redis: (options: Options): Backend => {
+    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    return {
+      bareEnv: () => ({ BARE_BACKEND: "redis", REDIS_URL: options.redisUrl }),
+      bareQueue: (prefix) => new Queue(BARE_QUEUE, { connection: redis, prefix }),
+      dropPrefix: async (prefix) => {
+        await deleteKeysWithPrefix(redis, prefix);
+      },
+      close: async () => {
+        redis.disconnect();
+      },
+    };
+  },
+} satisfies Record<string, (options: Options) => Backend>;
+type BackendName = keyof typeof BACKENDS;
+
+interface Options {
+  backend: BackendName;
+  sessions: number;
+  sequential: number;
+  bareJobs: number;
+  concurrency: number;
+  profile: boolean;
+  timeoutMs: number;
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+function usage(message: string): never {
+  console.error(`bench:overhead: ${message}`);
+  console.error(
+    "usage: node bench/overhead.ts [--backend redis] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--concurrency 8] [--profile] [--timeout 600]\n" +
+      "env: DATABASE_URL (a database on a server where it may create databases), REDIS_URL",
+  );
+  process.exit(2);
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: "string", default: "redis" },
+      quick: { type: "boolean", default: false },
+      sessions: { type: "string" },
+      sequential: { type: "string" },
+      "bare-jobs": { type: "string" },
+      concurrency: { type: "string", default: "8" },
+      profile: { type: "boolean", default: false },
+      timeout: { type: "string", default: "600" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) usage("orchestration overhead against a bare BullMQ worker");
+  if (!Object.hasOwn(BACKENDS, values.backend)) {
+    usage(
+      `--backend: unknown queue backend "${values.backend}"; accepted: ${Object.keys(BACKENDS).join(", ")}`,
+    );
+  }
+  const positive = (name: string, text: string) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) usage(`--${name}: expected a positive integer, got "${text}"`);
+    return value;
+  };
+  const quick = values.quick;
+  return {
+    backend: values.backend as BackendName,
+    sessions: positive("sessions", values.sessions ?? (quick ? "8" : "30")),
+    sequential: positive("sequential", values.sequential ?? (quick ? "3" : "10")),
+    bareJobs: positive("bare-jobs", values["bare-jobs"] ?? (quick ? "500" : "2000")),
+    concurrency: positive("concurrency", values.concurrency),
+    profile: values.profile,
+    timeoutMs: positive("timeout", values.timeout) * 1000,
+    databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  };
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+/** Nearest-rank percentile of `values` (not sorted in place). */
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** Resident and peak resident memory of a process, in MB (/proc/<pid>/status; elsewhere `ps`, no peak). */
+async function memoryOf(pid: number): Promise<{ rssMb: number; peakMb: number }> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+  } catch {
+    const { stdout } = await promisify(execFile)("ps", ["-o", "rss=", "-p", String(pid)]);
+    return { rssMb: Number(stdout.trim()) / 1024, peakMb: Number.NaN };
+  }
+}
+
+// 1. The bare baseline ---------------------------------------------------------------------------
+
+interface BareResult {
+  jobs: number;
+  failed: number;
+  wallMs: number;
+  concurrency: number;
+  rssMb: number;
+}
+
+async function runBare(options: Options, backend: Backend, sim: Simulator): Promise<BareResult> {
+  const prefix = `bench-bare-${randomUUID()}`;
+  const queue = backend.bareQueue(prefix);
+  const dropQueue = defer(async () => {
+    await queue.close();
+    await backend.dropPrefix(prefix);
+  });
+  // As many calls at once as the full system's provider process allows (three queues).
+  const concurrency = options.concurrency * 3;
+  const child = spawn(process.execPath, [BARE_WORKER], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...sim.env(),
+      ...backend.bareEnv(),
+      BARE_QUEUE,
+      BARE_PREFIX: prefix,
+      BARE_CONCURRENCY: String(concurrency),
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const stopWorker = defer(() => stopChild(child));
+  const deadline = Date.now() + 30_000;
+  while ((await queue.getWorkersCount()) < 1) {
+    if (child.exitCode !== null) throw new Error(`bare worker exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error("bare worker not ready after 30 s");
+    await sleep(50);
+  }
+
+  const batch = async (count: number, tag: string) => {
+    const started = Date.now();
+    const jobs = await queue.addBulk(
+      Array.from({ length: count }, (_, index) => ({
+        name: "call",
+        data: {},
+        opts: { jobId: `${tag}-${index}` },
+      })),
+    );
+    for (;;) {
+      const counts = await queue.getJobCounts("completed", "failed");
+      if ((counts.completed ?? 0) + (counts.failed ?? 0) >= count) break;
+      if (Date.now() - started > options.timeoutMs) throw new Error(`bare: ${tag} did not finish in time`);
+      await sleep(10);
+    }
+    const done = await Promise.all(jobs.map((job) => queue.getJob(job.id as string)));
+    const failed = done.filter((job) => job?.failedReason).length;
+    const lastFinished = Math.max(...done.map((job) => job?.finishedOn ?? Date.now()));
+    await queue.clean(0, 0, "completed");
+    await queue.clean(0, 0, "failed");
+    return { failed, wallMs: lastFinished - started };
+  };
+  log(`bare: warming up, then ${options.bareJobs} jobs at concurrency ${concurrency}`);
+  await batch(Math.min(100, options.bareJobs), "warm");
+  const { failed, wallMs } = await batch(options.bareJobs, "run");
+  const { rssMb } = await memoryOf(child.pid as number);
+  await stopWorker();
+  await dropQueue();
+  log(`bare: ${options.bareJobs} calls in ${(wallMs / 1000).toFixed(2)} s, ${failed} failed`);
+  return { jobs: options.bareJobs, failed, wallMs, concurrency, rssMb };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const done = await Promise.race([exited.then(() => true), sleep(10_000, false)]);
+  if (!done) child.kill("SIGKILL");
+}
+
+// 2.–4. The full system ------------------------------------------------------------------------
+
+interface LoadResult {
+  sessions: number;
+  succeeded: number;
+  calls: number;
+  wallMs: number;
+  handOffs: number[];
+  /** The profiler clock around the run, to cut the workers' profiles to it. */
+  window: { fromMicros: number; toMicros: number };
+}
+
+async function waitForSessions(cluster: BenchCluster, ids: string[], timeoutMs: number, started: number) {
+  let nextReport = started + 5_000;
+  for (;;) {
+    const sessions = await cluster.db.session.findMany({
+      where: { id: { in: ids } },
+      select: { status: true, finishedAt: true },
+    });
+    const ended = sessions.filter((session) => ENDED.includes(session.status)).length;
+    if (ended === ids.length) return sessions;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`only ${ended}/${ids.length} sessions ended in time`);
+    if (Date.now() >= nextReport) {
+      nextReport += 5_000;
+      log(`  ${((Date.now() - started) / 1000).toFixed(1)} s: ${ended}/${ids.length} sessions ended`);
+    }
+    await sleep(ids.length === 1 ? 10 : 100);
+  }
+}
+
+/** Previous phase finished → next phase started, for each consecutive pair the database recorded. */
+async function handOffs(cluster: BenchCluster, ids: string[]): Promise<number[]> {
+  const runs = await cluster.db.phaseRun.findMany({
+    where: { sessionId: { in: ids } },
+    select: { sessionId: true, position: true, startedAt: true, finishedAt: true },
+    orderBy: [{ sessionId: "asc" }, { position: "asc" }],
+  });
+  const gaps: number[] = [];
+  for (let index = 1; index < runs.length; index++) {
+    const previous = runs[index - 1];
+    const next = runs[index];
+    if (previous?.sessionId !== next?.sessionId || !previous?.finishedAt || !next?.startedAt) continue;
+    gaps.push(next.startedAt.getTime() - previous.finishedAt.getTime());
+  }
+  return gaps;
+}
+
+async function runLoad(options: Options, cluster: BenchCluster, runId: string): Promise<LoadResult> {
+  log(`full: submitting ${options.sessions} sessions at once`);
+  const fromMicros = profilerClockMicros();
+  const started = Date.now();
+  const ids = await Promise.all(
+    Array.from({ length: options.sessions }, (_, index) =>
+      cluster.submit(`Build a todo list app (overhead ${runId}, session ${index + 1})`),
+    ),
+  );
+  const sessions = await waitForSessions(cluster, ids, options.timeoutMs, started);
+  const toMicros = profilerClockMicros();
+  const lastFinished = Math.max(...sessions.map((session) => session.finishedAt?.getTime() ?? Date.now()));
+  const calls = await cluster.db.modelCall.count({ where: { sessionId: { in: ids }, status: "succeeded" } });
+  const succeeded = sessions.filter((session) => session.status === "succeeded").length;
+  const wallMs = lastFinished - started;
+  log(`full: ${succeeded}/${ids.length} succeeded, ${calls} calls in ${(wallMs / 1000).toFixed(2)} s`);
+  return {
+    sessions: ids.length,
+    succeeded,
+    calls,
+    wallMs,
+    handOffs: await handOffs(cluster, ids),
+    window: { fromMicros, toMicros },
+  };
+}
+
+interface SequentialResult {
+  latencies: number[];
+  succeeded: number;
+  handOffs: number[];
+  phases: number;
+  calls: number;
+}
+
+async function runSequential(
+  options: Options,
+  cluster: BenchCluster,
+  runId: string,
+): Promise<SequentialResult> {
+  log(`latency: ${options.sequential} sessions one after another`);
+  const latencies: number[] = [];
+  const ids: string[] = [];
+  let succeeded = 0;
+  for (let index = 0; index < options.sequential; index++) {
+    const started = Date.now();
+    const id = await cluster.submit(`Build a todo list app (overhead ${runId}, alone ${index + 1})`);
+    ids.push(id);
+    const [session] = await waitForSessions(cluster, [id], options.timeoutMs, started);
+    if (session?.status === "succeeded") succeeded += 1;
+    latencies.push((session?.finishedAt?.getTime() ?? Date.now()) - started);
+  }
+  const phases = await cluster.db.phaseRun.count({ where: { sessionId: ids[0] } });
+  const calls = await cluster.db.modelCall.count({ where: { sessionId: ids[0], status: "succeeded" } });
+  return { latencies, succeeded, handOffs: await handOffs(cluster, ids), phases, calls };
+}
+
+// Report ---------------------------------------------------------------------------------------
+
+interface Results {
+  bare: BareResult;
+  load: LoadResult;
+  alone: SequentialResult;
+  workers: Array<{ name: string; rssMb: number; peakMb: number }>;
+}
+
+const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+
+function report(options: Options, results: Results): string {
+  const { bare, load, alone, workers } = results;
+  const bareRate = bare.jobs / (bare.wallMs / 1000);
+  const ours = load.calls / (load.wallMs / 1000);
+  const perMinute = (load.succeeded / load.wallMs) * 60_000;
+  const sessionP50 = percentile(alone.latencies, 50);
+  const handOffP50 = percentile(alone.handOffs, 50);
+  const handOffP99 = percentile(alone.handOffs, 99);
+  const heaviest = workers.reduce((max, worker) => (worker.rssMb > max.rssMb ? worker : max));
+  const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const rows = [
+    row(["measure", "run", "result"]),
+    row(["---", "---", "---"]),
+    row([
+      "bare BullMQ + openai SDK",
+      `${bare.jobs} jobs, 1 process, concurrency ${bare.concurrency}${bare.failed ? `, ${bare.failed} failed` : ""}`,
+      `${fixed(bare.wallMs / 1000, 2)} s, **${fixed(bareRate)} calls/s**`,
+    ]),
+    row([
+      "full system, sessions at once",
+      `${load.succeeded}/${load.sessions} sessions succeeded, ${load.calls} calls`,
+      `${fixed(load.wallMs / 1000, 2)} s, **${fixed(ours)} calls/s**, ${fixed(perMinute)} sessions/min`,
+    ]),
+    row(["ours / bare", "", `**${fixed(ours / bareRate, 3)}**`]),
+    row([
+      "one session, submit → succeeded",
+      `${alone.succeeded}/${alone.latencies.length} sequential sessions (${alone.phases} phases, ${alone.calls} calls each)`,
+      `p50 **${fixed(sessionP50, 0)} ms**, min ${fixed(Math.min(...alone.latencies), 0)} ms, max ${fixed(Math.max(...alone.latencies), 0)} ms`,
+    ]),
+    row([
+      "phase hand-off, idle",
+      `${alone.handOffs.length} hand-offs of the sequential sessions`,
+      `p50 **${fixed(handOffP50, 0)} ms**, p99 **${fixed(handOffP99, 0)} ms**, max ${fixed(Math.max(...alone.handOffs), 0)} ms`,
+    ]),
+    row([
+      "phase hand-off, under load",
+      `${load.handOffs.length} hand-offs of the sessions at once`,
+      `p50 ${fixed(percentile(load.handOffs, 50), 0)} ms, p99 ${fixed(percentile(load.handOffs, 99), 0)} ms`,
+    ]),
+    ...workers.map((worker) =>
+      row([
+        `RSS, worker \`${worker.name}\``,
+        "after the runs",
+        `${fixed(worker.rssMb, 0)} MB (peak ${fixed(worker.peakMb, 0)} MB)`,
+      ]),
+    ),
+    row(["RSS, bare worker", `after its ${bare.jobs} jobs`, `${fixed(bare.rssMb, 0)} MB`]),
+  ];
+  const load1 = loadavg().map((value) => value.toFixed(2));
+  const machine =
+    `Backend ${options.backend}. Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), ` +
+    `${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}, ${process.platform}/${process.arch}; ` +
+    `load average at the end ${load1.join(" ")}. Simulator instant (0 ms); provider process concurrency ` +
+    `${options.concurrency} per queue, orchestrator at its default.${options.profile ? " Workers ran under --cpu-prof." : ""}`;
+  const last =
+    `overhead: ours ${fixed(ours)} calls/s, bare ${fixed(bareRate)} calls/s, ratio ${fixed(ours / bareRate, 3)}; ` +
+    `session p50 ${fixed(sessionP50, 0)} ms; hand-off p50 ${fixed(handOffP50, 0)} ms p99 ${fixed(handOffP99, 0)} ms; ` +
+    `worker rss ${fixed(heaviest.rssMb, 0)} MB`;
+  return [...rows, "", machine, last].join("\n");
+}
+
+function profileReport(name: string, summary: ProfileSummary): string {
+  const pct = (entry: { share: number }) => `${(entry.share * 100).toFixed(1)}%`;
+  const table = (title: string, entries: ProfileSummary["packages"], code = false) => [
+    `| ${title} | self time |`,
+    "| --- | --- |",
+    ...entries
+      .slice(0, 10)
+      .map(
+        (entry) => `| ${code ? `\`${entry.name.replaceAll("|", "\\|")}\`` : entry.name} | ${pct(entry)} |`,
+      ),
+    "",
+  ];
+  return [
+    `CPU profile, ${name}: ${summary.samples} samples${summary.windowed ? " during the sessions-at-once run" : " (whole process)"}, ` +
+      `idle ${(summary.idle * 100).toFixed(0)}%; self time as a share of the busy samples.`,
+    "",
+    ...table("package (Node's internals counted for the package that called them)", summary.owners),
+    ...table("package of the frame itself", summary.packages),
+    ...table("function", summary.functions, true),
+  ].join("\n");
+}
+
+// Main -----------------------------------------------------------------------------------------
+
+const options = parseOptions();
+const shutdown = installShutdownHandlers([cleanUp], { timeoutMs: 30_000 });
+const backend = BACKENDS[options.backend](options);
+defer(() => backend.close());
+const sim = await startSimulator({ latencyMs: INSTANT, maxRecordedRequests: 10 });
+defer(() => sim.close());
+const runId = randomUUID().slice(0, 8);
+
+let output: string | undefined;
+let failed = false;
+try {
+  const bare = await runBare(options, backend, sim);
+  const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "foundry-overhead-prof-")) : undefined;
+  const cluster = await startBenchCluster({
+    databaseUrl: options.databaseUrl,
+    redisUrl: options.redisUrl,
+    sim,
+    replicas: 1,
+    concurrency: options.concurrency,
+    workflowsDir: WORKFLOWS_DIR,
+    env: {
+      OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
+      ANTHROPIC_RATE_LIMIT: GENEROUS_LIMIT,
+      GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
+      ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    },
+  });
+  // One session first, so that neither measured run pays for the workers' first compilations.
+  log("full: one session to warm up");
+  const warm = await cluster.submit(`Build a todo list app (overhead ${runId}, warm-up)`);
+  await waitForSessions(cluster, [warm], options.timeoutMs, Date.now());
+  const load = await runLoad(options, cluster, runId);
+  const alone = await runSequential(options, cluster, runId);
+  const workers = await Promise.all(
+    cluster.workers.map(async (worker) => ({ name: worker.name, ...(await memoryOf(worker.pid)) })),
+  );
+  await cluster.stop();
+  failed = bare.failed > 0 || load.succeeded < load.sessions || alone.succeeded < alone.latencies.length;
+  const parts: string[] = [];
+  if (profileDir) {
+    const files = (await readdir(profileDir)).filter((file) => file.endsWith(".cpuprofile"));
+    log(`profiles: ${profileDir}`);
+    for (const worker of cluster.workers) {
+      const mine = files
+        .filter((file) => file.includes(`.${worker.pid}.`))
+        .map((file) => join(profileDir, file));
+      if (mine.length === 0) {
+        log(`profiles: none written by ${worker.name} (pid ${worker.pid})`);
+        continue;
+      }
+      parts.push(profileReport(worker.name, await summarizeCpuProfiles(mine, load.window)));
+    }
+  }
+  parts.push(report(options, { bare, load, alone, workers }));
+  output = parts.join("\n");
+} catch (error) {
+  console.error(`bench:overhead: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await shutdown.shutdown();
+  shutdown.dispose();
+}
+if (output) console.log(output);
+if (failed) process.exitCode = 1;
