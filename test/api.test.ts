@@ -253,6 +253,15 @@ describe("the API process", () => {
     expect(result.stderr).toContain("API_TOKEN: API_TOKEN must be at least 16 characters");
   });
 
+  it.each([
+    [{ QUEUE_BACKEND: "kafka" }, 'QUEUE_BACKEND: expected "redis" or "postgres", got "kafka"'],
+    [{ QUEUE_BACKEND: "redis" }, "QUEUE_BACKEND=redis needs REDIS_URL"],
+  ])("refuses to start with queue settings %j, naming the variable", (queueEnv, message) => {
+    const result = start({ DATABASE_URL: "postgresql://localhost/x", API_TOKEN, ...queueEnv });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(message);
+  });
+
   it("refuses to start with an invalid workflow file, naming the file, the path and the line", async () => {
     await writeFile(
       join(dir, "broken.yaml"),

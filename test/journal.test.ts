@@ -1,7 +1,6 @@
 import { JOB_CATALOG, type ModelCallPayload } from "@foundry/engine";
-import { QueueEvents } from "bullmq";
+import type { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisUrl } from "./support/redis.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
 // The journal: a model call whose answer is stored is never paid for again, however often its job runs.
@@ -10,7 +9,7 @@ describe("model-call journal", () => {
   let events: QueueEvents;
   beforeAll(async () => {
     stack = await startStack();
-    events = new QueueEvents("anthropic", { connection: { url: redisUrl() }, prefix: stack.prefix });
+    events = stack.queues.connection.queueEvents("anthropic");
     await events.waitUntilReady();
   });
   afterAll(async () => {

@@ -1,7 +1,6 @@
 import { JOB_CATALOG, type ModelCallPayload } from "@foundry/engine";
-import { QueueEvents } from "bullmq";
+import type { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisUrl } from "./support/redis.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 import { callInFlight, eventTypes, requestsFor, until } from "./support/wait.ts";
 
@@ -17,7 +16,7 @@ describe("journal leases", () => {
       simulator: { latencyMs: { anthropic: 1_500 } },
       durability: { leaseMs: 3_000 },
     });
-    events = new QueueEvents("anthropic", { connection: { url: redisUrl() }, prefix: stack.prefix });
+    events = stack.queues.connection.queueEvents("anthropic");
     await events.waitUntilReady();
   });
   afterAll(async () => {

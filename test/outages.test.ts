@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { JOB_CATALOG, type ModelCallPayload, startWorkers, type WorkerPool } from "@foundry/engine";
-import { QueueEvents } from "bullmq";
+import type { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisUrl } from "./support/redis.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
 import { callInFlight, eventTypes, requestsFor, until } from "./support/wait.ts";
@@ -99,7 +98,7 @@ describe("an answer that arrives after its lease passed to another delivery", ()
   beforeAll(async () => {
     ({ stack, proxy } = await proxiedStack({ leaseMs: 2_000, outageTimeoutMs: 60_000 }));
     stack.sim.configure({ latencyMs: { anthropic: 4_000 } });
-    events = new QueueEvents("anthropic", { connection: { url: redisUrl() }, prefix: stack.prefix });
+    events = stack.queues.connection.queueEvents("anthropic");
     await events.waitUntilReady();
   });
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { insertSession, Reconciler } from "@foundry/engine";
 import { WorkflowCatalog } from "@foundry/workflow";
-import { UnrecoverableError, Worker } from "bullmq";
+import { UnrecoverableError } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteKeysWithPrefix, redisUrl } from "./support/redis.ts";
+import { forgetQueueContents } from "./support/queues.ts";
 import { type Stack, startStack, WORKFLOWS_DIR } from "./support/stack.ts";
 import { callInFlight, eventTypes, requestsFor } from "./support/wait.ts";
 
@@ -21,8 +21,8 @@ describe("reconciler", () => {
   it("re-queues a running session whose jobs vanished from Redis; nothing answered is paid again", async () => {
     const id = await stack.submit("Build a todo list app");
     await callInFlight(stack, `${id}.planning.backend`);
-    // FLUSHALL, for this test's keys only: the flow, the call jobs, the limiter keys.
-    await deleteKeysWithPrefix(stack.prefix);
+    // FLUSHALL, for this test's queues only: the flow, the call jobs, the limiter state.
+    await forgetQueueContents(stack.queues);
 
     const session = await stack.waitForSession(id, 90_000);
     expect(session.status).toBe("succeeded");
@@ -54,12 +54,12 @@ describe("reconciler", () => {
 
   it("records why a session failed when its root job failed and nobody said why", async () => {
     const quiet = await startStack({ workers: false });
-    const stray = new Worker(
+    const stray = quiet.queues.worker(
       "orchestrator",
       async () => {
         throw new UnrecoverableError("the disk is full");
       },
-      { connection: { url: redisUrl() }, prefix: quiet.prefix },
+      {},
     );
     try {
       const id = await quiet.submit("Build a todo list app");

@@ -39,3 +39,29 @@ export async function closeTestQueues(queues: QueueSet): Promise<void> {
   await queues.close();
   if (backend.kind === "redis") await deleteKeysWithPrefix(backend.prefix);
 }
+
+/** The environment a worker process needs to reach the same queues as `queues`. */
+export function queueEnv(queues: QueueSet): Record<string, string> {
+  const { backend } = queues.connection;
+  return backend.kind === "redis"
+    ? {
+        QUEUE_BACKEND: "redis",
+        REDIS_URL: backend.url,
+        QUEUE_PREFIX: backend.prefix,
+        REDIS_CLUSTER: String(backend.cluster),
+      }
+    : { QUEUE_BACKEND: "postgres" };
+}
+
+/**
+ * Deletes everything the queue store holds for `queues` while they stay open, as a Redis FLUSHALL
+ * (or a restored PostgreSQL backup without BullMQ's tables) would: jobs, flows, limiter state.
+ */
+export async function forgetQueueContents(queues: QueueSet): Promise<void> {
+  const { backend, pool } = queues.connection;
+  if (backend.kind === "redis") {
+    await deleteKeysWithPrefix(backend.prefix);
+    return;
+  }
+  await pool?.query("TRUNCATE job, meta, rate_limit CASCADE");
+}

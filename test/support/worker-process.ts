@@ -1,7 +1,7 @@
 // Worker processes for tests: the real `apps/worker/src/main.ts`, as separate OS processes, pointed
 // at a test stack's database, Redis prefix, workspace and simulator.
 import { spawnWorkerProcess, type WorkerProcess } from "./cluster.ts";
-import { redisUrl } from "./redis.ts";
+import { queueEnv } from "./queues.ts";
 import type { Stack } from "./stack.ts";
 
 export type { WorkerProcess };
@@ -18,8 +18,7 @@ export function startWorkerProcess(
     HOME: process.env.HOME ?? "",
     ...stack.sim.env(),
     DATABASE_URL: stack.db.url,
-    REDIS_URL: redisUrl(),
-    QUEUE_PREFIX: stack.prefix,
+    ...queueEnv(stack.queues),
     WORKSPACE_DIR: stack.workspaceDir,
     LOG_LEVEL: "info",
     ...env,

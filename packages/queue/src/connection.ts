@@ -5,6 +5,7 @@ import {
   MINIMUM_POSTGRES_VERSION,
   type Processor,
   Queue,
+  QueueEvents,
   runMigrations,
   UnsupportedPostgresVersionError,
   Worker,
@@ -51,6 +52,8 @@ export interface QueueConnection {
   queue(name: string): Queue;
   flowProducer(): FlowProducer;
   worker(name: string, processor: Processor, settings: WorkerSettings): Worker;
+  /** A listener for queue `name`'s job events (each holds its own blocking connection; close it). */
+  queueEvents(name: string): QueueEvents;
   /** Resolves when the store answers; rejects with its error otherwise. */
   ping(): Promise<void>;
   /**
@@ -133,6 +136,7 @@ function openRedis(
   const redis = createRedisClient(backend, options.role);
   // Workers block on their own connections (BullMQ duplicates this one for each).
   let workerRedis: RedisClient | undefined;
+  const listeners: RedisClient[] = [];
   const { prefix } = backend;
   return {
     backend,
@@ -145,6 +149,12 @@ function openRedis(
       workerRedis ??= createRedisClient(backend, "worker");
       return new Worker(name, processor, { ...settings, connection: workerRedis, prefix });
     },
+    queueEvents(name) {
+      // BullMQ blocks on this connection and does not close one it was given: it is closed with ours.
+      const blocking = createRedisClient(backend, "worker");
+      listeners.push(blocking);
+      return new QueueEvents(name, { connection: blocking, prefix });
+    },
     async ping() {
       await redis.ping();
     },
@@ -156,6 +166,7 @@ function openRedis(
     async close() {
       redis.disconnect();
       workerRedis?.disconnect();
+      for (const listener of listeners) listener.disconnect();
     },
   };
 }
@@ -187,6 +198,8 @@ async function openPostgres(
   });
   // An idle connection that drops is replaced by the pool; the error must not end the process.
   pool.on("error", () => {});
+  // Each BullMQ queue and worker on the pool listens for its errors.
+  pool.setMaxListeners(0);
   if (options.migrate ?? true) {
     try {
       await migrateQueueTables(pool);
@@ -205,6 +218,7 @@ async function openPostgres(
     flowProducer: () => new PostgresClasses.FlowProducer({ connection }) as unknown as FlowProducer,
     worker: (name, processor, settings) =>
       new PostgresClasses.Worker(name, processor as never, { ...settings, connection }) as unknown as Worker,
+    queueEvents: (name) => new PostgresClasses.QueueEvents(name, { connection }) as unknown as QueueEvents,
     async ping() {
       await pool.query("SELECT 1");
     },
