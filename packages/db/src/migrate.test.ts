@@ -53,6 +53,7 @@ describe("migrate", () => {
         "model_calls",
         "phase_runs",
         "provider_breakers",
+        "rate_admissions",
         "response_cache",
         "session_events",
         "sessions",
