@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisUrl } from "./support/redis.ts";
 import { API_TOKEN, type Stack, startStack } from "./support/stack.ts";
 
 // HTTP routes in-process with app.request(); no workers, so submitted sessions stay queued.
@@ -246,7 +245,7 @@ describe("the API process", () => {
   it("refuses to start with a missing or short token, naming the variable", () => {
     const result = start({
       DATABASE_URL: "postgresql://localhost/x",
-      REDIS_URL: redisUrl(),
+      REDIS_URL: "redis://127.0.0.1:6379",
       API_TOKEN: "short",
     });
     expect(result.status).toBe(1);
@@ -269,7 +268,7 @@ describe("the API process", () => {
     );
     const result = start({
       DATABASE_URL: "postgresql://localhost/x",
-      REDIS_URL: redisUrl(),
+      REDIS_URL: "redis://127.0.0.1:6379",
       API_TOKEN,
       WORKFLOWS_DIR: dir,
     });

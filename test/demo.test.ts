@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
-import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "./support/redis.ts";
+import { deleteKeysWithPrefix, hasRedis, redisUrl, uniquePrefix } from "./support/redis.ts";
 
 // `npm run demo` as CI runs it: a child process that starts the API, a worker and the simulator and
 // follows one session. Here on the run's Postgres and Redis (a fresh database, a prefix of its own) and a
@@ -57,7 +57,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const prefix of prefixes) await deleteKeysWithPrefix(prefix);
+  if (hasRedis()) for (const prefix of prefixes) await deleteKeysWithPrefix(prefix);
   await db?.drop();
   if (workspaceDir) await rm(workspaceDir, { recursive: true, force: true });
 });
@@ -68,8 +68,8 @@ function startDemo(args: string[], env: Record<string, string> = {}): Demo {
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: db.url,
-    REDIS_URL: redisUrl(),
-    QUEUE_PREFIX: prefix,
+    // The run's Redis under a prefix of its own, or (without Redis) the queues in the test database.
+    ...(hasRedis() ? { REDIS_URL: redisUrl(), QUEUE_PREFIX: prefix } : { QUEUE_BACKEND: "postgres" }),
     WORKSPACE_DIR: workspaceDir,
   };
   for (const name of UNSET) delete childEnv[name];

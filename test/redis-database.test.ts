@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { checkRedisDatabase, RedisDatabaseError } from "@foundry/queue";
 import { describe, expect, it } from "vitest";
-import { redisUrl } from "./support/redis.ts";
+import { noRedis, redisUrl } from "./support/redis.ts";
 import { API_TOKEN } from "./support/stack.ts";
 
 // ioredis answers a failed SELECT with an "error" event and goes on in database 0; the processes
@@ -13,7 +13,7 @@ const withDatabase = (db: string) => {
   return url.toString();
 };
 
-describe("the Redis database a REDIS_URL names", () => {
+describe.skipIf(noRedis("the Redis database checks"))("the Redis database a REDIS_URL names", () => {
   it("accepts a database the server has, and needs no connection for database 0", async () => {
     expect(await checkRedisDatabase(withDatabase("1"))).toEqual({ checked: true, db: 1 });
     expect(await checkRedisDatabase(redisUrl())).toEqual({ checked: true, db: 0 });

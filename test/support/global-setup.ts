@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureDatabase, migrate } from "@foundry/db";
-import { startEmbeddedPostgres, startPrivateRedis } from "@foundry/devstack";
+import { findRedisServer, startEmbeddedPostgres, startPrivateRedis } from "@foundry/devstack";
 import { openQueueConnection } from "@foundry/queue";
 import { Client, escapeIdentifier } from "pg";
 import type { TestProject } from "vitest/node";
@@ -18,6 +18,7 @@ export interface TestServices {
   databaseTemplate: string;
   /** URL of a database on the same server with rights to create and drop databases. */
   databaseAdminUrl: string;
+  /** "" when there is no Redis (no REDIS_URL and no redis-server): the queues run on PostgreSQL. */
   redisUrl: string;
 }
 
@@ -35,8 +36,9 @@ interface Services {
 /**
  * Where the tests' Postgres and Redis are: the servers named by DATABASE_URL (a database on a server
  * where the user may create databases) and REDIS_URL, or, where a variable is unset, an embedded
- * PostgreSQL and a private redis-server started for this run in a temporary directory and removed
- * afterwards, so that `npm test` needs nothing but Node and a redis-server binary.
+ * PostgreSQL and a private redis-server (when the machine has the binary) started for this run in a
+ * temporary directory and removed afterwards. Without any Redis the queues run on PostgreSQL and the
+ * tests of Redis itself are skipped, so `npm test` needs nothing but Node.
  */
 async function resolveServices(env: NodeJS.ProcessEnv): Promise<Services> {
   const stops: Array<() => Promise<void>> = [];
@@ -51,7 +53,7 @@ async function resolveServices(env: NodeJS.ProcessEnv): Promise<Services> {
       // PostgreSQL runs as its own user when the tests run as root: it must be able to enter the directory.
       await chmod(dir, 0o755);
       stops.push(() => rm(dir, { recursive: true, force: true }));
-      if (!redisUrl) {
+      if (!redisUrl && findRedisServer()) {
         const redis = await startPrivateRedis({ dataDir: join(dir, "redis") });
         stops.push(() => redis.stop());
         redisUrl = redis.url;
@@ -62,10 +64,10 @@ async function resolveServices(env: NodeJS.ProcessEnv): Promise<Services> {
         databaseAdminUrl = postgres.url;
       }
       process.stderr.write(
-        `test services: postgres ${env.DATABASE_URL ? "from DATABASE_URL" : "embedded"}, redis ${env.REDIS_URL ? "from REDIS_URL" : "private redis-server"} (${dir})\n`,
+        `test services: postgres ${env.DATABASE_URL ? "from DATABASE_URL" : "embedded"}, redis ${env.REDIS_URL ? "from REDIS_URL" : redisUrl ? "private redis-server" : "none (no REDIS_URL, no redis-server: queues on PostgreSQL, tests of Redis itself skipped)"} (${dir})\n`,
       );
     }
-    return { databaseAdminUrl, redisUrl, stop };
+    return { databaseAdminUrl, redisUrl: redisUrl ?? "", stop };
   } catch (error) {
     await stop();
     throw error;

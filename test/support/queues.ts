@@ -5,11 +5,11 @@
 //   const queues = await openTestQueues({ databaseUrl: db.url });
 //   afterAll(() => closeTestQueues(queues));
 import { openQueueConnection, type QueueBackend, type QueueBackendKind, QueueSet } from "@foundry/queue";
-import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "./redis.ts";
+import { deleteKeysWithPrefix, hasRedis, redisUrl, uniquePrefix } from "./redis.ts";
 
-/** The queue backend of this run: `postgres` when TEST_QUEUE_BACKEND says so, else `redis`. */
+/** The queue backend of this run: TEST_QUEUE_BACKEND, else `redis` when the run has one, else `postgres`. */
 export function testQueueBackend(): QueueBackendKind {
-  const value = process.env.TEST_QUEUE_BACKEND ?? "redis";
+  const value = process.env.TEST_QUEUE_BACKEND ?? (hasRedis() ? "redis" : "postgres");
   if (value !== "redis" && value !== "postgres") {
     throw new Error(`TEST_QUEUE_BACKEND: expected redis or postgres, got ${JSON.stringify(value)}`);
   }

@@ -11,9 +11,22 @@ import type { TestServices } from "./global-setup.ts";
 /** The run's Redis URL. */
 export function redisUrl(): TestServices["redisUrl"] {
   const url = inject("redisUrl");
-  if (!url)
-    throw new Error("No test Redis: test/support/global-setup.ts must be listed in vitest's globalSetup");
+  if (url === undefined)
+    throw new Error("No test services: test/support/global-setup.ts must be listed in vitest's globalSetup");
+  if (!url) throw new Error("No Redis in this run (no REDIS_URL, no redis-server): skip with hasRedis()");
   return url;
+}
+
+/** Whether this run has a Redis (tests of Redis itself skip without one, saying so). */
+export function hasRedis(): boolean {
+  return Boolean(inject("redisUrl"));
+}
+
+/** For `describe.skipIf(noRedis("what"))`: true, with the reason printed, when the run has no Redis. */
+export function noRedis(what: string): boolean {
+  if (hasRedis()) return false;
+  console.warn(`skipped: ${what} (no Redis in this run: set REDIS_URL or install redis-server)`);
+  return true;
 }
 
 /**

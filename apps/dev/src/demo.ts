@@ -1,5 +1,5 @@
 // `npm run demo -- "Build a todo list app"`: one whole session, offline unless real provider keys
-// are set. Starts what it needs (embedded Postgres, a private redis-server, the provider simulator,
+// are set. Starts what it needs (embedded Postgres, which also holds the queues, the provider simulator,
 // the API and a worker), prints progress as phases complete, and exits 0 only if the session succeeded.
 // It never waits forever (CI runs it): if the API or the worker dies it fails at once with the end of
 // that process's log, and after --timeout seconds it gives up. Ctrl-C (or SIGTERM) stops everything

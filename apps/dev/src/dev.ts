@@ -1,5 +1,5 @@
 // `npm run dev`: the API and a worker for every queue, on the same defaults as the demo (embedded
-// Postgres and a private redis-server in .data/ when DATABASE_URL / REDIS_URL are unset, the
+// Postgres in .data/ when DATABASE_URL is unset, the queues in it unless REDIS_URL is set, the
 // simulator for providers without a key). Runs until Ctrl-C (exit 130) or SIGTERM (143); then stops
 // everything it started. If the API or the worker dies, it stops the rest and exits 1.
 //

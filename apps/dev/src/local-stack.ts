@@ -26,7 +26,7 @@ export interface LocalStack {
   /** Environment for the API and worker processes. */
   env: Record<string, string>;
   apiToken: string;
-  /** One line: `postgres: embedded (.data/postgres) · redis: … · providers: simulator`. */
+  /** One line: `queues: postgres (embedded, schema bullmq) · postgres: embedded (.data/postgres) · providers: simulator`. */
   summary: string;
   simulator: Simulator | null;
   /** Stops what this stack started, in reverse order. */
@@ -37,10 +37,11 @@ export interface LocalStack {
 export { RedisNotFoundError };
 
 /**
- * Resolves Postgres, Redis and the providers. Unset `DATABASE_URL`: an embedded PostgreSQL in
- * `.data/postgres`; unset `REDIS_URL`: a private redis-server in `.data/redis` (checked first, so a
- * machine without one stops before anything starts); a provider without an API key: the
- * simulator. `REDIS_URL`, `DATABASE_URL` and keys given in the environment are used as they are.
+ * Resolves Postgres, the queues and the providers. Unset `DATABASE_URL`: an embedded PostgreSQL in
+ * `.data/postgres`. The queues: on Redis when `REDIS_URL` is set; with `QUEUE_BACKEND=redis` and no
+ * `REDIS_URL`, a private redis-server in `.data/redis` (checked first, so a machine without one
+ * stops before anything starts); otherwise in PostgreSQL, so Node is all it needs. A provider
+ * without an API key: the simulator. What the environment sets is used as it is.
  */
 export async function startLocalStack(
   env: Record<string, string | undefined>,
@@ -56,20 +57,31 @@ export async function startLocalStack(
   mkdirSync(DATA_DIR, { recursive: true });
   chmodSync(DATA_DIR, 0o755);
 
-  if (!env.REDIS_URL && !findRedisServer()) {
+  const queueBackend = env.QUEUE_BACKEND || (env.REDIS_URL ? "redis" : "postgres");
+  if (queueBackend !== "redis" && queueBackend !== "postgres") {
+    throw new Error(`QUEUE_BACKEND: expected "redis" or "postgres", got ${JSON.stringify(queueBackend)}`);
+  }
+  const privateRedis = queueBackend === "redis" && !env.REDIS_URL;
+  if (privateRedis && !findRedisServer()) {
     throw new RedisNotFoundError([...(env.PATH ?? "").split(":").filter(Boolean), ...COMMON_REDIS_DIRS]);
   }
   try {
-    let redisUrl = env.REDIS_URL;
-    let redisLabel = `REDIS_URL (${redact(env.REDIS_URL ?? "")})`;
-    if (!redisUrl) {
-      const redis: LocalRedis = await startPrivateRedis({
-        dataDir: join(DATA_DIR, "redis"),
-        log: options.log,
-      });
-      stops.push(() => redis.stop());
-      redisUrl = redis.url;
-      redisLabel = `private redis-server 127.0.0.1:${redis.port} (${pretty(redis.dataDir)})`;
+    const queueEnv: Record<string, string> = { QUEUE_BACKEND: queueBackend };
+    let queuesLabel = "";
+    if (queueBackend === "redis") {
+      let redisUrl = env.REDIS_URL;
+      let where = redact(env.REDIS_URL ?? "");
+      if (!redisUrl) {
+        const redis: LocalRedis = await startPrivateRedis({
+          dataDir: join(DATA_DIR, "redis"),
+          log: options.log,
+        });
+        stops.push(() => redis.stop());
+        redisUrl = redis.url;
+        where = `private redis-server 127.0.0.1:${redis.port}, ${pretty(redis.dataDir)}`;
+      }
+      queueEnv.REDIS_URL = redisUrl;
+      queuesLabel = `redis (${where})`;
     }
 
     let databaseUrl = env.DATABASE_URL;
@@ -83,6 +95,9 @@ export async function startLocalStack(
       stops.push(() => postgres.stop());
       databaseUrl = postgres.url;
       postgresLabel = `embedded (${pretty(postgres.dataDir)}, port ${postgres.port})`;
+    }
+    if (queueBackend === "postgres") {
+      queuesLabel = `postgres (${env.DATABASE_URL ? "DATABASE_URL" : "embedded"}, schema bullmq)`;
     }
 
     const real = PROVIDERS.filter((provider) => KEY_VARS[provider].some((name) => env[name]));
@@ -119,13 +134,13 @@ export async function startLocalStack(
         ...inherited,
         ...providerEnv,
         DATABASE_URL: databaseUrl,
-        REDIS_URL: redisUrl,
+        ...queueEnv,
         API_TOKEN: apiToken,
         WORKSPACE_DIR: env.WORKSPACE_DIR ?? join(DATA_DIR, "workspaces"),
         WORKFLOWS_DIR: env.WORKFLOWS_DIR ?? join(REPO_ROOT, "workflows"),
       },
       apiToken,
-      summary: `postgres: ${postgresLabel} · redis: ${redisLabel} · providers: ${providersLabel}`,
+      summary: `queues: ${queuesLabel} · postgres: ${postgresLabel} · providers: ${providersLabel}`,
       simulator,
       stop,
     };

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/db.ts";
-import { deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
+import { deleteKeysWithPrefix, noRedis, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
 import type { BreakerStore } from "./breaker.ts";
 import { PostgresBreakerStore } from "./postgres-breaker.ts";
 import { RedisBreakerStore } from "./redis-breaker.ts";
@@ -10,7 +10,11 @@ import { RedisBreakerStore } from "./redis-breaker.ts";
 // The same behaviour from both stores, on the real servers.
 const settings = { failureThreshold: 3, cooldownMs: 400 };
 
-describe.each(["postgres", "redis"] as const)("circuit breaker in %s", (kind) => {
+const kinds = noRedis("the circuit breaker in Redis")
+  ? (["postgres"] as const)
+  : (["postgres", "redis"] as const);
+
+describe.each(kinds)("circuit breaker in %s", (kind) => {
   let store: BreakerStore;
   let db: TestDatabase | undefined;
   let redis: Redis | undefined;
