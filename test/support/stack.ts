@@ -32,7 +32,7 @@ import {
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
 import type { FoundryMetrics } from "@foundry/metrics";
 import { createModel, providerSettingsFromEnv } from "@foundry/providers";
-import type { QueueSet } from "@foundry/queue";
+import { openQueueConnection, type QueueBackend, QueueSet } from "@foundry/queue";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@foundry/simulator";
 import { WorkflowCatalog } from "@foundry/workflow";
 import type { Hono } from "hono";
@@ -45,6 +45,11 @@ export const WORKFLOWS_DIR = fileURLToPath(new URL("../../workflows", import.met
 
 export interface StackOptions {
   simulator?: SimulatorOptions;
+  /**
+   * The queues' store instead of the run's (e.g. a Redis Cluster a test started). The test owns it:
+   * close() closes the connection but removes none of its keys.
+   */
+  queueBackend?: QueueBackend;
   /** Start no workers (a test runs its own). */
   workers?: boolean;
   limits?: Partial<Record<ProviderName, RateLimit>>;
@@ -111,7 +116,9 @@ export interface Stack {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase();
   const sim = await startSimulator(options.simulator);
-  const queues = await openTestQueues({ databaseUrl: db.url, prefix: uniquePrefix() });
+  const queues = options.queueBackend
+    ? new QueueSet(await openQueueConnection(options.queueBackend, { role: "worker" }))
+    : await openTestQueues({ databaseUrl: db.url, prefix: uniquePrefix() });
   const prefix = queues.prefix;
   const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-ws-"));
   const workflows = await WorkflowCatalog.load(options.workflowsDir ?? WORKFLOWS_DIR);
@@ -226,7 +233,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await events.close();
       await pool?.close(5_000);
       if (workerDb !== db.prisma) await workerDb.$disconnect();
-      await closeTestQueues(queues);
+      await (options.queueBackend ? queues.close() : closeTestQueues(queues));
       await sim.close();
       await db.drop();
       await rm(workspaceDir, { recursive: true, force: true });
