@@ -66,6 +66,11 @@ export function chooseQueueBackend(env: QueueBackendEnv): QueueBackend {
       `QUEUE_PREFIX: on Redis Cluster (REDIS_CLUSTER=true) it must start with a hash tag such as {foundry}, got ${JSON.stringify(prefix)}`,
     );
   }
+  if (cluster && /^\/\d*[1-9]/.test(new URL(env.REDIS_URL).pathname)) {
+    throw new QueueBackendError(
+      `REDIS_URL: Redis Cluster has only database 0, got ${JSON.stringify(new URL(env.REDIS_URL).pathname.slice(1))}`,
+    );
+  }
   return { kind, url: env.REDIS_URL, prefix, cluster };
 }
 

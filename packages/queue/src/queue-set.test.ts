@@ -34,6 +34,10 @@ describe("chooseQueueBackend", () => {
     [{ DATABASE_URL, QUEUE_BACKEND: "redis" }, "QUEUE_BACKEND=redis needs REDIS_URL"],
     [{ QUEUE_BACKEND: "postgres" }, "QUEUE_BACKEND=postgres needs DATABASE_URL"],
     [{ DATABASE_URL, REDIS_URL, REDIS_CLUSTER: "true" }, "QUEUE_PREFIX: on Redis Cluster"],
+    [
+      { DATABASE_URL, REDIS_URL, REDIS_CLUSTER: "true", QUEUE_PREFIX: "{foundry}" },
+      'REDIS_URL: Redis Cluster has only database 0, got "2"',
+    ],
   ])("refuses %j, naming the variable", (env, message) => {
     expect(() => chooseQueueBackend(env)).toThrow(QueueBackendError);
     expect(() => chooseQueueBackend(env)).toThrow(message);
