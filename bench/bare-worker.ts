@@ -2,8 +2,7 @@
 // its own: a plain BullMQ worker whose every job makes one chat completion with the official openai
 // SDK to the provider simulator. No journal, no phases, no Postgres: the floor the full system is
 // compared with. Configured by environment (below); stops on SIGTERM or when its launcher is gone.
-import { Worker } from "bullmq";
-import { Redis } from "ioredis";
+import { openQueueConnection, type QueueBackend } from "@foundry/queue";
 import OpenAI from "openai";
 
 /** The model named in every bare call: the workflow's OpenAI model. */
@@ -27,23 +26,31 @@ function required(name: string): string {
 
 const backend = required("BARE_BACKEND");
 const queue = required("BARE_QUEUE");
-const prefix = required("BARE_PREFIX");
 const concurrency = Number(required("BARE_CONCURRENCY"));
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error("bare-worker: BARE_CONCURRENCY: expected a positive integer");
   process.exit(2);
 }
 
-// One branch per queue backend; bench/overhead.ts accepts only the names handled here.
-let connection: Redis;
+// The same queue layer as the system (BullMQ on Redis or on PostgreSQL), nothing above it.
+let queueBackend: QueueBackend;
 switch (backend) {
   case "redis":
-    connection = new Redis(required("REDIS_URL"), { maxRetriesPerRequest: null });
+    queueBackend = {
+      kind: "redis",
+      url: required("REDIS_URL"),
+      prefix: required("BARE_PREFIX"),
+      cluster: false,
+    };
+    break;
+  case "postgres":
+    queueBackend = { kind: "postgres", url: required("DATABASE_URL") };
     break;
   default:
     console.error(`bare-worker: unknown BARE_BACKEND "${backend}"`);
     process.exit(2);
 }
+const connection = await openQueueConnection(queueBackend, { role: "worker" });
 
 // Every option the SDK would otherwise read from process.env is given, as the provider adapter does.
 const client = new OpenAI({
@@ -57,7 +64,7 @@ const client = new OpenAI({
   timeout: 60_000,
 });
 
-const worker = new Worker(
+const worker = connection.worker(
   queue,
   async (job) => {
     const completion = await client.chat.completions.create({
@@ -74,7 +81,7 @@ const worker = new Worker(
     });
     return { tokens: completion.usage?.total_tokens ?? 0 };
   },
-  { connection, prefix, concurrency },
+  { concurrency },
 );
 worker.on("error", (error) => console.error(`bare-worker: ${error.message}`));
 await worker.waitUntilReady();
@@ -87,7 +94,7 @@ const stop = () => {
   setTimeout(() => process.exit(1), 5_000).unref();
   worker
     .close()
-    .then(() => connection.quit())
+    .then(() => connection.close())
     .then(
       () => process.exit(0),
       () => process.exit(1),

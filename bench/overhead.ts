@@ -10,11 +10,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { installShutdownHandlers } from "@foundry/devstack";
+import { openQueueConnection, type QueueBackendKind } from "@foundry/queue";
 import { type Simulator, startSimulator } from "@foundry/simulator";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { deleteKeysWithPrefix } from "../test/support/cluster.ts";
-import { type BenchCluster, cleanUp, defer, startBenchCluster } from "./cluster.ts";
+import { type BenchCluster, cleanUp, createScratchDatabase, defer, startBenchCluster } from "./cluster.ts";
 import { type ProfileSummary, profilerClockMicros, summarizeCpuProfiles } from "./cpu-profile.ts";
 
 const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
@@ -24,36 +25,48 @@ const ENDED = ["succeeded", "failed", "cancelled"];
 const GENEROUS_LIMIT = "1000000/60s";
 const INSTANT = { openai: 0, anthropic: 0, gemini: 0 };
 
-/**
- * A queue backend the benchmark can run on: how the bare worker and the benchmark reach its queues.
- * Only Redis exists on main; a `postgres` entry goes here (and a branch in bare-worker.ts, and the
- * backend handed to startBenchCluster) once the PostgreSQL queue backend lands.
- */
-interface Backend {
+/** Where the bare worker's queue lives for one run, and the benchmark's handle on it. */
+interface BareQueue {
   /** Environment that tells bench/bare-worker.ts where its queue lives. */
-  bareEnv(): Record<string, string>;
+  env: Record<string, string>;
   /** The benchmark's own handle on the bare queue (to add jobs and read them back). */
-  bareQueue(prefix: string): Queue;
-  /** Removes everything under `prefix`. */
-  dropPrefix(prefix: string): Promise<void>;
+  queue: Queue;
+  /** Closes the handle and removes what the run stored. */
   close(): Promise<void>;
 }
 
+/** The queue backends the benchmark runs on, through the same queue layer as the system. */
 const BACKENDS = {
-  redis: (options: Options): Backend => {
-    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  redis: async (options: Options): Promise<BareQueue> => {
+    const prefix = `bench-bare-${randomUUID()}`;
+    const backend = { kind: "redis", url: options.redisUrl, prefix, cluster: false } as const;
+    const connection = await openQueueConnection(backend, { role: "worker" });
+    const queue = connection.queue(BARE_QUEUE);
     return {
-      bareEnv: () => ({ BARE_BACKEND: "redis", REDIS_URL: options.redisUrl }),
-      bareQueue: (prefix) => new Queue(BARE_QUEUE, { connection: redis, prefix }),
-      dropPrefix: async (prefix) => {
-        await deleteKeysWithPrefix(redis, prefix);
-      },
-      close: async () => {
-        redis.disconnect();
+      env: { BARE_BACKEND: "redis", REDIS_URL: options.redisUrl, BARE_PREFIX: prefix },
+      queue,
+      async close() {
+        await queue.close();
+        await deleteKeysWithPrefix(connection.redis as Redis, prefix);
+        await connection.close();
       },
     };
   },
-} satisfies Record<string, (options: Options) => Backend>;
+  postgres: async (options: Options): Promise<BareQueue> => {
+    const database = await createScratchDatabase(options.databaseUrl);
+    const connection = await openQueueConnection({ kind: "postgres", url: database.url }, { role: "worker" });
+    const queue = connection.queue(BARE_QUEUE);
+    return {
+      env: { BARE_BACKEND: "postgres", DATABASE_URL: database.url, BARE_PREFIX: "" },
+      queue,
+      async close() {
+        await queue.close();
+        await connection.close();
+        await database.drop();
+      },
+    };
+  },
+} satisfies Record<QueueBackendKind, (options: Options) => Promise<BareQueue>>;
 type BackendName = keyof typeof BACKENDS;
 
 interface Options {
@@ -71,7 +84,7 @@ interface Options {
 function usage(message: string): never {
   console.error(`bench:overhead: ${message}`);
   console.error(
-    "usage: node bench/overhead.ts [--backend redis] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--concurrency 8] [--profile] [--timeout 600]\n" +
+    "usage: node bench/overhead.ts [--backend redis|postgres] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--concurrency 8] [--profile] [--timeout 600]\n" +
       "env: DATABASE_URL (a database on a server where it may create databases), REDIS_URL",
   );
   process.exit(2);
@@ -149,22 +162,18 @@ interface BareResult {
   rssMb: number;
 }
 
-async function runBare(options: Options, backend: Backend, sim: Simulator): Promise<BareResult> {
-  const prefix = `bench-bare-${randomUUID()}`;
-  const queue = backend.bareQueue(prefix);
-  const dropQueue = defer(async () => {
-    await queue.close();
-    await backend.dropPrefix(prefix);
-  });
+async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
+  const bare = await BACKENDS[options.backend](options);
+  const { queue } = bare;
+  const dropQueue = defer(() => bare.close());
   // As many calls at once as the full system's provider process allows (three queues).
   const concurrency = options.concurrency * 3;
   const child = spawn(process.execPath, [BARE_WORKER], {
     env: {
       PATH: process.env.PATH ?? "",
       ...sim.env(),
-      ...backend.bareEnv(),
+      ...bare.env,
       BARE_QUEUE,
-      BARE_PREFIX: prefix,
       BARE_CONCURRENCY: String(concurrency),
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -419,8 +428,6 @@ function profileReport(name: string, summary: ProfileSummary): string {
 
 const options = parseOptions();
 const shutdown = installShutdownHandlers([cleanUp], { timeoutMs: 30_000 });
-const backend = BACKENDS[options.backend](options);
-defer(() => backend.close());
 const sim = await startSimulator({ latencyMs: INSTANT, maxRecordedRequests: 10 });
 defer(() => sim.close());
 const runId = randomUUID().slice(0, 8);
@@ -428,11 +435,12 @@ const runId = randomUUID().slice(0, 8);
 let output: string | undefined;
 let failed = false;
 try {
-  const bare = await runBare(options, backend, sim);
+  const bare = await runBare(options, sim);
   const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "foundry-overhead-prof-")) : undefined;
   const cluster = await startBenchCluster({
     databaseUrl: options.databaseUrl,
     redisUrl: options.redisUrl,
+    queueBackend: options.backend,
     sim,
     replicas: 1,
     concurrency: options.concurrency,

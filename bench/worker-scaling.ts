@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { installShutdownHandlers } from "@foundry/devstack";
+import { QUEUE_BACKENDS, type QueueBackendKind } from "@foundry/queue";
 import { type LatencySpec, type Simulator, startSimulator } from "@foundry/simulator";
 import { cleanUp, defer, startBenchCluster } from "./cluster.ts";
 
@@ -20,6 +21,8 @@ interface Options {
   timeoutMs: number;
   databaseUrl: string;
   redisUrl: string;
+  /** Where the queues run (`--backend`). */
+  queueBackend: QueueBackendKind;
 }
 
 interface RunResult {
@@ -34,7 +37,7 @@ interface RunResult {
 function usage(message: string): never {
   console.error(`bench: ${message}`);
   console.error(
-    "usage: node bench/worker-scaling.ts [--replicas 1,3] [--concurrency 2] [--sessions 30] [--latency 300|200-400] [--rounds 1] [--timeout 600]\n" +
+    "usage: node bench/worker-scaling.ts [--replicas 1,3] [--concurrency 2] [--sessions 30] [--latency 300|200-400] [--rounds 1] [--timeout 600] [--backend redis|postgres]\n" +
       "env: DATABASE_URL (a database on a server where it may create databases), REDIS_URL",
   );
   process.exit(2);
@@ -49,6 +52,7 @@ function parseOptions(): Options {
       latency: { type: "string", default: "300" },
       rounds: { type: "string", default: "1" },
       timeout: { type: "string", default: "600" },
+      backend: { type: "string", default: "redis" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -59,6 +63,9 @@ function parseOptions(): Options {
     if (!Number.isInteger(value) || value < 1) usage(`--${name}: expected a positive integer, got "${text}"`);
     return value;
   };
+  if (!(QUEUE_BACKENDS as readonly string[]).includes(values.backend)) {
+    usage(`--backend: expected ${QUEUE_BACKENDS.join(" or ")}, got "${values.backend}"`);
+  }
   const range = /^(\d+)(?:-(\d+))?$/.exec(values.latency);
   if (!range) usage(`--latency: expected milliseconds such as 300 or 200-400, got "${values.latency}"`);
   const latency = range[2] ? { min: Number(range[1]), max: Number(range[2]) } : Number(range[1]);
@@ -71,6 +78,7 @@ function parseOptions(): Options {
     timeoutMs: positive("timeout", values.timeout) * 1000,
     databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    queueBackend: values.backend as QueueBackendKind,
   };
 }
 
@@ -171,7 +179,7 @@ function table(options: Options, results: readonly RunResult[]): string {
     "",
     `Each worker process consumes openai, anthropic and gemini at concurrency ${options.concurrency} per queue; ` +
       `plus 1 orchestrator process. Simulated latency ${latency} per call; rate limits ${GENEROUS_LIMIT} (never bind).`,
-    `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), Node ${process.version}, ${process.platform}/${process.arch}.`,
+    `Queues on ${options.queueBackend}. Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), Node ${process.version}, ${process.platform}/${process.arch}.`,
   ].join("\n");
 }
 

@@ -1,13 +1,13 @@
 // The queue backend the cluster runs on, its server and the environment the API and the workers get
-// for it. Redis is the only backend today; a PostgreSQL-backed queue is added here (a name in
-// BACKEND_NAMES and a case in startBackend) and scenarios that need Redis say so with `needs`.
+// for it: a private redis-server, or BullMQ's tables in each scenario's PostgreSQL database.
+// Scenarios that need Redis itself (flush it, restart it) say so with `needs`.
 import { join } from "node:path";
 import { startPrivateRedis } from "@foundry/devstack";
 import { openQueueConnection, QueueSet } from "@foundry/queue";
 import { Redis } from "ioredis";
 import { deleteKeysWithPrefix } from "../support/cluster.ts";
 
-export const BACKEND_NAMES = ["redis"] as const;
+export const BACKEND_NAMES = ["redis", "postgres"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** A private redis-server (append-only) the suite can flush, stop and start again on its port and data. */
@@ -30,13 +30,19 @@ export interface QueueBackend {
   readonly summary: string;
   /** The variables the API and the workers need for this backend (README "Configuration"). */
   env(): Record<string, string>;
-  /** Queues of `prefix` on their own connection (to wait for workers); `close` ends both. */
-  openQueues(prefix: string): Promise<{ queues: QueueSet; close(): Promise<void> }>;
-  /** Removes what `prefix` left in the backend (best effort: the server may be down). */
-  forget(prefix: string): Promise<void>;
+  /** A cluster's queues on their own connection (to wait for workers); `close` ends both. */
+  openQueues(target: QueueTarget): Promise<{ queues: QueueSet; close(): Promise<void> }>;
+  /** Removes what a cluster left in the backend (best effort: the server may be down). */
+  forget(target: QueueTarget): Promise<void>;
   /** The Redis server, for the scenarios that need one; null on another backend. */
   readonly redis: RedisControl | null;
   stop(): Promise<void>;
+}
+
+/** Where one scenario's cluster keeps its queues: a key prefix on Redis, its database on PostgreSQL. */
+export interface QueueTarget {
+  prefix: string;
+  databaseUrl: string;
 }
 
 /** Starts the named backend's server under `dataDir`. */
@@ -47,6 +53,8 @@ export async function startBackend(
   switch (name) {
     case "redis":
       return startRedisBackend(join(options.dataDir, "redis"), options.log);
+    case "postgres":
+      return postgresBackend();
     default:
       return name satisfies never;
   }
@@ -84,8 +92,8 @@ async function startRedisBackend(dataDir: string, log: (line: string) => void): 
   return {
     name: "redis",
     summary: `redis: private redis-server 127.0.0.1:${port} (appendonly yes)`,
-    env: () => ({ REDIS_URL: url }),
-    async openQueues(prefix) {
+    env: () => ({ QUEUE_BACKEND: "redis", REDIS_URL: url }),
+    async openQueues({ prefix }) {
       const connection = await openQueueConnection(
         { kind: "redis", url, prefix, cluster: false },
         { role: "worker" },
@@ -99,11 +107,37 @@ async function startRedisBackend(dataDir: string, log: (line: string) => void): 
         },
       };
     },
-    async forget(prefix) {
+    async forget({ prefix }) {
       if (!up) return;
       await withClient((client) => deleteKeysWithPrefix(client, prefix)).catch(() => {});
     },
     redis,
     stop: () => server.stop(),
+  };
+}
+
+/** The queues in BullMQ's tables (schema `bullmq`) of each scenario's own database: nothing to start. */
+function postgresBackend(): QueueBackend {
+  return {
+    name: "postgres",
+    summary: "queues: postgres (schema bullmq in each scenario's database)",
+    env: () => ({ QUEUE_BACKEND: "postgres" }),
+    async openQueues({ databaseUrl }) {
+      const connection = await openQueueConnection(
+        { kind: "postgres", url: databaseUrl },
+        { role: "worker" },
+      );
+      const queues = new QueueSet(connection);
+      return {
+        queues,
+        async close() {
+          await queues.close().catch(() => {});
+        },
+      };
+    },
+    // The scenario's database, queues included, is dropped with it.
+    async forget() {},
+    redis: null,
+    stop: async () => {},
   };
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@foundry/devstack";
 import { QUEUE_NAMES } from "@foundry/queue";
+import type { QueueTarget } from "./backends.ts";
 import {
   type Kill,
   type SupervisedProcess,
@@ -143,14 +144,14 @@ export async function startCluster(options: {
       await Promise.all(all.map((process) => process.stop(8_000)));
     },
     async dispose(keep) {
-      await services.backend.forget(prefix);
+      await services.backend.forget({ prefix, databaseUrl });
       if (!keep) await services.postgres.dropDatabase(databaseName).catch(() => {});
     },
   };
 
   try {
     await waitForApi();
-    await waitForAllWorkers(services, prefix, unexpectedExits);
+    await waitForAllWorkers(services, { prefix, databaseUrl }, unexpectedExits);
   } catch (error) {
     await cluster.stopProcesses();
     await cluster.dispose(false);
@@ -160,8 +161,12 @@ export async function startCluster(options: {
 }
 
 /** Until every queue has WORKER_COUNT consumers; fails at once when a process exited meanwhile. */
-async function waitForAllWorkers(services: Services, prefix: string, exits: UnexpectedExit[]): Promise<void> {
-  const { queues, close } = await services.backend.openQueues(prefix);
+async function waitForAllWorkers(
+  services: Services,
+  target: QueueTarget,
+  exits: UnexpectedExit[],
+): Promise<void> {
+  const { queues, close } = await services.backend.openQueues(target);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let counts: number[] = [];
   try {

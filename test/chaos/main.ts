@@ -1,4 +1,4 @@
-// `npm run chaos [-- --quick] [--only a,b] [--backend redis] [--seed N] [--keep]`: starts its own
+// `npm run chaos [-- --quick] [--only a,b] [--backend redis|postgres] [--seed N] [--keep]`: starts its own
 // services on loopback, runs each scenario (a fault while sessions run), prints a table and ends with
 // exactly one summary line. Exits 1 when any session hung, an answer was lost, a duplicate request
 // went unrecorded, or the harness itself failed; 2 on a bad command line. Ctrl-C stops everything.

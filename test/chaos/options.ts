@@ -1,4 +1,4 @@
-// `npm run chaos -- [--quick] [--only a,b] [--backend redis] [--seed N] [--keep]`: parsed once.
+// `npm run chaos -- [--quick] [--only a,b] [--backend redis|postgres] [--seed N] [--keep]`: parsed once.
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES, type BackendName } from "./backends.ts";
 
@@ -15,7 +15,7 @@ export interface ChaosOptions {
 }
 
 export const USAGE =
-  "usage: npm run chaos -- [--quick] [--only <scenario,...>] [--backend redis] [--seed <n>] [--keep] [--list]";
+  "usage: npm run chaos -- [--quick] [--only <scenario,...>] [--backend redis|postgres] [--seed <n>] [--keep] [--list]";
 
 /** A bad command line; main prints the message and the usage and exits 2. */
 export class UsageError extends Error {

@@ -22,8 +22,13 @@ describe("chooseQueueBackend", () => {
       url: DATABASE_URL,
     });
     expect(
-      chooseQueueBackend({ DATABASE_URL, REDIS_URL, REDIS_CLUSTER: "true", QUEUE_PREFIX: "{foundry}" }),
-    ).toEqual({ kind: "redis", url: REDIS_URL, prefix: "{foundry}", cluster: true });
+      chooseQueueBackend({
+        DATABASE_URL,
+        REDIS_URL: "redis://127.0.0.1:7000",
+        REDIS_CLUSTER: "true",
+        QUEUE_PREFIX: "{foundry}",
+      }),
+    ).toEqual({ kind: "redis", url: "redis://127.0.0.1:7000", prefix: "{foundry}", cluster: true });
   });
 
   it.each([
