@@ -24,7 +24,7 @@ import {
 } from "./phases/gather.ts";
 import { runGitPhase } from "./phases/git.ts";
 import { buildContext, planCalls, type RunContext, skipReason, voteItems } from "./plan.ts";
-import { inSession, recordEvent } from "./store/events.ts";
+import { type EventInput, inSession, recordEvent, recordEvents } from "./store/events.ts";
 import { ensureCalls, succeededCalls } from "./store/journal.ts";
 import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
 import { checkFiles } from "./workspace/paths.ts";
@@ -141,28 +141,21 @@ async function markRunning(deps: EngineDeps, session: SessionForRun, phase: Phas
       data: { status: "running", startedAt: new Date(), attempts: { increment: 1 }, error: null },
     });
     if (started.count === 0) return;
-    const active = await tx.session.updateMany({
-      where: { id: session.id, status: { in: ["queued", "running"] } },
-      data: { status: "running", currentPhase: phase.id, progressAt: new Date() },
-    });
-    if (active.count === 0) throw new UnrecoverableError(`session ${session.id} has ended`);
-    const first = await tx.session.updateMany({
-      where: { id: session.id, startedAt: null },
-      data: { startedAt: new Date() },
-    });
-    if (first.count > 0) {
-      await recordEvent(tx, {
-        sessionId: session.id,
-        type: "session.started",
-        message: "first phase started",
-      });
-    }
-    await recordEvent(tx, {
-      sessionId: session.id,
-      phase: phase.id,
-      type: "phase.started",
-      message: phase.title,
-    });
+    // One statement: the session runs this phase now, and its start is recorded once (under the row
+    // lock taken by inSession, so `before` is the row as this transaction found it).
+    const active = await tx.$queryRaw<Array<{ first: boolean }>>`
+      UPDATE sessions AS s SET status = 'running', current_phase = ${phase.id},
+        progress_at = clock_timestamp(), started_at = coalesce(s.started_at, clock_timestamp()),
+        updated_at = clock_timestamp()
+      FROM (SELECT started_at FROM sessions WHERE id = ${session.id}) AS before
+      WHERE s.id = ${session.id} AND s.status IN ('queued', 'running')
+      RETURNING before.started_at IS NULL AS first`;
+    const row = active[0];
+    if (!row) throw new UnrecoverableError(`session ${session.id} has ended`);
+    await recordEvents(tx, session.id, [
+      ...(row.first ? [{ type: "session.started" as const, message: "first phase started" }] : []),
+      { phase: phase.id, type: "phase.started" as const, message: phase.title },
+    ]);
   });
 }
 
@@ -294,25 +287,23 @@ async function finishPhase(
       },
     });
     if (finished.count === 0) return;
-    await recordEvent(tx, {
-      sessionId: session.id,
-      phase: phase.id,
-      type: result.status === "skipped" ? "phase.skipped" : "phase.succeeded",
-      message:
-        result.status === "skipped" ? `${phase.title} skipped: ${result.skipReason}` : `${phase.title} done`,
-    });
+    const events: Array<Omit<EventInput, "sessionId">> = [
+      {
+        phase: phase.id,
+        type: result.status === "skipped" ? "phase.skipped" : "phase.succeeded",
+        message:
+          result.status === "skipped"
+            ? `${phase.title} skipped: ${result.skipReason}`
+            : `${phase.title} done`,
+      },
+    ];
     if (isLast) {
       const ended = await tx.session.updateMany({
         where: { id: session.id, status: { in: ["queued", "running"] } },
         data: { status: "succeeded", finishedAt: new Date(), currentPhase: null },
       });
-      if (ended.count > 0) {
-        await recordEvent(tx, {
-          sessionId: session.id,
-          type: "session.succeeded",
-          message: "all phases done",
-        });
-      }
+      if (ended.count > 0) events.push({ type: "session.succeeded", message: "all phases done" });
     }
+    await recordEvents(tx, session.id, events);
   });
 }

@@ -79,9 +79,25 @@ export async function inSession<T>(
   work: (tx: Prisma.TransactionClient) => Promise<T>,
 ): Promise<T> {
   return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
+    await lockSession(tx, sessionId);
     return work(tx);
   });
+}
+
+/** The sessions whose row each open transaction has locked (so that it is locked once, not per event). */
+const lockedSessions = new WeakMap<Prisma.TransactionClient, Set<string>>();
+
+async function lockSession(tx: Prisma.TransactionClient, sessionId: string): Promise<void> {
+  let locked = lockedSessions.get(tx);
+  if (locked?.has(sessionId)) return;
+  await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
+  if (!locked) lockedSessions.set(tx, (locked = new Set()));
+  locked.add(sessionId);
+}
+
+/** The client itself, not a transaction (which lacks the connection methods: ITXClientDenyList). */
+function isClient(db: Db): db is PrismaClient {
+  return "$connect" in db;
 }
 
 /** Appends several events of one session, in order, under the session's row lock. */
@@ -91,20 +107,26 @@ export async function recordEvents(
   events: readonly Omit<EventInput, "sessionId">[],
 ): Promise<void> {
   if (events.length === 0) return;
+  const rows = events.map((event) => ({
+    type: event.type,
+    phase: event.phase ?? null,
+    message: event.message,
+    ...(event.data !== undefined && { data: event.data }),
+  }));
   const append = async (tx: Prisma.TransactionClient) => {
-    await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
-    await tx.sessionEvent.createMany({
-      data: events.map((event) => ({
-        sessionId,
-        type: event.type,
-        message: event.message,
-        phase: event.phase ?? null,
-        data: event.data,
-      })),
-    });
-    // Sent on commit (and once per transaction and session, however many events it appends).
-    await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`;
+    await lockSession(tx, sessionId);
+    // One statement appends the events in order and announces them (NOTIFY is sent on commit, once
+    // per transaction and session however many events it appends).
+    await tx.$executeRaw`
+      WITH appended AS (
+        INSERT INTO session_events (session_id, type, phase, message, data, at)
+        SELECT ${sessionId}, e.value->>'type', e.value->>'phase', e.value->>'message', e.value->'data', clock_timestamp()
+        FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(value, n)
+        ORDER BY e.n
+        RETURNING 1)
+      SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`;
   };
-  if ("$transaction" in db) await db.$transaction(append);
+  // Inside a transaction: append there (a nested $transaction would cost a savepoint round trip).
+  if (isClient(db)) await db.$transaction(append);
   else await append(db);
 }

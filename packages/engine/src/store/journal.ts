@@ -425,21 +425,20 @@ async function addToSessionTotals(
   usage: Usage,
   cost: Prisma.Decimal | undefined,
 ): Promise<void> {
-  if (cost && !cost.isZero()) {
-    // The cluster's spend per minute, for MAX_SPEND_PER_HOUR_USD.
-    await tx.$executeRaw`
-      INSERT INTO spend_minutes (minute, usd) VALUES (date_trunc('minute', now()), ${cost})
-      ON CONFLICT (minute) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd`;
-  }
-  await tx.session.update({
-    where: { id: sessionId },
-    data: {
-      inputTokens: { increment: usage.inputTokens },
-      outputTokens: { increment: usage.outputTokens },
-      costUsd: { increment: cost ?? 0 },
-      progressAt: new Date(),
-    },
-  });
+  const usd = cost ?? new Prisma.Decimal(0);
+  // One statement: the session's totals, and the cluster's spend per minute (for MAX_SPEND_PER_HOUR_USD).
+  await tx.$executeRaw`
+    WITH spend AS (
+      INSERT INTO spend_minutes (minute, usd)
+      SELECT date_trunc('minute', now()), ${usd}::numeric WHERE ${usd}::numeric <> 0
+      ON CONFLICT (minute) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd)
+    UPDATE sessions SET
+      input_tokens = input_tokens + ${usage.inputTokens},
+      output_tokens = output_tokens + ${usage.outputTokens},
+      cost_usd = cost_usd + ${usd}::numeric,
+      progress_at = clock_timestamp(),
+      updated_at = clock_timestamp()
+    WHERE id = ${sessionId}`;
 }
 
 /**
