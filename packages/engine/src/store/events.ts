@@ -88,11 +88,11 @@ export async function inSession<T>(
 const lockedSessions = new WeakMap<Prisma.TransactionClient, Set<string>>();
 
 async function lockSession(tx: Prisma.TransactionClient, sessionId: string): Promise<void> {
-  let locked = lockedSessions.get(tx);
-  if (locked?.has(sessionId)) return;
+  const locked = lockedSessions.get(tx) ?? new Set<string>();
+  if (locked.has(sessionId)) return;
   await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
-  if (!locked) lockedSessions.set(tx, (locked = new Set()));
   locked.add(sessionId);
+  lockedSessions.set(tx, locked);
 }
 
 /** The client itself, not a transaction (which lacks the connection methods: ITXClientDenyList). */
