@@ -85,7 +85,8 @@ async function runPhase(
   if (!phase || !run) throw new UnrecoverableError(`session ${sessionId} has no phase ${phaseId}`);
   if (run.status === "succeeded" || run.status === "skipped") return { phase: phaseId, status: run.status };
 
-  await markRunning(deps, session, phase);
+  // Back from waiting for its calls (or run again after a crash): the same run, already started.
+  if (run.status === "pending") await markRunning(deps, session, phase);
   const context = buildContext(session.request, session.phases);
 
   const reason = skipReason(phase, context);
