@@ -2,7 +2,7 @@ import { Prisma, type PrismaClient } from "@foundry/db";
 import type { ProviderName, Usage } from "@foundry/llm";
 import type { OutputSchemaName } from "@foundry/workflow";
 import { idempotencyKey } from "../catalog.ts";
-import { type Db, inSession, recordEvent } from "./events.ts";
+import { type Db, EVENTS_CHANNEL, inSession, recordEvent } from "./events.ts";
 
 // The journal of model calls. A call's row is written (pending, with its full request) before its job
 // is queued. Sending its request needs a lease on the row (an owner token and an expiry, renewed while
@@ -128,6 +128,12 @@ export type Claim =
  * since that holder's request may have been billed.
  */
 export async function claimCall(db: PrismaClient, call: JournaledCall, claimant: Claimant): Promise<Claim> {
+  // Without a budget to check, the claim is one statement (see claimInOneStatement); with one, or when
+  // that statement claims nothing, a transaction under the session's lock says why.
+  if (claimant.worstUsd === undefined) {
+    const attempt = await claimInOneStatement(db, call, claimant);
+    if (attempt !== null) return { kind: "claimed", attempt };
+  }
   return inSession(db, call.sessionId, async (tx) => {
     const refused = await checkSpend(tx, call, claimant);
     if (refused) return refused;
@@ -155,23 +161,76 @@ export async function claimCall(db: PrismaClient, call: JournaledCall, claimant:
     const claimed = rows[0];
     if (!claimed) return whyNotClaimed(tx, call);
     const attempt = claimed.attempts;
-    const takenOver =
-      call.status === "running" && call.leaseOwner !== null && call.leaseOwner !== claimant.owner;
+    const started = startedEvent(call, claimant);
     await recordEvent(tx, {
       sessionId: call.sessionId,
       phase: call.phase,
       type: "call.started",
-      message: `${call.role} → ${call.provider}/${call.model} (${call.callKey}, attempt ${attempt})${takenOver ? `; the previous attempt's worker stopped renewing its lease (${call.workerHost}:${call.workerPid}): its request may have been billed, and is counted` : ""}`,
-      data: {
-        callKey: call.callKey,
-        provider: call.provider,
-        attempt,
-        worker: `${claimant.host}:${claimant.pid}`,
-        ...(takenOver && { tookOverFrom: `${call.workerHost}:${call.workerPid}` }),
-      },
+      message: `${started.head}${attempt}${started.tail}`,
+      data: { ...started.data, attempt },
     });
     return { kind: "claimed", attempt } as const;
   });
+}
+
+/** The `call.started` event of a claim, around the attempt number (known once the row is claimed). */
+function startedEvent(call: JournaledCall, claimant: Claimant) {
+  const takenOver =
+    call.status === "running" && call.leaseOwner !== null && call.leaseOwner !== claimant.owner;
+  return {
+    head: `${call.role} → ${call.provider}/${call.model} (${call.callKey}, attempt `,
+    tail: `)${takenOver ? `; the previous attempt's worker stopped renewing its lease (${call.workerHost}:${call.workerPid}): its request may have been billed, and is counted` : ""}`,
+    data: {
+      callKey: call.callKey,
+      provider: call.provider,
+      worker: `${claimant.host}:${claimant.pid}`,
+      ...(takenOver && { tookOverFrom: `${call.workerHost}:${call.workerPid}` }),
+    },
+  };
+}
+
+/**
+ * The claim of {@link claimCall} as one statement, so one round trip: lock the session's row (first,
+ * as every writer of a session's rows does), claim the call, append its `call.started` event and
+ * announce it. Returns the attempt number, or null when nothing was claimed (the session ended, the
+ * call is answered or ended, or someone else's lease is live).
+ */
+async function claimInOneStatement(
+  db: PrismaClient,
+  call: JournaledCall,
+  claimant: Claimant,
+): Promise<number | null> {
+  const started = startedEvent(call, claimant);
+  const rows = await db.$queryRaw<Array<{ attempts: number }>>`
+    WITH s AS (
+      SELECT id FROM sessions WHERE id = ${call.sessionId} AND status IN ('queued', 'running') FOR UPDATE),
+    claimed AS (
+      UPDATE model_calls AS c SET
+        status = 'running',
+        attempts = c.attempts + CASE WHEN c.status = 'running' AND c.lease_owner = ${claimant.owner} THEN 0 ELSE 1 END,
+        lease_owner = ${claimant.owner},
+        lease_expires_at = now() + make_interval(secs => ${claimant.leaseMs / 1000}),
+        started_at = coalesce(c.started_at, now()),
+        job_id = ${claimant.jobId ?? null},
+        worker_host = ${claimant.host},
+        worker_pid = ${claimant.pid},
+        reserved_usd = 0,
+        error = NULL,
+        error_code = NULL
+      FROM s
+      WHERE c.idempotency_key = ${call.idempotencyKey}
+        AND c.session_id = s.id
+        AND (c.status = 'pending'
+          OR (c.status = 'running'
+            AND (c.lease_owner = ${claimant.owner} OR c.lease_expires_at IS NULL OR c.lease_expires_at < now())))
+      RETURNING c.attempts),
+    appended AS (
+      INSERT INTO session_events (session_id, type, phase, message, data, at)
+      SELECT ${call.sessionId}, 'call.started', ${call.phase}, ${started.head} || claimed.attempts || ${started.tail},
+        ${JSON.stringify(started.data)}::jsonb || jsonb_build_object('attempt', claimed.attempts), clock_timestamp()
+      FROM claimed)
+    SELECT claimed.attempts FROM claimed, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`;
+  return rows[0]?.attempts ?? null;
 }
 
 /**
@@ -282,6 +341,7 @@ export async function completeCall(
   owner: string,
   outcome: CallOutcome,
 ): Promise<"stored" | "late"> {
+  if (await completeInOneStatement(db, call, owner, outcome)) return "stored";
   return inSession(db, call.sessionId, async (tx) => {
     const updated = await tx.modelCall.updateMany({
       where: { idempotencyKey: call.idempotencyKey, status: "running", leaseOwner: owner },
@@ -325,18 +385,81 @@ export async function completeCall(
       sessionId: call.sessionId,
       phase: call.phase,
       type: "call.succeeded",
-      message: `${call.provider}/${call.model} answered ${call.callKey} in ${Math.round(outcome.latencyMs)} ms (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, ${outcome.priced ? `$${outcome.cost.toFixed(6)}` : "no price for this model: cost not counted, set PRICES"})`,
-      data: {
-        callKey: call.callKey,
-        inputTokens: outcome.usage.inputTokens,
-        outputTokens: outcome.usage.outputTokens,
-        costUsd: outcome.cost.toString(),
-        priced: outcome.priced,
-        latencyMs: Math.round(outcome.latencyMs),
-      },
+      ...succeededEvent(call, outcome),
     });
     return "stored";
   });
+}
+
+/** The `call.succeeded` event of a stored answer. */
+function succeededEvent(call: JournaledCall, outcome: CallOutcome) {
+  return {
+    message: `${call.provider}/${call.model} answered ${call.callKey} in ${Math.round(outcome.latencyMs)} ms (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, ${outcome.priced ? `$${outcome.cost.toFixed(6)}` : "no price for this model: cost not counted, set PRICES"})`,
+    data: {
+      callKey: call.callKey,
+      inputTokens: outcome.usage.inputTokens,
+      outputTokens: outcome.usage.outputTokens,
+      costUsd: outcome.cost.toString(),
+      priced: outcome.priced,
+      latencyMs: Math.round(outcome.latencyMs),
+    },
+  };
+}
+
+/**
+ * Stores the answer of {@link completeCall} in one statement, when the caller still holds the lease:
+ * lock the session's row, store the answer on the call, add its usage to the session and to the
+ * cluster's spend, append `call.succeeded` and announce it. False when the lease was not the caller's
+ * (nothing written: completeCall then records the late answer).
+ */
+async function completeInOneStatement(
+  db: PrismaClient,
+  call: JournaledCall,
+  owner: string,
+  outcome: CallOutcome,
+): Promise<boolean> {
+  const event = succeededEvent(call, outcome);
+  const rows = await db.$queryRaw<Array<{ stored: number }>>`
+    WITH s AS (
+      SELECT id FROM sessions WHERE id = ${call.sessionId} FOR UPDATE),
+    stored AS (
+      UPDATE model_calls AS c SET
+        status = 'succeeded',
+        response = ${JSON.stringify(outcome.value)}::jsonb,
+        response_text = ${outcome.text},
+        input_tokens = c.input_tokens + ${outcome.usage.inputTokens},
+        output_tokens = c.output_tokens + ${outcome.usage.outputTokens},
+        cost_usd = c.cost_usd + ${outcome.cost}::numeric,
+        latency_ms = ${Math.round(outcome.latencyMs)},
+        finished_at = clock_timestamp(),
+        lease_owner = NULL,
+        lease_expires_at = NULL,
+        reserved_usd = 0,
+        repair = NULL,
+        error = NULL,
+        error_code = NULL
+      FROM s
+      WHERE c.idempotency_key = ${call.idempotencyKey} AND c.session_id = s.id
+        AND c.status = 'running' AND c.lease_owner = ${owner}
+      RETURNING 1 AS stored),
+    spend AS (
+      INSERT INTO spend_minutes (minute, usd)
+      SELECT date_trunc('minute', now()), ${outcome.cost}::numeric FROM stored WHERE ${outcome.cost}::numeric <> 0
+      ON CONFLICT (minute) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd),
+    totals AS (
+      UPDATE sessions SET
+        input_tokens = sessions.input_tokens + ${outcome.usage.inputTokens},
+        output_tokens = sessions.output_tokens + ${outcome.usage.outputTokens},
+        cost_usd = sessions.cost_usd + ${outcome.cost}::numeric,
+        progress_at = clock_timestamp(),
+        updated_at = clock_timestamp()
+      FROM stored WHERE sessions.id = ${call.sessionId}),
+    appended AS (
+      INSERT INTO session_events (session_id, type, phase, message, data, at)
+      SELECT ${call.sessionId}, 'call.succeeded', ${call.phase}, ${event.message}, ${JSON.stringify(event.data)}::jsonb, clock_timestamp()
+      FROM stored)
+    SELECT stored.stored FROM stored, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`;
+  return rows.length > 0;
 }
 
 export interface AttemptFailure {
