@@ -18,7 +18,6 @@ import {
   DEFAULT_PRICES,
   type EngineDeps,
   EventFeed,
-  type FileLimits,
   isTerminalSession,
   type Logger,
   type RateLimit,
@@ -28,7 +27,6 @@ import {
   type WorkerPoolOptions,
 } from "@foundry/engine";
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
-import type { FoundryMetrics } from "@foundry/metrics";
 import { providerSettingsFromEnv } from "@foundry/providers";
 import { openQueueConnection, type QueueBackend, QueueSet } from "@foundry/queue";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@foundry/simulator";
@@ -56,7 +54,6 @@ export interface StackOptions {
   tokenLimits?: Partial<Record<ProviderName, RateLimit>>;
   /** Calls in flight per provider for the cluster (`<PROVIDER>_MAX_IN_FLIGHT`). */
   maxInFlight?: Partial<Record<ProviderName, number>>;
-  fileLimits?: Partial<FileLimits>;
   github?: EngineDeps["github"];
   canPublish?: boolean;
   workflowsDir?: string;
@@ -65,7 +62,6 @@ export interface StackOptions {
   breaker?: EngineDeps["breaker"];
   /** Per provider request. @default 10000 */
   callTimeoutMs?: number;
-  cache?: EngineDeps["cache"];
   maxSpendPerHourUsd?: number;
   /** The reconciler's settings, or false for none. @default fast passes (500 ms) */
   reconciler?: WorkerPoolOptions["reconciler"];
@@ -84,8 +80,6 @@ export interface StackOptions {
   sseKeepAliveMs?: number;
   /** Where the workers and the API log. @default nothing (the API's errors to the console) */
   log?: Logger;
-  /** The API's metrics. @default the API's own */
-  metrics?: FoundryMetrics;
   /** @default API_TOKEN */
   apiToken?: string;
 }
@@ -132,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log: options.log ?? silentLogger,
       engine: {
         workspaceDir,
-        fileLimits: { ...DEFAULT_FILE_LIMITS, ...options.fileLimits },
+        fileLimits: DEFAULT_FILE_LIMITS,
         prices: DEFAULT_PRICES,
         limits: options.limits ?? {},
         tokenLimits: options.tokenLimits,
@@ -141,7 +135,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         callTimeoutMs: options.callTimeoutMs ?? 10_000,
         durability: options.durability,
         breaker: options.breaker,
-        cache: options.cache,
         maxSpendPerHourUsd: options.maxSpendPerHourUsd,
       },
       pool: {
@@ -162,7 +155,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workflows,
     events,
     apiToken,
-    metrics: options.metrics,
     canPublish: options.canPublish ?? options.github != null,
     rateLimits: options.limits,
     workspaceDir,

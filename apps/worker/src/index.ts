@@ -1,4 +1,3 @@
-export { parseQueues, parseWorkerEnv, type WorkerEnv, workerConfigFromEnv } from "./config.ts";
 export {
   createWorker,
   type EngineSettings,
