@@ -5,12 +5,12 @@
 // the worker (QUEUE_BACKEND, REDIS_URL, DATABASE_URL, QUEUE_PREFIX). Exit code 0 healthy, 1 not,
 // with one line saying why (`docker inspect` shows it).
 import { chooseQueueBackend, QUEUE_NAMES } from "@foundry/queue";
+// The env subpath: @foundry/runtime's entry point loads the logger too; this needs only zod.
+import { parseEnv, sharedEnv } from "@foundry/runtime/env";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
-// A deep import on purpose: @foundry/runtime's entry point loads the logger too; this needs only zod.
-import { parseEnv, sharedEnv } from "../packages/runtime/src/env.ts";
 
 const TIMEOUT_MS = 5_000;
 

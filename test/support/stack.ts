@@ -1,5 +1,6 @@
-// An in-process Foundry for tests: the real API app, real BullMQ workers, real Prisma on a fresh
-// database, the real provider SDKs talking to the provider simulator over HTTP.
+// An in-process Foundry for tests: the real API app, real BullMQ workers (the worker app's
+// createWorker, on the stack's database and queues), real Prisma on a fresh database, the real
+// provider SDKs talking to the provider simulator over HTTP.
 //
 //   const stack = await startStack();
 //   const id = await stack.submit("Build a todo list app");
@@ -13,27 +14,23 @@ import { fileURLToPath } from "node:url";
 import { createApp, type LoginRateLimit } from "@foundry/api";
 import { createPrisma } from "@foundry/db";
 import {
-  coordinationFor,
   DEFAULT_FILE_LIMITS,
   DEFAULT_PRICES,
   type EngineDeps,
-  type EngineObserver,
   EventFeed,
-  type FileLimits,
   isTerminalSession,
   type Logger,
   type RateLimit,
   type SessionView,
   silentLogger,
-  startWorkers,
   type WorkerPool,
   type WorkerPoolOptions,
 } from "@foundry/engine";
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
-import type { FoundryMetrics } from "@foundry/metrics";
-import { createModel, providerSettingsFromEnv } from "@foundry/providers";
+import { providerSettingsFromEnv } from "@foundry/providers";
 import { openQueueConnection, type QueueBackend, QueueSet } from "@foundry/queue";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@foundry/simulator";
+import { createWorker } from "@foundry/worker";
 import { WorkflowCatalog } from "@foundry/workflow";
 import type { Hono } from "hono";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -57,7 +54,6 @@ export interface StackOptions {
   tokenLimits?: Partial<Record<ProviderName, RateLimit>>;
   /** Calls in flight per provider for the cluster (`<PROVIDER>_MAX_IN_FLIGHT`). */
   maxInFlight?: Partial<Record<ProviderName, number>>;
-  fileLimits?: Partial<FileLimits>;
   github?: EngineDeps["github"];
   canPublish?: boolean;
   workflowsDir?: string;
@@ -66,7 +62,6 @@ export interface StackOptions {
   breaker?: EngineDeps["breaker"];
   /** Per provider request. @default 10000 */
   callTimeoutMs?: number;
-  cache?: EngineDeps["cache"];
   maxSpendPerHourUsd?: number;
   /** The reconciler's settings, or false for none. @default fast passes (500 ms) */
   reconciler?: WorkerPoolOptions["reconciler"];
@@ -85,10 +80,6 @@ export interface StackOptions {
   sseKeepAliveMs?: number;
   /** Where the workers and the API log. @default nothing (the API's errors to the console) */
   log?: Logger;
-  /** Told what the workers do (metrics). */
-  observe?: EngineObserver;
-  /** The API's metrics. @default the API's own */
-  metrics?: FoundryMetrics;
   /** @default API_TOKEN */
   apiToken?: string;
 }
@@ -122,48 +113,39 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prefix = queues.prefix;
   const workspaceDir = await mkdtemp(join(tmpdir(), "foundry-ws-"));
   const workflows = await WorkflowCatalog.load(options.workflowsDir ?? WORKFLOWS_DIR);
-  const settings = providerSettingsFromEnv(sim.env());
-  const models = Object.fromEntries(
-    PROVIDERS.flatMap((provider) => {
-      const setting = settings[provider];
-      return setting ? [[provider, createModel(provider, setting)]] : [];
-    }),
-  );
   await options.beforeWorkers?.(db.url);
   const workerDatabaseUrl = options.workerDatabaseUrl?.(db.url) ?? db.url;
   const workerDb = options.workerDatabaseUrl ? createPrisma(workerDatabaseUrl, { max: 10 }) : db.prisma;
-  const deps: EngineDeps = {
-    db: workerDb,
-    queues,
-    log: options.log ?? silentLogger,
-    workspaceDir,
-    fileLimits: { ...DEFAULT_FILE_LIMITS, ...options.fileLimits },
-    prices: DEFAULT_PRICES,
-    models,
-    limits: options.limits ?? {},
-    tokenLimits: options.tokenLimits,
-    ...coordinationFor(queues, workerDb),
-    github: options.github ?? null,
-    worker: { host: "test-host", pid: process.pid },
-    callTimeoutMs: options.callTimeoutMs ?? 10_000,
-    durability: options.durability,
-    breaker: options.breaker,
-    cache: options.cache,
-    maxSpendPerHourUsd: options.maxSpendPerHourUsd,
-    observe: options.observe,
-  };
-  const pool =
-    options.workers === false
-      ? null
-      : await startWorkers({
-          deps,
-          queues: ["orchestrator", ...PROVIDERS],
-          concurrency: {},
-          databaseUrl: workerDatabaseUrl,
-          reconciler: options.reconciler ?? { intervalMs: 500, graceMs: 2_000 },
-          maxStartedAttempts: options.maxStartedAttempts,
-          maxInFlight: options.maxInFlight,
-        });
+  // With `workers: false` nothing consumes the queues, but tests still get the engine's deps.
+  const worker = await createWorker(
+    {
+      databaseUrl: workerDatabaseUrl,
+      queueBackend: queues.connection.backend,
+      queues: options.workers === false ? [] : ["orchestrator", ...PROVIDERS],
+      providers: providerSettingsFromEnv(sim.env()),
+      log: options.log ?? silentLogger,
+      engine: {
+        workspaceDir,
+        fileLimits: DEFAULT_FILE_LIMITS,
+        prices: DEFAULT_PRICES,
+        limits: options.limits ?? {},
+        tokenLimits: options.tokenLimits,
+        github: options.github ?? null,
+        worker: { host: "test-host", pid: process.pid },
+        callTimeoutMs: options.callTimeoutMs ?? 10_000,
+        durability: options.durability,
+        breaker: options.breaker,
+        maxSpendPerHourUsd: options.maxSpendPerHourUsd,
+      },
+      pool: {
+        reconciler: options.reconciler ?? { intervalMs: 500, graceMs: 2_000 },
+        maxStartedAttempts: options.maxStartedAttempts,
+        maxInFlight: options.maxInFlight,
+      },
+    },
+    { db: workerDb, queues },
+  );
+  const { deps } = worker;
   const events = await EventFeed.listen(db.url, { db: db.prisma });
   const apiToken = options.apiToken ?? API_TOKEN;
   const log = options.log;
@@ -173,7 +155,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workflows,
     events,
     apiToken,
-    metrics: options.metrics,
     canPublish: options.canPublish ?? options.github != null,
     rateLimits: options.limits,
     workspaceDir,
@@ -208,7 +189,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workspaceDir,
     deps,
     events,
-    pool,
+    pool: options.workers === false ? null : worker.pool,
     request,
     async submit(text, extra = {}) {
       const response = await request("/api/sessions", {
@@ -231,7 +212,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await events.close();
-      await pool?.close(5_000);
+      await worker.close(5_000);
       if (workerDb !== db.prisma) await workerDb.$disconnect();
       await (options.queueBackend ? queues.close() : closeTestQueues(queues));
       await sim.close();

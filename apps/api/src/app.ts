@@ -69,12 +69,10 @@ export interface AppDeps {
   metrics?: FoundryMetrics;
   /** Audit rows older than this many days are deleted. @default 90 */
   auditRetentionDays?: number;
-  /** Extra routes mounted by main (the dashboard). */
-  extend?: (app: Hono) => void;
 }
 
 /** Sign-in attempts per client address: enough for a person, far too few to guess a token. */
-export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = { max: 10, windowSeconds: 60 };
+const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = { max: 10, windowSeconds: 60 };
 
 /**
  * The HTTP API. Everything under /api, /admin/queues and the dashboard (/) needs the token (a bearer header, or the
@@ -160,7 +158,6 @@ export function createApp(deps: AppDeps): Hono {
     app.route(BOARD_PATH, boardRoutes({ queues: deps.queues, auth }));
     app.route("/", dashboardRoutes({ auth }));
   }
-  deps.extend?.(app);
   return app;
 }
 

@@ -1,5 +1,6 @@
+import { silentLogger } from "@foundry/engine";
 import { describe, expect, it } from "vitest";
-import { parseWorkerEnv } from "./config.ts";
+import { parseWorkerEnv, workerConfigFromEnv } from "./config.ts";
 
 const base = {
   DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/test",
@@ -21,5 +22,40 @@ describe("the worker's provider limits", () => {
     ["GEMINI_RATE_LIMIT", "lots", /GEMINI_RATE_LIMIT.*expected <requests>/s],
   ])("refuses %s=%s, naming the variable", (name, value, message) => {
     expect(() => parseWorkerEnv({ ...base, [name]: value })).toThrow(message);
+  });
+});
+
+describe("the worker's configuration from its environment", () => {
+  const configOf = (env: Record<string, string>, concurrency?: number) =>
+    workerConfigFromEnv(parseWorkerEnv({ ...base, ...env }), {
+      queues: ["orchestrator", "anthropic"],
+      concurrency,
+      providers: {},
+      gitEnv: { HOME: "/home/worker" },
+      log: silentLogger,
+    });
+
+  it("applies --concurrency to the provider queues only", () => {
+    const config = configOf({ ORCHESTRATOR_CONCURRENCY: "20", OPENAI_CONCURRENCY: "3" }, 2);
+    expect(config.concurrency).toEqual({ orchestrator: 20, openai: 2, anthropic: 2, gemini: 2 });
+    expect(configOf({ OPENAI_CONCURRENCY: "3" }).concurrency).toMatchObject({ openai: 3, anthropic: 8 });
+  });
+
+  it("publishes to GitHub, with git's environment, only when GITHUB_TOKEN is set", () => {
+    expect(configOf({}).engine.github).toBeNull();
+    expect(configOf({ GITHUB_TOKEN: "t", GITHUB_PRIVATE: "false" }).engine.github).toEqual({
+      token: "t",
+      apiUrl: undefined,
+      owner: undefined,
+      privateRepos: false,
+      env: { HOME: "/home/worker" },
+    });
+  });
+
+  it("serves metrics only with METRICS_PORT and puts the queues where the environment says", () => {
+    expect(configOf({}).metricsServer).toBeUndefined();
+    expect(configOf({ METRICS_PORT: "9464" }).metricsServer).toMatchObject({ port: 9464 });
+    expect(configOf({}).queueBackend).toMatchObject({ kind: "redis", url: base.REDIS_URL });
+    expect(configOf({ QUEUE_BACKEND: "postgres" }).queueBackend).toMatchObject({ kind: "postgres" });
   });
 });

@@ -1,8 +1,11 @@
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import { parseRateLimit } from "@foundry/engine";
-import { QUEUE_NAMES, type QueueName } from "@foundry/queue";
+import { DEFAULT_FILE_LIMITS, DEFAULT_PRICES, type Logger, parseRateLimit } from "@foundry/engine";
+import type { ProviderSettingsByName } from "@foundry/providers";
+import { chooseQueueBackend, QUEUE_NAMES, type QueueName } from "@foundry/queue";
 import { durationEnv, metricsEnv, parseEnv, sharedEnv } from "@foundry/runtime";
 import { z } from "zod";
+import type { WorkerConfig } from "./create-worker.ts";
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
 
@@ -119,4 +122,84 @@ export function pickEnv(
   return Object.fromEntries(
     names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]])),
   );
+}
+
+/**
+ * A worker process's configuration: its parsed environment in the engine's terms, with the queues
+ * it consumes and `--concurrency` (jobs at once on each provider queue, over `<PROVIDER>_CONCURRENCY`).
+ *
+ * @throws Error when the queue settings disagree (see `chooseQueueBackend`)
+ */
+export function workerConfigFromEnv(
+  env: WorkerEnv,
+  options: {
+    queues: readonly QueueName[];
+    concurrency?: number;
+    providers: ProviderSettingsByName;
+    /** The variables git needs to push (`GIT_PUSH_ENV_VARS` picked from the process's). */
+    gitEnv: Record<string, string>;
+    log: Logger;
+  },
+): WorkerConfig {
+  const { concurrency } = options;
+  return {
+    databaseUrl: env.DATABASE_URL,
+    queueBackend: chooseQueueBackend(env),
+    queues: options.queues,
+    concurrency: {
+      orchestrator: env.ORCHESTRATOR_CONCURRENCY,
+      openai: concurrency ?? env.OPENAI_CONCURRENCY,
+      anthropic: concurrency ?? env.ANTHROPIC_CONCURRENCY,
+      gemini: concurrency ?? env.GEMINI_CONCURRENCY,
+    },
+    providers: options.providers,
+    log: options.log,
+    metricsServer:
+      env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
+    engine: {
+      workspaceDir: env.WORKSPACE_DIR,
+      fileLimits: {
+        ...DEFAULT_FILE_LIMITS,
+        maxFiles: env.MAX_FILES,
+        maxFileBytes: env.MAX_FILE_BYTES,
+        maxTotalBytes: env.MAX_TOTAL_BYTES,
+      },
+      prices: { ...DEFAULT_PRICES, ...env.PRICES },
+      limits: {
+        openai: env.OPENAI_RATE_LIMIT,
+        anthropic: env.ANTHROPIC_RATE_LIMIT,
+        gemini: env.GEMINI_RATE_LIMIT,
+      },
+      tokenLimits: { openai: env.OPENAI_TPM, anthropic: env.ANTHROPIC_TPM, gemini: env.GEMINI_TPM },
+      github: env.GITHUB_TOKEN
+        ? {
+            token: env.GITHUB_TOKEN,
+            apiUrl: env.GITHUB_API_URL,
+            owner: env.GITHUB_OWNER,
+            privateRepos: env.GITHUB_PRIVATE === "true",
+            env: options.gitEnv,
+          }
+        : null,
+      worker: { host: hostname(), pid: process.pid },
+      callTimeoutMs: env.CALL_TIMEOUT_MS,
+      breaker: { failureThreshold: env.BREAKER_FAILURES, cooldownMs: env.BREAKER_COOLDOWN_MS },
+      cache: { ttlMs: env.CACHE_TTL, maxEntries: env.CACHE_MAX_ENTRIES },
+      maxSpendPerHourUsd: env.MAX_SPEND_PER_HOUR_USD,
+      durability: {
+        leaseMs: env.CALL_LEASE_MS,
+        outageTimeoutMs: env.INFRA_OUTAGE_TIMEOUT_MS,
+        maxRateLimitPauseMs: env.MAX_RATE_LIMIT_PAUSE_MS,
+        maxRateLimitHits: env.MAX_RATE_LIMIT_HITS,
+      },
+    },
+    pool: {
+      reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, sessionTimeoutMs: env.SESSION_TIMEOUT },
+      lockMs: env.JOB_LOCK_MS,
+      maxInFlight: {
+        openai: env.OPENAI_MAX_IN_FLIGHT,
+        anthropic: env.ANTHROPIC_MAX_IN_FLIGHT,
+        gemini: env.GEMINI_MAX_IN_FLIGHT,
+      },
+    },
+  };
 }

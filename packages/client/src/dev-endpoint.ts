@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 
 /** Where the file lives, relative to a checkout's root. */
-export const DEV_ENDPOINT_FILE = join(".data", "dev.json");
+const DEV_ENDPOINT_FILE = join(".data", "dev.json");
 
 const devEndpointSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),

@@ -28,7 +28,6 @@ export {
   type WorkflowValidation,
 } from "./client.ts";
 export {
-  DEV_ENDPOINT_FILE,
   type DevEndpoint,
   type DevEndpointSearch,
   findDevEndpoint,

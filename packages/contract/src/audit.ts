@@ -4,7 +4,7 @@ import { timestamp } from "./common.ts";
 // The audit trail: who changed what through the API, and how it went.
 
 /** Every action the audit trail records. */
-export const AUDIT_ACTIONS = [
+const AUDIT_ACTIONS = [
   "session.submit",
   /** A submission that asks to publish to GitHub. */
   "session.publish",
@@ -19,7 +19,7 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** How an action ended, from its HTTP status: 2xx/3xx, 401/403, any other 4xx, 5xx. */
-export const AUDIT_OUTCOMES = ["succeeded", "denied", "refused", "error"] as const;
+const AUDIT_OUTCOMES = ["succeeded", "denied", "refused", "error"] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 const MAX_ID = 9_223_372_036_854_775_807n;

@@ -42,8 +42,3 @@ export const errorSchema = z
   .meta({ id: "Error", description: "Every error: `{ error: { code, message, details? } }`." });
 
 export type ErrorBody = z.infer<typeof errorSchema>;
-
-/** `details` of an INVALID_REQUEST error: one entry per bad field. */
-export const invalidRequestDetails = z.object({
-  issues: z.array(z.object({ path: z.string(), message: z.string() })),
-});

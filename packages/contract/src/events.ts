@@ -2,19 +2,6 @@ import { z } from "zod";
 import { eventId, sessionId, timestamp } from "./common.ts";
 import { SESSION_STATUSES } from "./statuses.ts";
 
-/** Event types after which a session has ended (until a person retries it). */
-export const FINAL_EVENT_TYPES = [
-  "session.succeeded",
-  "session.failed",
-  "session.cancelled",
-  "session.budget_exceeded",
-] as const;
-
-/** Whether an event of this type ends its session. */
-export function isFinalEvent(type: string): boolean {
-  return (FINAL_EVENT_TYPES as readonly string[]).includes(type);
-}
-
 /** One entry of a session's event log (its execution log). */
 export const sessionEventSchema = z
   .object({

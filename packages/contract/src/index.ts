@@ -1,83 +1,46 @@
 export {
-  AUDIT_ACTIONS,
-  AUDIT_OUTCOMES,
   type AuditAction,
   type AuditEntry,
   type AuditOutcome,
   type AuditPage,
   auditEntrySchema,
   auditPageSchema,
-  auditQuery,
 } from "./audit.ts";
-export {
-  type ErrorBody,
-  errorSchema,
-  eventId,
-  invalidRequestDetails,
-  sessionId,
-  timestamp,
-} from "./common.ts";
+export { type ErrorBody, errorSchema, eventId } from "./common.ts";
 export {
   callUsageSchema,
   type EventPage,
   eventPageSchema,
-  eventsQuery,
-  FINAL_EVENT_TYPES,
-  isFinalEvent,
   type SessionEvent,
   type StreamEnd,
   sessionEventSchema,
   streamEndSchema,
-  streamQuery,
 } from "./events.ts";
 export { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from "./openapi.ts";
 export { type HttpMethod, type ResponseContract, type RouteContract, routerPath } from "./route.ts";
-export { type RouteName, type Routes, routes } from "./routes.ts";
+export { type Routes, routes } from "./routes.ts";
 export {
   type CancelResponse,
   type CreateSession,
-  callViewSchema,
   cancelResponseSchema,
-  createSessionBody,
   type FileList,
   fileListSchema,
-  fileParams,
   type GeneratedFile,
-  generatedFileSchema,
-  listSessionsQuery,
-  phaseViewSchema,
   type RetryResponse,
   retryResponseSchema,
-  retrySessionBody,
   type SessionLinks,
   type SessionPage,
   type SessionSummary,
   type SessionView,
   type SubmitResponse,
   sessionLinks,
-  sessionLinksSchema,
   sessionPageSchema,
-  sessionParams,
-  sessionQuery,
   sessionSummarySchema,
   sessionViewSchema,
   submitResponseSchema,
-  voteViewSchema,
-  workflowStateSchema,
 } from "./sessions.ts";
+export { type Info, infoSchema, type QueueDepth, type Stats, statsSchema } from "./stats.ts";
 export {
-  type Info,
-  infoSchema,
-  type ProviderMinute,
-  providerMinuteSchema,
-  type QueueDepth,
-  queueDepthSchema,
-  type Stats,
-  statsQuery,
-  statsSchema,
-} from "./stats.ts";
-export {
-  ACTIVE_SESSION_STATUSES,
   CALL_STATUSES,
   type CallStatus,
   FAILURE_CODES,
@@ -87,7 +50,6 @@ export {
   PHASE_STATUSES,
   type PhaseKind,
   type PhaseStatus,
-  RETRYABLE_SESSION_STATUSES,
   SESSION_STATUSES,
   type SessionStatus,
   TERMINAL_SESSION_STATUSES,
@@ -95,7 +57,6 @@ export {
 export {
   type ValidateWorkflow,
   type ValidWorkflow,
-  validateWorkflowBody,
   validWorkflowSchema,
   type WorkflowDetail,
   type WorkflowIssues,
@@ -105,8 +66,4 @@ export {
   workflowDetailSchema,
   workflowIssuesSchema,
   workflowListSchema,
-  workflowName,
-  workflowParams,
-  workflowPhaseSchema,
-  workflowSummarySchema,
 } from "./workflows.ts";

@@ -421,4 +421,3 @@ export const routes = {
 } as const satisfies Record<string, RouteContract>;
 
 export type Routes = typeof routes;
-export type RouteName = keyof Routes;

@@ -73,4 +73,3 @@ export const statsSchema = z
 
 export type Stats = z.infer<typeof statsSchema>;
 export type QueueDepth = z.infer<typeof queueDepthSchema>;
-export type ProviderMinute = z.infer<typeof providerMinuteSchema>;

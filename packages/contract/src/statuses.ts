@@ -17,14 +17,6 @@ export const TERMINAL_SESSION_STATUSES: readonly SessionStatus[] = [
   "cancelled",
   "budget_exceeded",
 ];
-/** Sessions whose work is queued or in flight. */
-export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ["queued", "running"];
-/** What a retry can resume (a session over its budget, with a new budget). */
-export const RETRYABLE_SESSION_STATUSES: readonly SessionStatus[] = [
-  "failed",
-  "cancelled",
-  "budget_exceeded",
-];
 
 export const PHASE_STATUSES = [
   "pending",

@@ -3,7 +3,6 @@ export { ensureDatabase } from "./ensure-database.ts";
 export { isDatabaseUnavailable } from "./faults.ts";
 export type {
   GeneratedFile,
-  LeaderLease,
   ModelCall,
   PhaseRun,
   PrismaClient,
@@ -12,6 +11,6 @@ export type {
   Vote,
 } from "./generated/client.ts";
 export { Prisma } from "./generated/client.ts";
-export { DEFAULT_MIGRATIONS_DIR, type MigrateOptions, type MigrateResult, migrate } from "./migrate.ts";
+export { type MigrateOptions, type MigrateResult, migrate } from "./migrate.ts";
 export { MigrationError, type MigrationErrorCode, type MigrationErrorOptions } from "./migration-error.ts";
 export { type ListenOptions, listen, type NotificationListener } from "./notifications.ts";

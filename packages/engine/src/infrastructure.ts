@@ -19,7 +19,7 @@ const SOCKET_CODES = new Set([
 ]);
 
 /** Whether `error` says the job queue's store (Redis) is unreachable or not ready. */
-export function isQueueUnavailable(error: unknown): boolean {
+function isQueueUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 6; depth++) {
     if (current.name === "MaxRetriesPerRequestError") return true;
     // ioredis's CONNECTION_CLOSED_ERROR_MSG: a command on a connection that is closed for good.

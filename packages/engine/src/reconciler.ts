@@ -37,7 +37,7 @@ export interface ReconcilerOptions {
   batch: number;
 }
 
-export const DEFAULT_RECONCILER: ReconcilerOptions = {
+const DEFAULT_RECONCILER: ReconcilerOptions = {
   intervalMs: 5_000,
   leaseMs: 15_000,
   sessionTimeoutMs: 3_600_000,

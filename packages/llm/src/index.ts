@@ -11,13 +11,7 @@ export {
   estimateTokens,
   type TokenEstimate,
 } from "./estimate.ts";
-export {
-  EMPTY_ANSWER_PLACEHOLDER,
-  REPAIR_LIMITS,
-  repairFromError,
-  repairInstruction,
-  toRepairInput,
-} from "./repair.ts";
+export { EMPTY_ANSWER_PLACEHOLDER, repairFromError, repairInstruction, toRepairInput } from "./repair.ts";
 export { parseStructured, toWireJsonSchema } from "./structured.ts";
 export {
   type GenerateRequest,

@@ -89,7 +89,7 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
  * A connection for producers and health checks (the API): while Redis is unreachable, commands
  * fail at once instead of waiting in ioredis's offline queue.
  */
-export function createProducerRedis(url: string): Redis {
+function createProducerRedis(url: string): Redis {
   return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
 }
 

@@ -1,7 +1,6 @@
 export {
   chooseQueueBackend,
   describeQueueBackend,
-  POSTGRES_QUEUE_SCHEMA,
   QUEUE_BACKENDS,
   type QueueBackend,
   type QueueBackendEnv,
@@ -9,7 +8,6 @@ export {
   type QueueBackendKind,
 } from "./backend.ts";
 export {
-  createProducerRedis,
   createRedis,
   type OpenQueueOptions,
   openQueueConnection,
@@ -20,9 +18,4 @@ export {
 } from "./connection.ts";
 export { ORCHESTRATOR_QUEUE, QUEUE_NAMES, type QueueName } from "./names.ts";
 export { type QueueDepth, QueueSet } from "./queue-set.ts";
-export {
-  checkRedisDatabase,
-  type RedisDatabaseCheck,
-  RedisDatabaseError,
-  redisDatabaseIndex,
-} from "./redis-database.ts";
+export { checkRedisDatabase, type RedisDatabaseCheck, RedisDatabaseError } from "./redis-database.ts";

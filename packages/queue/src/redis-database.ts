@@ -13,7 +13,7 @@ export type RedisDatabaseCheck =
   | { checked: false; db: number; reason: string };
 
 /** The database index a `redis://` URL names: its path (`/3`), else its `db` query parameter, else 0. */
-export function redisDatabaseIndex(url: string): number {
+function redisDatabaseIndex(url: string): number {
   const parsed = new URL(url);
   // ioredis reads the path first, then `?db=`: the same order here.
   const text = parsed.pathname.length > 1 ? parsed.pathname.slice(1) : (parsed.searchParams.get("db") ?? "0");

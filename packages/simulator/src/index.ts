@@ -1,4 +1,4 @@
-export { DEFAULT_KEYS, SimulatorConfigError } from "./options.ts";
+export { SimulatorConfigError } from "./options.ts";
 export { startSimulator } from "./simulator.ts";
 export type {
   FaultKind,

@@ -117,11 +117,8 @@ export const workflowFileSchema = z.strictObject({
 
 export type WorkflowDefinition = z.infer<typeof workflowFileSchema>;
 export type RoleDefinition = WorkflowDefinition["roles"][string];
-export type ProviderChoice = RoleDefinition["providers"][number];
 export type PhaseDefinition = WorkflowDefinition["phases"][number];
-export type TaskDefinition = z.infer<typeof task>;
 export type GeneratePhase = z.infer<typeof generatePhase>;
 export type VotePhase = z.infer<typeof votePhase>;
 export type FilesPhase = z.infer<typeof filesPhase>;
-export type GitPhase = z.infer<typeof gitPhase>;
 export type PhaseKind = PhaseDefinition["kind"];

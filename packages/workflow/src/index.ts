@@ -1,16 +1,13 @@
 export type {
   FilesPhase,
   GeneratePhase,
-  GitPhase,
   PhaseDefinition,
   PhaseKind,
-  ProviderChoice,
   RoleDefinition,
-  TaskDefinition,
   VotePhase,
   WorkflowDefinition,
 } from "./definition.ts";
-export { formatPath, UnknownWorkflowError, WorkflowError, type WorkflowIssue } from "./errors.ts";
+export { UnknownWorkflowError, WorkflowError, type WorkflowIssue } from "./errors.ts";
 export {
   loadWorkflowFile,
   MAX_WORKFLOW_BYTES,
@@ -20,7 +17,6 @@ export {
 } from "./load.ts";
 export {
   type Disagreement,
-  type GeneratedFileOutput,
   type Implementation,
   isOutputSchemaName,
   OUTPUT_SCHEMAS,
@@ -35,8 +31,7 @@ export {
   type TestSuite,
   technicalPlanSchema,
   testSuiteSchema,
-  type VoteOutput,
   voteSchema,
 } from "./output-schemas.ts";
-export { readPath, renderTemplate, templateReferences } from "./template.ts";
+export { readPath, renderTemplate } from "./template.ts";
 export { schemaHasFiles } from "./validate.ts";

@@ -112,11 +112,9 @@ export type Requirements = z.infer<typeof requirementsSchema>;
 export type TechnicalPlan = z.infer<typeof technicalPlanSchema>;
 export type PlanComparison = z.infer<typeof planComparisonSchema>;
 export type Disagreement = PlanComparison["disagreements"][number];
-export type VoteOutput = z.infer<typeof voteSchema>;
 export type Resolution = z.infer<typeof resolutionSchema>;
 export type Implementation = z.infer<typeof implementationSchema>;
 export type TestSuite = z.infer<typeof testSuiteSchema>;
-export type GeneratedFileOutput = Implementation["files"][number];
 
 export function isOutputSchemaName(name: string): name is OutputSchemaName {
   return Object.hasOwn(OUTPUT_SCHEMAS, name);

@@ -1,0 +1,7 @@
+export {
+  createWorker,
+  type EngineSettings,
+  type FoundryWorker,
+  type WorkerConfig,
+  type WorkerResources,
+} from "./create-worker.ts";
