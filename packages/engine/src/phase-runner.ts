@@ -24,8 +24,9 @@ import {
 } from "./phases/gather.ts";
 import { runGitPhase } from "./phases/git.ts";
 import { buildContext, planCalls, type RunContext, skipReason, voteItems } from "./plan.ts";
-import { type EventInput, inSession, recordEvent, recordEvents } from "./store/events.ts";
+import { recordEvent } from "./store/events.ts";
 import { ensureCalls, succeededCalls } from "./store/journal.ts";
+import { finishPhaseRun, markPhaseRunning, markPhaseWaiting } from "./store/phase-runs.ts";
 import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
 import { checkFiles } from "./workspace/paths.ts";
 
@@ -136,28 +137,8 @@ async function runPhaseKind(
  * a crash, is the same run, not a new one), and only while the session is active.
  */
 async function markRunning(deps: EngineDeps, session: SessionForRun, phase: PhaseDefinition) {
-  await inSession(deps.db, session.id, async (tx) => {
-    const started = await tx.phaseRun.updateMany({
-      where: { sessionId: session.id, phase: phase.id, status: "pending" },
-      data: { status: "running", startedAt: new Date(), attempts: { increment: 1 }, error: null },
-    });
-    if (started.count === 0) return;
-    // One statement: the session runs this phase now, and its start is recorded once (under the row
-    // lock taken by inSession, so `before` is the row as this transaction found it).
-    const active = await tx.$queryRaw<Array<{ first: boolean }>>`
-      UPDATE sessions AS s SET status = 'running', current_phase = ${phase.id},
-        progress_at = clock_timestamp(), started_at = coalesce(s.started_at, clock_timestamp()),
-        updated_at = clock_timestamp()
-      FROM (SELECT started_at FROM sessions WHERE id = ${session.id}) AS before
-      WHERE s.id = ${session.id} AND s.status IN ('queued', 'running')
-      RETURNING before.started_at IS NULL AS first`;
-    const row = active[0];
-    if (!row) throw new UnrecoverableError(`session ${session.id} has ended`);
-    await recordEvents(tx, session.id, [
-      ...(row.first ? [{ type: "session.started" as const, message: "first phase started" }] : []),
-      { phase: phase.id, type: "phase.started" as const, message: phase.title },
-    ]);
-  });
+  const started = await markPhaseRunning(deps.db, session.id, phase);
+  if (started === "ended") throw new UnrecoverableError(`session ${session.id} has ended`);
 }
 
 /**
@@ -193,18 +174,10 @@ async function queueMissingCalls(
         });
     }),
   );
-  await inSession(deps.db, session.id, async (tx) => {
-    await tx.phaseRun.updateMany({
-      where: { sessionId: session.id, phase: phase.id, status: { in: ["running", "waiting"] } },
-      data: { status: "waiting" },
-    });
-    await recordEvent(tx, {
-      sessionId: session.id,
-      phase: phase.id,
-      type: "phase.waiting",
-      message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
-      data: { calls: pending.map((call) => call.callKey) },
-    });
+  await markPhaseWaiting(deps.db, session.id, phase.id, {
+    type: "phase.waiting",
+    message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
+    data: { calls: pending.map((call) => call.callKey) },
   });
   return job.moveToWaitingChildren(token);
 }
@@ -270,41 +243,8 @@ async function finishPhase(
   },
 ): Promise<void> {
   const isLast = workflow.phases.at(-1)?.id === phase.id;
-  await inSession(deps.db, session.id, async (tx) => {
-    // Only a phase in progress of a session still active finishes: a cancel or a failure recorded
-    // meanwhile is never overwritten.
-    const active = await tx.session.updateMany({
-      where: { id: session.id, status: { in: ["queued", "running"] } },
-      data: { progressAt: new Date() },
-    });
-    if (active.count === 0) throw new UnrecoverableError(`session ${session.id} has ended`);
-    const finished = await tx.phaseRun.updateMany({
-      where: { sessionId: session.id, phase: phase.id, status: { in: ["running", "waiting"] } },
-      data: {
-        status: result.status,
-        output: result.output ?? undefined,
-        skipReason: result.skipReason,
-        finishedAt: new Date(),
-      },
-    });
-    if (finished.count === 0) return;
-    const events: Array<Omit<EventInput, "sessionId">> = [
-      {
-        phase: phase.id,
-        type: result.status === "skipped" ? "phase.skipped" : "phase.succeeded",
-        message:
-          result.status === "skipped"
-            ? `${phase.title} skipped: ${result.skipReason}`
-            : `${phase.title} done`,
-      },
-    ];
-    if (isLast) {
-      const ended = await tx.session.updateMany({
-        where: { id: session.id, status: { in: ["queued", "running"] } },
-        data: { status: "succeeded", finishedAt: new Date(), currentPhase: null },
-      });
-      if (ended.count > 0) events.push({ type: "session.succeeded", message: "all phases done" });
-    }
-    await recordEvents(tx, session.id, events);
-  });
+  // Only a phase in progress of a session still active finishes: a cancel or a failure recorded
+  // meanwhile is never overwritten.
+  const finished = await finishPhaseRun(deps.db, session.id, { ...phase, isLast }, result);
+  if (finished === "ended") throw new UnrecoverableError(`session ${session.id} has ended`);
 }

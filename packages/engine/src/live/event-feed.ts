@@ -5,8 +5,7 @@ import {
   EventHorizon,
   lastDrawnEventId,
   readEventsBetween,
-  readSessionEvents,
-  readSessionStatus,
+  readSessionEventsAndStatus,
 } from "../store/event-log.ts";
 import { EVENTS_CHANNEL } from "../store/events.ts";
 import { Wakeup } from "./wakeup.ts";
@@ -108,22 +107,15 @@ export class EventFeed {
       let cursor = after;
       while (!signal.aborted) {
         wakeup.reset();
-        const events = await readSessionEvents(this.#db, sessionId, cursor, this.#batch);
+        // The events and the status in one snapshot: a final status comes with every event of its commit.
+        const { status, events } = await readSessionEventsAndStatus(this.#db, sessionId, cursor, this.#batch);
+        if (status === null) return;
         if (events.length > 0) {
           cursor = BigInt((events.at(-1) as SessionEvent).id);
           yield { events };
           if (events.length === this.#batch) continue;
         }
-        const status = await readSessionStatus(this.#db, sessionId);
-        if (status === null) return;
         if (isTerminalSession(status)) {
-          // The final status and the last events commit together: read once more, then end.
-          const last = await readSessionEvents(this.#db, sessionId, cursor, this.#batch);
-          if (last.length > 0) {
-            cursor = BigInt((last.at(-1) as SessionEvent).id);
-            yield { events: last };
-            continue;
-          }
           yield { end: status };
           return;
         }

@@ -9,19 +9,45 @@ import { eventView } from "./views.ts";
 // reader that took 101 and moved its cursor past it would never see 100. EventHorizon says how far
 // the all-sessions reader may go.
 
-/** A session's events after `after`, oldest first (no check that the session exists). */
-export async function readSessionEvents(
+/**
+ * A session's status and its events after `after` (at most `limit`, oldest first), read together in
+ * one statement, so in one snapshot: when the status is final, every event committed with it is
+ * among them (or beyond `limit`). Status null: the session does not exist.
+ */
+export async function readSessionEventsAndStatus(
   db: PrismaClient,
   sessionId: string,
   after: bigint,
   limit: number,
-): Promise<SessionEvent[]> {
-  const rows = await db.sessionEvent.findMany({
-    where: { sessionId, id: { gt: after } },
-    orderBy: { id: "asc" },
-    take: limit,
-  });
-  return rows.map(eventView);
+): Promise<{ status: SessionStatus | null; events: SessionEvent[] }> {
+  const rows = await db.$queryRaw<
+    Array<{
+      status: string;
+      id: bigint | null;
+      type: string;
+      phase: string | null;
+      message: string;
+      data: unknown;
+      at: Date;
+    }>
+  >`
+    SELECT s.status, e.id, e.type, e.phase, e.message, e.data, e.at
+    FROM sessions AS s
+    LEFT JOIN LATERAL (
+      SELECT id, type, phase, message, data, at FROM session_events
+      WHERE session_id = s.id AND id > ${after}
+      ORDER BY id LIMIT ${limit}) AS e ON true
+    WHERE s.id = ${sessionId}
+    ORDER BY e.id`;
+  const first = rows[0];
+  if (!first) return { status: null, events: [] };
+  const status = (SESSION_STATUSES as readonly string[]).includes(first.status)
+    ? (first.status as SessionStatus)
+    : null;
+  const events = rows.flatMap((row) =>
+    row.id === null ? [] : [eventView({ ...row, id: row.id, sessionId })],
+  );
+  return { status, events };
 }
 
 /** Every session's events with ids in (after, upTo], oldest first. */
@@ -38,13 +64,6 @@ export async function readEventsBetween(
     take: limit,
   });
   return rows.map(eventView);
-}
-
-/** A session's status; null when it does not exist. */
-export async function readSessionStatus(db: PrismaClient, sessionId: string): Promise<SessionStatus | null> {
-  const row = await db.session.findUnique({ where: { id: sessionId }, select: { status: true } });
-  if (!row) return null;
-  return (SESSION_STATUSES as readonly string[]).includes(row.status) ? (row.status as SessionStatus) : null;
 }
 
 /** The last event id drawn from the sequence (committed or not); 0 before the first. */
