@@ -41,18 +41,11 @@ export interface WorkspaceCommit {
 }
 
 /**
- * Opens a session's repository, creating it when it does not exist yet, and lists its commits,
- * newest first: one git process either way.
+ * A session's commits, newest first: one git process, or none while the folder has no repository
+ * yet (commitPhases creates it).
  */
 export async function openRepository(root: string): Promise<WorkspaceCommit[]> {
-  const exists = await access(join(root, ".git")).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await runGit(root, ["init", "--quiet", "--initial-branch=main"]);
-    return [];
-  }
+  if (!(await hasRepository(root))) return [];
   const log = await runGit(root, [
     "log",
     "--format=%H%x1f%B%x1f%(trailers:key=Foundry-Phase,valueonly,separator=%x1d)%x1e",
@@ -102,14 +95,21 @@ export function phaseCommitMessage(commit: Omit<PhaseCommit, "files">): string {
  * Commits each phase's files as one commit on `main`, in order, on top of `parent` (the current
  * HEAD, or null for the first commit), all through a single `git fast-import` (git's own batch
  * interface: one process for any number of commits and files), then brings the index in line with
- * the new HEAD (the working tree already holds the files). Returns the new commits' shas in order.
+ * the new HEAD (the working tree already holds the files). The repository is created first when
+ * the folder has none (also when there is nothing to commit). Everything runs from one spawned
+ * shell: spawning from a large Node process costs far more than git itself. Returns the new
+ * commits' shas in order.
  */
 export async function commitPhases(
   root: string,
   parent: string | null,
   commits: readonly PhaseCommit[],
 ): Promise<string[]> {
-  if (commits.length === 0) return [];
+  const init = !(await hasRepository(root));
+  if (commits.length === 0) {
+    if (init) await runGit(root, ["init", "--quiet", "--initial-branch=main"]);
+    return [];
+  }
   const chunks: Buffer[] = [];
   const text = (value: string) => chunks.push(Buffer.from(value, "utf8"));
   const data = (value: string) => {
@@ -135,16 +135,29 @@ export async function commitPhases(
     text(`get-mark :${index + 1}\n`);
   });
   text("done\n");
-  const out = await runGit(
-    root,
-    ["fast-import", "--quiet", "--done", "--date-format=raw"],
+  const git = `git -C "$1" -c commit.gpgsign=false`;
+  const out = await run(
+    "sh",
+    [
+      "-c",
+      `${init ? `${git} init --quiet --initial-branch=main && ` : ""}${git} fast-import --quiet --done --date-format=raw && ${git} read-tree HEAD`,
+      "foundry-commit",
+      root,
+    ],
     Buffer.concat(chunks),
+    "git fast-import",
   );
   const shas = out.split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line));
   if (shas.length !== commits.length)
     throw new Error(`git fast-import returned ${shas.length} commits, expected ${commits.length}`);
-  await runGit(root, ["read-tree", "HEAD"]);
   return shas;
+}
+
+async function hasRepository(root: string): Promise<boolean> {
+  return access(join(root, ".git")).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A path as fast-import reads it: C-style quoted, so spaces, quotes and backslashes stay literal. */
@@ -154,8 +167,18 @@ function quotePath(path: string): string {
 
 /** Runs git in `root` with `input` on stdin; resolves with stdout, rejects naming git's stderr. */
 function runGit(root: string, args: readonly string[], input?: Buffer): Promise<string> {
+  return run("git", ["-C", root, "-c", "commit.gpgsign=false", ...args], input, `git ${args[0]}`);
+}
+
+/** Runs a command with `input` on stdin; resolves with stdout, rejects naming `what` and its stderr. */
+function run(
+  command: string,
+  args: readonly string[],
+  input: Buffer | undefined,
+  what: string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["-C", root, "-c", "commit.gpgsign=false", ...args], {
+    const child = spawn(command, args, {
       stdio: ["pipe", "pipe", "pipe"],
       // What git needs to find itself and nothing else of the worker's (which holds provider keys).
       env: {
@@ -173,8 +196,7 @@ function runGit(root: string, args: readonly string[], input?: Buffer): Promise<
     child.once("error", reject);
     child.once("close", (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
-      else
-        reject(new Error(`git ${args[0]} failed (${code}): ${Buffer.concat(err).toString("utf8").trim()}`));
+      else reject(new Error(`${what} failed (${code}): ${Buffer.concat(err).toString("utf8").trim()}`));
     });
     child.stdin.end(input);
   });
