@@ -70,9 +70,19 @@ export async function ensureCalls(
       } satisfies StoredRequest as Prisma.InputJsonValue,
     })),
   });
+  // What queueing a job needs, not the stored requests (the phase's largest values).
   return db.modelCall.findMany({
     where: { sessionId, phase, status: { not: "succeeded" } },
     orderBy: { callKey: "asc" },
+    select: {
+      idempotencyKey: true,
+      sessionId: true,
+      phase: true,
+      callKey: true,
+      provider: true,
+      model: true,
+      fallbackFrom: true,
+    },
   });
 }
 
