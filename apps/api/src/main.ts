@@ -3,7 +3,7 @@ import { createPrisma, migrate } from "@foundry/db";
 import { EventFeed } from "@foundry/engine";
 import { type MetricsServer, serveMetrics } from "@foundry/metrics";
 import {
-  checkRedisDatabase,
+  checkQueueRedis,
   chooseQueueBackend,
   describeQueueBackend,
   openQueueConnection,
@@ -30,17 +30,7 @@ const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 let workflows: WorkflowCatalog;
 let queues: QueueSet;
 try {
-  if (backend.kind === "redis" && !backend.cluster) {
-    const redisDatabase = await checkRedisDatabase(backend.url).catch((error: Error) => {
-      throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
-    });
-    if (!redisDatabase.checked) {
-      log.warn(
-        { db: redisDatabase.db },
-        `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
-      );
-    }
-  }
+  await checkQueueRedis(backend, log);
   workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
   queues = new QueueSet(await openQueueConnection(backend, { role: "producer", poolSize: 10 }));

@@ -15,7 +15,7 @@ import { PROVIDERS } from "@foundry/llm";
 import { FoundryMetrics, type MetricsServer, serveMetrics } from "@foundry/metrics";
 import { createModel, type ProviderSettingsByName } from "@foundry/providers";
 import {
-  checkRedisDatabase,
+  checkQueueRedis,
   openQueueConnection,
   type QueueBackend,
   type QueueName,
@@ -102,7 +102,7 @@ export async function createWorker(
     if (resources) {
       ({ queues, db } = resources);
     } else {
-      await checkRedis(config.queueBackend, log);
+      await checkQueueRedis(config.queueBackend, log);
       await migrate(config.databaseUrl, { log: (message) => log.info({}, message) });
       const prisma = createPrisma(config.databaseUrl);
       owned.push(() => prisma.$disconnect());
@@ -181,19 +181,5 @@ export async function createWorker(
   } catch (error) {
     await closeOwned().catch(() => {});
     throw error;
-  }
-}
-
-/** Refuses a REDIS_URL naming a database the server does not have (ioredis would use 0). */
-async function checkRedis(backend: QueueBackend, log: Logger): Promise<void> {
-  if (backend.kind !== "redis" || backend.cluster) return;
-  const redisDatabase = await checkRedisDatabase(backend.url).catch((error: Error) => {
-    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
-  });
-  if (!redisDatabase.checked) {
-    log.warn(
-      { db: redisDatabase.db },
-      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
-    );
   }
 }

@@ -8,6 +8,7 @@ import { type Failure, failureFromJournal, recordSessionFailure } from "./failur
 import { infrastructureFault } from "./infrastructure.ts";
 import type { Logger } from "./logger.ts";
 import { FINISHED_PHASE_STATUSES } from "./status.ts";
+import { CALL_JOB_ID_FIELDS } from "./store/journal.ts";
 import { markRequeued } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";
 
@@ -219,14 +220,7 @@ export class Reconciler {
         status: { in: ["pending", "running"] },
         createdAt: { lt: new Date(now - this.#options.graceMs) },
       },
-      select: {
-        sessionId: true,
-        phase: true,
-        callKey: true,
-        provider: true,
-        model: true,
-        fallbackFrom: true,
-      },
+      select: CALL_JOB_ID_FIELDS,
     });
     for (const call of calls) {
       const jobId = callJobIdFor(call, session.run);

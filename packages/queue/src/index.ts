@@ -18,4 +18,9 @@ export {
 } from "./connection.ts";
 export { ORCHESTRATOR_QUEUE, QUEUE_NAMES, type QueueName } from "./names.ts";
 export { type QueueDepth, QueueSet } from "./queue-set.ts";
-export { checkRedisDatabase, type RedisDatabaseCheck, RedisDatabaseError } from "./redis-database.ts";
+export {
+  checkQueueRedis,
+  checkRedisDatabase,
+  type RedisDatabaseCheck,
+  RedisDatabaseError,
+} from "./redis-database.ts";

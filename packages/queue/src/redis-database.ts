@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import type { QueueBackend } from "./backend.ts";
 
 /** The Redis URL names a database the server does not have (or not a database index at all). */
 export class RedisDatabaseError extends Error {
@@ -79,5 +80,27 @@ async function databaseCount(client: Redis): Promise<number | null> {
     return Number.isInteger(count) && count > 0 ? count : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The start-up check of a process whose queues may be on Redis: for a single Redis (a cluster has
+ * only database 0), refuses a `REDIS_URL` naming a database the server does not have, and warns when
+ * Redis is not reachable yet (the process rides that out).
+ * @throws Error naming `REDIS_URL`
+ */
+export async function checkQueueRedis(
+  backend: QueueBackend,
+  log: { warn(fields: object, message: string): void },
+): Promise<void> {
+  if (backend.kind !== "redis" || backend.cluster) return;
+  const redisDatabase = await checkRedisDatabase(backend.url).catch((error: Error) => {
+    throw new Error(`REDIS_URL: ${error.message}`, { cause: error });
+  });
+  if (!redisDatabase.checked) {
+    log.warn(
+      { db: redisDatabase.db },
+      `REDIS_URL: Redis is not reachable yet (${redisDatabase.reason}); database ${redisDatabase.db} was not checked`,
+    );
   }
 }

@@ -38,6 +38,16 @@ export interface StoredRequest {
   meta: PlannedCall["meta"];
 }
 
+/** The columns of a call that its job id is made of (see callJobIdFor), as a Prisma `select`. */
+export const CALL_JOB_ID_FIELDS = {
+  sessionId: true,
+  phase: true,
+  callKey: true,
+  provider: true,
+  model: true,
+  fallbackFrom: true,
+} as const;
+
 /**
  * Journals the phase's calls that are not journaled yet and returns every call of the phase that has
  * no answer yet (the ones that still need a job).
@@ -74,15 +84,7 @@ export async function ensureCalls(
   return db.modelCall.findMany({
     where: { sessionId, phase, status: { not: "succeeded" } },
     orderBy: { callKey: "asc" },
-    select: {
-      idempotencyKey: true,
-      sessionId: true,
-      phase: true,
-      callKey: true,
-      provider: true,
-      model: true,
-      fallbackFrom: true,
-    },
+    select: { idempotencyKey: true, ...CALL_JOB_ID_FIELDS },
   });
 }
 
@@ -138,48 +140,17 @@ export type Claim =
  * since that holder's request may have been billed.
  */
 export async function claimCall(db: PrismaClient, call: JournaledCall, claimant: Claimant): Promise<Claim> {
-  // Without a budget to check, the claim is one statement (see claimInOneStatement); with one, or when
-  // that statement claims nothing, a transaction under the session's lock says why.
+  // Without a budget to check, the claim is one statement; with one, the budget checks and the claim
+  // run in one transaction under the session's row lock. When nothing was claimed, a read says why.
   if (claimant.worstUsd === undefined) {
     const attempt = await claimInOneStatement(db, call, claimant);
-    if (attempt !== null) return { kind: "claimed", attempt };
+    return attempt === null ? whyNotClaimed(db, call) : { kind: "claimed", attempt };
   }
   return inSession(db, call.sessionId, async (tx) => {
     const refused = await checkSpend(tx, call, claimant);
     if (refused) return refused;
-    const rows = await tx.$queryRaw<Array<{ attempts: number }>>`
-      UPDATE model_calls AS c SET
-        status = 'running',
-        attempts = c.attempts + CASE WHEN c.status = 'running' AND c.lease_owner = ${claimant.owner} THEN 0 ELSE 1 END,
-        lease_owner = ${claimant.owner},
-        lease_expires_at = now() + make_interval(secs => ${claimant.leaseMs / 1000}),
-        started_at = coalesce(c.started_at, now()),
-        job_id = ${claimant.jobId ?? null},
-        worker_host = ${claimant.host},
-        worker_pid = ${claimant.pid},
-        reserved_usd = ${claimant.worstUsd ?? 0},
-        error = NULL,
-        error_code = NULL
-      FROM sessions AS s
-      WHERE c.idempotency_key = ${call.idempotencyKey}
-        AND s.id = c.session_id
-        AND s.status IN ('queued', 'running')
-        AND (c.status = 'pending'
-          OR (c.status = 'running'
-            AND (c.lease_owner = ${claimant.owner} OR c.lease_expires_at IS NULL OR c.lease_expires_at < now())))
-      RETURNING c.attempts`;
-    const claimed = rows[0];
-    if (!claimed) return whyNotClaimed(tx, call);
-    const attempt = claimed.attempts;
-    const started = startedEvent(call, claimant);
-    await recordEvent(tx, {
-      sessionId: call.sessionId,
-      phase: call.phase,
-      type: "call.started",
-      message: `${started.head}${attempt}${started.tail}`,
-      data: { ...started.data, attempt },
-    });
-    return { kind: "claimed", attempt } as const;
+    const attempt = await claimInOneStatement(tx, call, claimant);
+    return attempt === null ? whyNotClaimed(tx, call) : { kind: "claimed", attempt };
   });
 }
 
@@ -205,11 +176,7 @@ function startedEvent(call: JournaledCall, claimant: Claimant) {
  * announce it. Returns the attempt number, or null when nothing was claimed (the session ended, the
  * call is answered or ended, or someone else's lease is live).
  */
-async function claimInOneStatement(
-  db: PrismaClient,
-  call: JournaledCall,
-  claimant: Claimant,
-): Promise<number | null> {
+async function claimInOneStatement(db: Db, call: JournaledCall, claimant: Claimant): Promise<number | null> {
   const started = startedEvent(call, claimant);
   const rows = await db.$queryRaw<Array<{ attempts: number }>>`
     WITH s AS (
@@ -224,7 +191,7 @@ async function claimInOneStatement(
         job_id = ${claimant.jobId ?? null},
         worker_host = ${claimant.host},
         worker_pid = ${claimant.pid},
-        reserved_usd = 0,
+        reserved_usd = ${claimant.worstUsd ?? 0},
         error = NULL,
         error_code = NULL
       FROM s
@@ -280,8 +247,8 @@ async function checkSpend(
   return null;
 }
 
-async function whyNotClaimed(tx: Prisma.TransactionClient, call: JournaledCall): Promise<Claim> {
-  const row = await tx.modelCall.findUnique({
+async function whyNotClaimed(db: Db, call: JournaledCall): Promise<Claim> {
+  const row = await db.modelCall.findUnique({
     where: { idempotencyKey: call.idempotencyKey },
     select: {
       status: true,
@@ -352,53 +319,25 @@ export async function completeCall(
   outcome: CallOutcome,
 ): Promise<"stored" | "late"> {
   if (await completeInOneStatement(db, call, owner, outcome)) return "stored";
-  return inSession(db, call.sessionId, async (tx) => {
-    const updated = await tx.modelCall.updateMany({
-      where: { idempotencyKey: call.idempotencyKey, status: "running", leaseOwner: owner },
-      data: {
-        status: "succeeded",
-        response: outcome.value as Prisma.InputJsonValue,
-        responseText: outcome.text,
-        inputTokens: { increment: outcome.usage.inputTokens },
-        outputTokens: { increment: outcome.usage.outputTokens },
-        costUsd: { increment: outcome.cost },
-        latencyMs: Math.round(outcome.latencyMs),
-        finishedAt: new Date(),
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        reservedUsd: 0,
-        repair: Prisma.DbNull,
-        error: null,
-        errorCode: null,
-      },
-    });
-    if (updated.count === 0) {
-      // The lease passed to another delivery (or the call was cancelled) while this request was in
-      // flight. This answer was billed too: count it, and leave the row to the lease holder.
-      await addBilledUsage(tx, call, outcome.usage, outcome.cost);
-      await recordEvent(tx, {
-        sessionId: call.sessionId,
-        phase: call.phase,
-        type: "call.late_answer",
-        message: `${call.callKey}: an answer arrived after this worker's lease had passed on; billed (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens) and not stored`,
-        data: {
-          callKey: call.callKey,
-          inputTokens: outcome.usage.inputTokens,
-          outputTokens: outcome.usage.outputTokens,
-          costUsd: outcome.cost.toString(),
-        },
-      });
-      return "late";
-    }
-    await addToSessionTotals(tx, call.sessionId, outcome.usage, outcome.cost);
+  // The lease passed to another delivery (or the call was cancelled) while this request was in
+  // flight; it cannot come back to this owner. This answer was billed too: count it, and leave the
+  // row to the lease holder.
+  await inSession(db, call.sessionId, async (tx) => {
+    await addBilledUsage(tx, call, outcome.usage, outcome.cost);
     await recordEvent(tx, {
       sessionId: call.sessionId,
       phase: call.phase,
-      type: "call.succeeded",
-      ...succeededEvent(call, outcome),
+      type: "call.late_answer",
+      message: `${call.callKey}: an answer arrived after this worker's lease had passed on; billed (${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens) and not stored`,
+      data: {
+        callKey: call.callKey,
+        inputTokens: outcome.usage.inputTokens,
+        outputTokens: outcome.usage.outputTokens,
+        costUsd: outcome.cost.toString(),
+      },
     });
-    return "stored";
   });
+  return "late";
 }
 
 /** The `call.succeeded` event of a stored answer. */
