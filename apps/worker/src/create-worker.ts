@@ -114,10 +114,14 @@ export async function createWorker(
 
     const consumed = PROVIDERS.filter((provider) => config.queues.includes(provider));
     const models = Object.fromEntries(
-      consumed.flatMap((provider) => {
-        const settings = config.providers[provider];
-        return settings ? [[provider, createModel(provider, settings)]] : [];
-      }),
+      await Promise.all(
+        consumed.flatMap((provider) => {
+          const settings = config.providers[provider];
+          return settings
+            ? [createModel(provider, settings).then((model) => [provider, model] as const)]
+            : [];
+        }),
+      ),
     );
     for (const provider of consumed.filter((name) => !config.providers[name])) {
       log.warn(

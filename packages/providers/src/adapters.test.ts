@@ -153,13 +153,13 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
 }
 
 describe.each(cases)("$provider adapter", (c) => {
-  const model = (): LanguageModel => {
+  const model = (): Promise<LanguageModel> => {
     const own = settings[c.provider];
     if (!own) throw new Error(`the simulator's env has no ${c.provider} settings`);
     return createModel(c.provider, own);
   };
-  const call = (overrides: Partial<Parameters<LanguageModel["generate"]>[0]> = {}) =>
-    model().generate({
+  const call = async (overrides: Partial<Parameters<LanguageModel["generate"]>[0]> = {}) =>
+    (await model()).generate({
       model: c.model,
       system: SYSTEM,
       prompt: PROMPT,
@@ -172,7 +172,7 @@ describe.each(cases)("$provider adapter", (c) => {
   it("returns a validated value with usage, latency, model and request id", async () => {
     const result = await call();
 
-    expect(model().provider).toBe(c.provider);
+    expect((await model()).provider).toBe(c.provider);
     expect(c.schema.safeParse(result.value).success).toBe(true);
     expect(result.value).toEqual(c.schema.parse(JSON.parse(result.text)));
     expect(result.usage.inputTokens).toBeGreaterThan(0);
@@ -372,7 +372,7 @@ describe.each(cases)("$provider adapter", (c) => {
     };
 
     for (const sent of [request, { ...request, repair }, { ...request, system: undefined }]) {
-      const { usage } = await model().generate(sent);
+      const { usage } = await (await model()).generate(sent);
       const estimate = estimateTokens(sent);
 
       expect(usage.inputTokens).toBeLessThanOrEqual(estimate.input);
@@ -412,7 +412,7 @@ describe.each(cases)("$provider adapter", (c) => {
   it("reports a rejected key as auth, not retryable, without the key in the error", async () => {
     const own = settings[c.provider];
     const wrongKey = `sk-wrong-${c.provider}-0123456789abcdefXYZ`;
-    const wrong = createModel(c.provider, { apiKey: wrongKey, baseURL: own?.baseURL });
+    const wrong = await createModel(c.provider, { apiKey: wrongKey, baseURL: own?.baseURL });
 
     const error = await failure(
       wrong.generate({ model: c.model, prompt: PROMPT, schemaName: c.schemaName, schema: c.schema }),
@@ -460,7 +460,7 @@ describe.each(cases)("$provider adapter", (c) => {
   });
 
   it("reports an unreachable server as network", async () => {
-    const unreachable = createModel(c.provider, {
+    const unreachable = await createModel(c.provider, {
       apiKey: "k",
       baseURL: `http://127.0.0.1:${await closedPort()}/x`,
     });
@@ -484,7 +484,7 @@ describe.each(cases)("$provider adapter", (c) => {
 describe("anthropic billing errors", () => {
   it.each([402, 403])("a %i billing_error is quota_exceeded", async (status) => {
     sim.injectFault({ provider: "anthropic", kind: "quota", status });
-    const model = createModel("anthropic", settings.anthropic!);
+    const model = await createModel("anthropic", settings.anthropic!);
 
     const error = await failure(
       model.generate({ model: "claude-sonnet-5-5", prompt: PROMPT, schemaName: "vote", schema: voteSchema }),

@@ -65,21 +65,25 @@ describe("OPENAI_STRUCTURED_OUTPUTS", () => {
 });
 
 describe("createModel", () => {
-  it("returns the adapter of the named provider", () => {
+  it("returns the adapter of the named provider", async () => {
     for (const provider of ["openai", "anthropic", "gemini"] as const) {
-      expect(createModel(provider, { apiKey: "k", baseURL: "http://127.0.0.1:1" }).provider).toBe(provider);
+      expect((await createModel(provider, { apiKey: "k", baseURL: "http://127.0.0.1:1" })).provider).toBe(
+        provider,
+      );
     }
   });
 
-  it("refuses a missing key when the model is created", () => {
+  it("refuses a missing key when the model is created", async () => {
     for (const provider of ["openai", "anthropic", "gemini"] as const) {
-      expect(() => createModel(provider, { apiKey: "" })).toThrow(
+      await expect(createModel(provider, { apiKey: "" })).rejects.toThrow(
         expect.objectContaining({ name: "ProviderError", code: "auth", provider }),
       );
     }
   });
 
-  it("refuses an unknown provider", () => {
-    expect(() => createModel("mistral" as never, { apiKey: "k" })).toThrow(/unknown provider "mistral"/);
+  it("refuses an unknown provider", async () => {
+    await expect(createModel("mistral" as never, { apiKey: "k" })).rejects.toThrow(
+      /unknown provider "mistral"/,
+    );
   });
 });

@@ -1,8 +1,8 @@
 import type { ProviderName } from "@foundry/llm";
 import type { AnthropicModelSettings } from "./anthropic.ts";
 import type { GeminiModelSettings } from "./gemini.ts";
-import { type OpenAIModelSettings, STRUCTURED_OUTPUTS, type StructuredOutputs } from "./openai.ts";
-import { ProviderSettingsError } from "./shared.ts";
+import type { OpenAIModelSettings } from "./openai.ts";
+import { ProviderSettingsError, STRUCTURED_OUTPUTS, type StructuredOutputs } from "./shared.ts";
 
 /** The environment variables each provider's settings are read from, in order of preference. */
 const VARIABLES = {

@@ -20,6 +20,8 @@ import {
   parseAnswer,
   previousAnswerText,
   requestIdHeaders,
+  STRUCTURED_OUTPUTS,
+  type StructuredOutputs,
   timedCall,
 } from "./shared.ts";
 import { stainlessErrorClassifier } from "./stainless-error-classifier.ts";
@@ -60,8 +62,6 @@ export interface OpenAIModelSettings extends ProviderSettings {
 }
 
 /** The ways an OpenAI-compatible server can be asked for structured output. */
-export const STRUCTURED_OUTPUTS = ["json_schema", "json_object"] as const;
-export type StructuredOutputs = (typeof STRUCTURED_OUTPUTS)[number];
 
 /** The system-prompt paragraph that carries the schema in JSON mode. */
 export function jsonModeInstruction(schema: Record<string, unknown>): string {

@@ -260,3 +260,7 @@ export function mapProviderError(
       );
   }
 }
+
+/** How the OpenAI adapter asks for structured output (`OPENAI_STRUCTURED_OUTPUTS`). */
+export const STRUCTURED_OUTPUTS = ["json_schema", "json_object"] as const;
+export type StructuredOutputs = (typeof STRUCTURED_OUTPUTS)[number];
