@@ -1,5 +1,6 @@
 // `npm run chaos -- [--quick] [--only a,b] [--backend redis|postgres] [--seed N] [--keep]`: parsed once.
 import { parseArgs } from "node:util";
+import { FoundryError } from "@foundry/errors";
 import { BACKEND_NAMES, type BackendName } from "./backends.ts";
 
 export interface ChaosOptions {
@@ -18,10 +19,12 @@ export const USAGE =
   "usage: npm run chaos -- [--quick] [--only <scenario,...>] [--backend redis|postgres] [--seed <n>] [--keep] [--list]";
 
 /** A bad command line; main prints the message and the usage and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends FoundryError {
   override readonly name = "UsageError";
-  readonly code = "CHAOS_USAGE";
-  readonly isRetryable = false;
+
+  constructor(message: string) {
+    super(message, { code: "CHAOS_USAGE", isRetryable: false });
+  }
 }
 
 /** Parses `argv` (without node and the script); `--list` and `--help` are returned as flags. */

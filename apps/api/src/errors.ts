@@ -1,21 +1,23 @@
 import { EnqueueError, infrastructureFault } from "@foundry/engine";
+import { FoundryError } from "@foundry/errors";
 import { UnknownWorkflowError, WorkflowError } from "@foundry/workflow";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 
-/** A request we refuse, with a message a person can act on. */
-export class ApiError extends Error {
+/**
+ * A request we refuse, with a message a person can act on. Retryable when the status says a later
+ * try can succeed (408, 429, 5xx); a refusal of the request itself is not.
+ */
+export class ApiError extends FoundryError {
   override readonly name = "ApiError";
   readonly status: ContentfulStatusCode;
-  readonly code: string;
   readonly details: unknown;
 
   constructor(status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
-    super(message);
+    super(message, { code, isRetryable: status === 408 || status === 429 || status >= 500 });
     this.status = status;
-    this.code = code;
     this.details = details;
   }
 }

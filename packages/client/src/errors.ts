@@ -1,3 +1,5 @@
+import { FoundryError } from "@foundry/errors";
+
 /** Why a request to the API did not give the caller what it asked for. */
 export type ApiRequestErrorCode =
   /** No connection: refused, DNS, reset. */
@@ -13,10 +15,13 @@ export type ApiRequestErrorCode =
   /** An answer that is not what this API sends (another server on that port?). */
   | "BAD_RESPONSE";
 
-/** A failed API request. `message` is one line a person can act on; it never contains the token. */
-export class ApiRequestError extends Error {
+/**
+ * A failed API request. `message` is one line a person can act on; it never contains the token.
+ * `isRetryable`: trying again later can help (as the AI SDK derives it: no answer, 408/409/429/5xx).
+ */
+export class ApiRequestError extends FoundryError {
   override readonly name = "ApiRequestError";
-  readonly code: ApiRequestErrorCode;
+  declare readonly code: ApiRequestErrorCode;
   /** The HTTP status, when the API answered. */
   readonly status: number | null;
   /** The API's own error code (`NOT_FOUND`, `INVALID_REQUEST`…), when it sent one. */
@@ -29,17 +34,15 @@ export class ApiRequestError extends Error {
     message: string,
     options: { status?: number; apiCode?: string; body?: unknown; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
-    this.code = code;
+    super(message, { code, isRetryable: isRetryableRequest(code, options.status), cause: options.cause });
     this.status = options.status ?? null;
     this.apiCode = options.apiCode ?? null;
     this.body = options.body;
   }
+}
 
-  /** Whether trying again later can help (as the AI SDK derives it: no answer, 408/409/429/5xx). */
-  get isRetryable(): boolean {
-    if (this.code === "UNREACHABLE" || this.code === "TIMEOUT") return true;
-    const status = this.status ?? 0;
-    return status === 408 || status === 409 || status === 429 || status >= 500;
-  }
+function isRetryableRequest(code: ApiRequestErrorCode, status: number | undefined): boolean {
+  if (code === "UNREACHABLE" || code === "TIMEOUT") return true;
+  const answered = status ?? 0;
+  return answered === 408 || answered === 409 || answered === 429 || answered >= 500;
 }

@@ -1,3 +1,5 @@
+import { FoundryError } from "@foundry/errors";
+
 /**
  * Why applying migrations stopped. The `P30xx` codes are Prisma's own for the same situations, so
  * Prisma's documentation on resolving them applies (https://pris.ly/d/migrate-resolve).
@@ -16,15 +18,13 @@ export interface MigrationErrorOptions {
 }
 
 /** Migrations could not be applied. Retrying never helps: a person has to act. */
-export class MigrationError extends Error {
+export class MigrationError extends FoundryError {
   override readonly name = "MigrationError";
-  readonly code: MigrationErrorCode;
+  declare readonly code: MigrationErrorCode;
   readonly migration: string | undefined;
-  readonly isRetryable = false;
 
   constructor(message: string, options: MigrationErrorOptions) {
-    super(message, { cause: options.cause });
-    this.code = options.code;
+    super(message, { code: options.code, isRetryable: false, cause: options.cause });
     this.migration = options.migration;
   }
 

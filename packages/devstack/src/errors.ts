@@ -1,3 +1,5 @@
+import { FoundryError } from "@foundry/errors";
+
 export type DevstackErrorCode =
   | "REDIS_NOT_FOUND"
   | "POSTGRES_BINARIES_UNUSABLE"
@@ -5,14 +7,12 @@ export type DevstackErrorCode =
   | "SERVER_START_FAILED";
 
 /** Base class of this package's errors. None of them goes away by retrying the same call. */
-export class DevstackError extends Error {
+export class DevstackError extends FoundryError {
   override name = "DevstackError";
-  readonly code: DevstackErrorCode;
-  readonly isRetryable = false;
+  declare readonly code: DevstackErrorCode;
 
   constructor(code: DevstackErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(message, { code, isRetryable: false, cause: options?.cause });
   }
 }
 

@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import type { ProviderError, ProviderName, RepairInput } from "@foundry/llm";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { canFallBack, fallBack, fallbacksOf, isProviderSide, noteProviderFailure } from "./call-routing.ts";
@@ -8,6 +9,7 @@ import type { Failure } from "./failures.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
 import { costOf } from "./pricing.ts";
+import { readCallState } from "./store/calls.ts";
 import { recordEvent } from "./store/events.ts";
 import { type JournaledCall, recordFailedAttempt, releaseLease } from "./store/journal.ts";
 
@@ -103,8 +105,13 @@ export async function handleProviderError(
  * The call moved to a fallback provider: this job's part is over. It ends as a completed job (the
  * worker pool turns this into a return value), so the phase waits for the new job instead.
  */
-export class MovedToFallback extends Error {
+export class MovedToFallback extends FoundryError {
   override readonly name = "MovedToFallback";
+
+  constructor(message: string) {
+    // Not retryable: this job's part is over, whatever happens to the call.
+    super(message, { code: "MOVED_TO_FALLBACK", isRetryable: false });
+  }
 }
 
 /**
@@ -196,14 +203,7 @@ async function handleRateLimit(run: CallRun, error: ProviderError): Promise<neve
  */
 export async function settleWithoutLease(run: CallRun): Promise<never> {
   const { deps, job, call, where } = run;
-  const now = await throughOutage(
-    () =>
-      deps.db.modelCall.findUnique({
-        where: { idempotencyKey: call.idempotencyKey },
-        select: { status: true, error: true, leaseExpiresAt: true, session: { select: { status: true } } },
-      }),
-    run.outage,
-  );
+  const now = await throughOutage(() => readCallState(deps.db, call), run.outage);
   if (!now || (now.session.status !== "queued" && now.session.status !== "running")) {
     throw new UnrecoverableError(
       `session ${call.sessionId} has ended (${now?.session.status ?? "deleted"}). ${RETRY_HINT}`,

@@ -1,6 +1,5 @@
 import type { ProviderError, ProviderName } from "@foundry/llm";
 import type { Job } from "bullmq";
-import { z } from "zod";
 import { type BreakerSettings, breakerKey, DEFAULT_BREAKER } from "./breaker/breaker.ts";
 import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -18,16 +17,10 @@ export interface Route {
   model: string;
 }
 
-const routeSchema = z.array(
-  z.object({ provider: z.enum(["openai", "anthropic", "gemini"]), model: z.string() }),
-);
-
 /** The call's route from its stored request (calls journaled before fallbacks existed: just its own). */
 export function routeOf(call: JournaledCall): Route[] {
-  const parsed = routeSchema.safeParse((call.request as { route?: unknown } | null)?.route);
-  return parsed.success && parsed.data.length > 0
-    ? parsed.data
-    : [{ provider: call.provider as ProviderName, model: call.model }];
+  const { route } = call.request;
+  return route.length > 0 ? route : [{ provider: call.provider as ProviderName, model: call.model }];
 }
 
 /** The routes after the call's current provider and model, in order. */

@@ -9,7 +9,7 @@ import {
 } from "@foundry/llm";
 import { isOutputSchemaName, OUTPUT_SCHEMAS } from "@foundry/workflow";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import { z } from "zod";
+import type { z } from "zod";
 import { type CallRun, handleProviderError, MovedToFallback, settleWithoutLease } from "./call-failures.ts";
 import { admit, fallBack, noteProviderSuccess } from "./call-routing.ts";
 import { modelCallPayload } from "./catalog.ts";
@@ -39,14 +39,6 @@ export interface CallJobResult {
   /** `reused`: answered before; `cached`: from the response cache; `moved`: handed to a fallback provider. */
   outcome: "answered" | "reused" | "cached" | "moved";
 }
-
-const storedRequest = z.object({
-  system: z.string(),
-  prompt: z.string(),
-  maxOutputTokens: z.number().int().positive().optional(),
-  temperature: z.number().optional(),
-});
-const repairInput = z.object({ previousText: z.string(), error: z.string() });
 
 /**
  * Makes one model call (a job of a provider queue), paying for it at most once per answer:
@@ -104,7 +96,7 @@ export async function runCallJob(
   if (!isOutputSchemaName(call.schemaName)) {
     throw new UnrecoverableError(`model call ${key} names unknown schema ${call.schemaName}`);
   }
-  const request = storedRequest.parse(call.request);
+  const request = call.request;
   const run: CallRun = {
     deps,
     job,
@@ -160,8 +152,7 @@ export async function runCallJob(
     await throughOutage(() => endUnclaimedCall(deps.db, call, "failed", message, "not_configured"), outage);
     throw new SessionFailure(`${where} failed: ${message}`, "config");
   }
-  const parsedRepair = repairInput.safeParse(call.repair);
-  const repair: RepairInput | undefined = parsedRepair.success ? parsedRepair.data : undefined;
+  const repair: RepairInput | undefined = call.repair ?? undefined;
   const schema = OUTPUT_SCHEMAS[call.schemaName] as z.ZodType<unknown>;
 
   // Admission for the whole cluster, before anything is claimed or sent: a request slot and the

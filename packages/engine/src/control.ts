@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "@foundry/db";
 import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
-import { workflowFromSnapshot } from "@foundry/workflow";
 import { phaseJobId } from "./catalog.ts";
 import type { Logger } from "./logger.ts";
 import type { SessionStatus } from "./status.ts";
-import { failSession, markCancelled, markRetried } from "./store/sessions.ts";
+import { failSession, getSessionWorkflow, markCancelled, markRetried } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";
 
 // What a person can do to a session besides submitting it: cancel it and retry it. Both change
@@ -64,14 +63,11 @@ export async function retrySession(
       ? { ok: false, code: "NOT_FOUND" }
       : { ok: false, code: "CONFLICT", status: change.status };
   }
-  const session = await deps.db.session.findUniqueOrThrow({
-    where: { id: sessionId },
-    select: { workflow: true },
-  });
+  // Gone only when it was cancelled and deleted in the meantime.
+  const workflow = await getSessionWorkflow(deps.db, sessionId);
+  if (!workflow) return { ok: false, code: "NOT_FOUND" };
   try {
-    await deps.queues.flows.add(
-      buildFlow(sessionId, workflowFromSnapshot(session.workflow, sessionId), change.run),
-    );
+    await deps.queues.flows.add(buildFlow(sessionId, workflow, change.run));
   } catch (cause) {
     await failSession(deps.db, sessionId, {
       reason: `could not queue the retry: ${(cause as Error).message}`,
@@ -94,9 +90,9 @@ export async function removeRunJobs(
   run: number,
   options: { attempts?: number; intervalMs?: number } = {},
 ): Promise<boolean> {
-  const session = await deps.db.session.findUnique({ where: { id: sessionId }, select: { workflow: true } });
-  if (!session) return true;
-  const last = workflowFromSnapshot(session.workflow, sessionId).phases.at(-1);
+  const workflow = await getSessionWorkflow(deps.db, sessionId);
+  if (!workflow) return true;
+  const last = workflow.phases.at(-1);
   if (!last) return true;
   const root = phaseJobId(sessionId, run, last.id);
   const queue = deps.queues.get(ORCHESTRATOR_QUEUE);

@@ -1,10 +1,10 @@
 import type { PrismaClient } from "@foundry/db";
 import type { QueueSet } from "@foundry/queue";
 import type { BreakerStore } from "./breaker/breaker.ts";
-import { PostgresBreakerStore } from "./breaker/postgres-breaker.ts";
 import { RedisBreakerStore } from "./breaker/redis-breaker.ts";
-import { PostgresSlidingWindowLimiter } from "./limits/postgres-sliding-window.ts";
 import { type RateLimiter, SlidingWindowLimiter } from "./limits/rate-limit.ts";
+import { PostgresBreakerStore } from "./store/postgres-breaker.ts";
+import { PostgresSlidingWindowLimiter } from "./store/postgres-sliding-window.ts";
 
 /** What the workers of a cluster share besides the queues: the rate limiter and the breakers. */
 export interface Coordination {

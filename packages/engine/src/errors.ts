@@ -1,21 +1,15 @@
+import { FoundryError, type FoundryErrorOptions } from "@foundry/errors";
 import type { FailureCode } from "./status.ts";
 
 /**
- * The base of the engine's own errors: a stable `code`, whether trying again can help, and the
- * failure code a session that ends with it is stored with. Match with `instanceof`, never by message.
+ * An engine error that also says which failure code a session that ends with it is stored with.
+ * Match with `instanceof`, never by message.
  */
-export class EngineError extends Error {
-  readonly code: string;
-  readonly isRetryable: boolean;
+export class EngineError extends FoundryError {
   readonly failure: FailureCode;
 
-  constructor(
-    message: string,
-    options: { code: string; isRetryable: boolean; failure: FailureCode; cause?: unknown },
-  ) {
-    super(message, { cause: options.cause });
-    this.code = options.code;
-    this.isRetryable = options.isRetryable;
+  constructor(message: string, options: FoundryErrorOptions & { failure: FailureCode }) {
+    super(message, options);
     this.failure = options.failure;
   }
 }

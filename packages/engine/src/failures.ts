@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@foundry/db";
+import { FoundryError } from "@foundry/errors";
 import { ProviderError } from "@foundry/llm";
 import { type Job, UnrecoverableError } from "bullmq";
 import { EngineError } from "./errors.ts";
@@ -6,6 +7,7 @@ import { throughOutage } from "./infrastructure.ts";
 import { SessionFailure } from "./job-control.ts";
 import type { Logger } from "./logger.ts";
 import type { FailureCode } from "./status.ts";
+import { lastCallError } from "./store/calls.ts";
 import { failSession } from "./store/sessions.ts";
 
 // What a session's failure says: a reason a person can act on, and a stable code. Built from the
@@ -44,15 +46,13 @@ export function failureOfCallError(errorCode: string | null): FailureCode {
 export function failureOfError(error: unknown): FailureCode {
   if (error instanceof SessionFailure || error instanceof EngineError) return error.failure;
   if (error instanceof ProviderError) return failureOfCallError(error.code);
-  const retryable = (error as { isRetryable?: unknown } | null)?.isRetryable;
-  return retryable === false ? "output" : "internal";
+  return error instanceof FoundryError && !error.isRetryable ? "output" : "internal";
 }
 
 /** Whether an error ends the job for good (no retry left, or nothing a retry can fix). */
 export function isFinal(job: Job, error: unknown): boolean {
   if (error instanceof UnrecoverableError) return true;
-  if ((error instanceof EngineError || error instanceof ProviderError) && !error.isRetryable) return true;
-  if ((error as { isRetryable?: unknown } | null)?.isRetryable === false) return true;
+  if (error instanceof FoundryError && !error.isRetryable) return true;
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
@@ -65,11 +65,7 @@ export async function failureFromJournal(
   sessionId: string,
   fallback: Failure,
 ): Promise<Failure> {
-  const call = await db.modelCall.findFirst({
-    where: { sessionId, error: { not: null }, status: { notIn: ["succeeded"] } },
-    orderBy: [{ finishedAt: { sort: "desc", nulls: "first" } }, { createdAt: "desc" }],
-    select: { provider: true, phase: true, callKey: true, attempts: true, error: true, errorCode: true },
-  });
+  const call = await lastCallError(db, sessionId);
   if (!call?.error || call.errorCode === "session_failed") return fallback;
   const requests = call.attempts === 1 ? "1 request" : `${call.attempts} requests`;
   return {

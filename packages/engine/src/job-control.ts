@@ -5,7 +5,10 @@ import type { FailureCode } from "./status.ts";
  * A final failure whose session must fail with `reason` (stored with `failure`). Thrown by processors;
  * the worker pool records it on the session, then BullMQ fails the job without retrying.
  */
+// Not a FoundryError: BullMQ stops retrying only an `instanceof UnrecoverableError`, so it keeps that base.
 export class SessionFailure extends UnrecoverableError {
+  readonly code = "SESSION_FAILED";
+  readonly isRetryable = false;
   readonly failure: FailureCode;
 
   constructor(reason: string, failure: FailureCode) {

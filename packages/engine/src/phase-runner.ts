@@ -6,7 +6,6 @@ import {
   schemaHasFiles,
   type VotePhase,
   type WorkflowDefinition,
-  workflowFromSnapshot,
 } from "@foundry/workflow";
 import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
 import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
@@ -15,19 +14,14 @@ import { DEFAULT_DURABILITY } from "./durability.ts";
 import { throughOutage } from "./infrastructure.ts";
 import { RETRY_HINT } from "./job-control.ts";
 import { rejectFiles, runFilesPhase } from "./phases/files.ts";
-import {
-  gatherGenerate,
-  gatherVote,
-  overriddenMajorities,
-  storeVotes,
-  type TallyRow,
-} from "./phases/gather.ts";
+import { gatherGenerate, gatherVote, overriddenMajorities, type TallyRow } from "./phases/gather.ts";
 import { runGitPhase } from "./phases/git.ts";
 import { buildContext, planCalls, type RunContext, skipReason, voteItems } from "./plan.ts";
 import { recordEvent } from "./store/events.ts";
 import { ensureCalls, succeededCalls } from "./store/journal.ts";
 import { finishPhaseRun, markPhaseRunning, markPhaseWaiting } from "./store/phase-runs.ts";
 import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
+import { storeVotes } from "./store/votes.ts";
 import { checkFiles } from "./workspace/paths.ts";
 
 /** What a phase job returns: small, because BullMQ stores it in three places. */
@@ -80,7 +74,7 @@ async function runPhase(
     throw new UnrecoverableError(`session ${sessionId} has already ${session.status}. ${RETRY_HINT}`);
   // A job of an earlier run (before a retry or a re-queue) must not run phases a second time.
   if (payload.run !== session.run) return { phase: phaseId, status: "superseded" };
-  const workflow = workflowFromSnapshot(session.workflow, sessionId);
+  const workflow = session.workflow;
   const phase = workflow.phases.find((candidate) => candidate.id === phaseId);
   const run = session.phases.find((candidate) => candidate.phase === phaseId);
   if (!phase || !run) throw new UnrecoverableError(`session ${sessionId} has no phase ${phaseId}`);

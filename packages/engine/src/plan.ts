@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import type { ProviderName } from "@foundry/llm";
 import {
   type GeneratePhase,
@@ -38,10 +39,12 @@ export function skipReason(phase: PhaseDefinition, context: RunContext): string 
 }
 
 /** A phase's input that is not what the workflow promised (a user-visible, non-retryable failure). */
-export class PhaseInputError extends Error {
+export class PhaseInputError extends FoundryError {
   override readonly name = "PhaseInputError";
-  readonly code = "PHASE_INPUT_INVALID";
-  readonly isRetryable = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "PHASE_INPUT_INVALID", isRetryable: false, ...options });
+  }
 }
 
 /**

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
 import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
-import { type WorkflowDefinition, workflowFromSnapshot } from "@foundry/workflow";
+import type { WorkflowDefinition } from "@foundry/workflow";
 import { callJobIdFor, phaseJobId } from "./catalog.ts";
 import { removeRunJobs } from "./control.ts";
 import { type Failure, failureFromJournal, recordSessionFailure } from "./failures.ts";
 import { infrastructureFault } from "./infrastructure.ts";
 import type { Logger } from "./logger.ts";
 import { FINISHED_PHASE_STATUSES } from "./status.ts";
-import { CALL_JOB_ID_FIELDS } from "./store/journal.ts";
+import { releaseLeaderLease, takeLeaderLease } from "./store/leader-lease.ts";
+import { listActiveSessions, listPhaseStatuses, listUnansweredCalls } from "./store/reconcile.ts";
 import { markRequeued } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";
 
@@ -60,6 +61,9 @@ export interface ReconcileReport {
   deadline: string[];
 }
 
+/** The row of `leader_leases` whose holder runs the reconciler. */
+const LEASE_NAME = "reconciler";
+
 type Verdict = { kind: "alive" } | { kind: "lost"; why: string } | { kind: "failed"; failure: Failure };
 
 export class Reconciler {
@@ -98,9 +102,7 @@ export class Reconciler {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running;
-    await this.#deps.db.leaderLease
-      .deleteMany({ where: { name: "reconciler", owner: this.#owner } })
-      .catch(() => {});
+    await releaseLeaderLease(this.#deps.db, LEASE_NAME, this.#owner).catch(() => {});
   }
 
   /** One pass if this process holds (or takes) the leadership lease; null otherwise. */
@@ -110,25 +112,14 @@ export class Reconciler {
   }
 
   async #lead(): Promise<boolean> {
-    const rows = await this.#deps.db.$queryRaw<Array<{ owner: string }>>`
-      INSERT INTO leader_leases (name, owner, expires_at)
-      VALUES ('reconciler', ${this.#owner}, now() + make_interval(secs => ${this.#options.leaseMs / 1000}))
-      ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-        WHERE leader_leases.owner = EXCLUDED.owner OR leader_leases.expires_at < now()
-      RETURNING owner`;
-    return rows.length > 0;
+    return takeLeaderLease(this.#deps.db, LEASE_NAME, this.#owner, this.#options.leaseMs);
   }
 
   /** Looks at every active session once (regardless of leadership: tests call it directly). */
   async reconcile(): Promise<ReconcileReport> {
     const { db, log } = this.#deps;
     const report: ReconcileReport = { checked: 0, requeued: [], failed: [], deadline: [] };
-    const sessions = await db.session.findMany({
-      where: { status: { in: ["queued", "running"] } },
-      orderBy: { progressAt: "asc" },
-      take: this.#options.batch,
-      select: { id: true, run: true, workflow: true, createdAt: true, updatedAt: true, progressAt: true },
-    });
+    const sessions = await listActiveSessions(db, this.#options.batch);
     const suspects = new Set<string>();
     const now = Date.now();
     for (const session of sessions) {
@@ -145,7 +136,7 @@ export class Reconciler {
         report.deadline.push(session.id);
         continue;
       }
-      const workflow = workflowFromSnapshot(session.workflow, session.id);
+      const workflow = session.workflow();
       const verdict = await this.#inspect(session, workflow, now);
       switch (verdict.kind) {
         case "alive":
@@ -196,14 +187,8 @@ export class Reconciler {
 
     // The root waits for the phases before it: the phase in progress must have its job, and a phase
     // waiting for its calls must have a job for each call without an answer.
-    const phases = await db.phaseRun.findMany({
-      where: { sessionId: session.id },
-      orderBy: { position: "asc" },
-      select: { phase: true, status: true },
-    });
-    const current = phases.find(
-      (run) => !(FINISHED_PHASE_STATUSES as readonly string[]).includes(run.status),
-    );
+    const phases = await listPhaseStatuses(db, session.id);
+    const current = phases.find((run) => !FINISHED_PHASE_STATUSES.includes(run.status));
     if (!current || current.phase === last.id) return { kind: "alive" };
     const state = await orchestrator.getJobState(phaseJobId(session.id, session.run, current.phase));
     if (state === "unknown") {
@@ -213,15 +198,12 @@ export class Reconciler {
     }
     if (state === "failed") return { kind: "failed", failure: await this.#whyFailed(session, workflow) };
     if (state !== "waiting-children") return { kind: "alive" };
-    const calls = await db.modelCall.findMany({
-      where: {
-        sessionId: session.id,
-        phase: current.phase,
-        status: { in: ["pending", "running"] },
-        createdAt: { lt: new Date(now - this.#options.graceMs) },
-      },
-      select: CALL_JOB_ID_FIELDS,
-    });
+    const calls = await listUnansweredCalls(
+      db,
+      session.id,
+      current.phase,
+      new Date(now - this.#options.graceMs),
+    );
     for (const call of calls) {
       const jobId = callJobIdFor(call, session.run);
       if ((await queues.get(call.provider as "openai").getJobState(jobId)) === "unknown") {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
+import { FoundryError } from "@foundry/errors";
 import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
 import type { WorkflowCatalog, WorkflowDefinition } from "@foundry/workflow";
 import type { FlowJob } from "bullmq";
@@ -19,10 +20,12 @@ export interface SubmitRequest {
 }
 
 /** The submission could not be queued (Redis unreachable); the session is recorded as failed. */
-export class EnqueueError extends Error {
+export class EnqueueError extends FoundryError {
   override readonly name = "EnqueueError";
-  readonly code = "ENQUEUE_FAILED";
-  readonly isRetryable = true;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ENQUEUE_FAILED", isRetryable: true, ...options });
+  }
 }
 
 export const DEFAULT_WORKFLOW = "software-project";

@@ -23,6 +23,7 @@ import {
   recordSessionFailure,
 } from "./failures.ts";
 import { isJobGone } from "./infrastructure.ts";
+import { SessionFailure } from "./job-control.ts";
 import { bullmqLimiter } from "./limits/rate-limit.ts";
 import { runPhaseJob } from "./phase-runner.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
@@ -257,7 +258,7 @@ function failureOf(queue: QueueName, job: Job, error: unknown, attemptsMade: num
   const run = typeof data?.run === "number" ? data.run : 0;
   const message = error instanceof Error ? error.message || error.name : String(error);
   // A SessionFailure's message is already the session's reason; others say where they happened.
-  if (error instanceof UnrecoverableError && "failure" in error) {
+  if (error instanceof SessionFailure) {
     return { reason: message, code: failureOfError(error), phase, run };
   }
   const where =

@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import type { ProviderName } from "./types.ts";
 
 /**
@@ -47,29 +48,26 @@ export interface ProviderErrorOptions {
   cause?: unknown;
 }
 
-/** A failed provider call. Messages never contain API keys. */
-export class ProviderError extends Error {
+/**
+ * A failed provider call. Messages never contain API keys. `isRetryable` follows from `code` (AI SDK's
+ * rule: 408/409/429/5xx, plus bad output); the codes stay lower-case because the journal stores them.
+ */
+export class ProviderError extends FoundryError {
   override readonly name = "ProviderError";
+  declare readonly code: ProviderErrorCode;
   readonly provider: ProviderName;
-  readonly code: ProviderErrorCode;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly text: string | undefined;
   readonly usage: { inputTokens: number; outputTokens: number } | undefined;
 
   constructor(message: string, options: ProviderErrorOptions) {
-    super(message, { cause: options.cause });
+    super(message, { code: options.code, isRetryable: RETRYABLE.has(options.code), cause: options.cause });
     this.provider = options.provider;
-    this.code = options.code;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
     this.text = options.text;
     this.usage = options.usage;
-  }
-
-  /** Whether trying the same request again can help (AI SDK's rule: 408/409/429/5xx, plus bad output). */
-  get isRetryable(): boolean {
-    return RETRYABLE.has(this.code);
   }
 
   static is(value: unknown): value is ProviderError {

@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import {
   codeForStatus,
   EMPTY_ANSWER_PLACEHOLDER,
@@ -71,10 +72,12 @@ export function rootMessage(error: unknown, apiKey: string): string {
 }
 
 /** Provider settings that cannot work (a bad value in the environment or the options). */
-export class ProviderSettingsError extends Error {
+export class ProviderSettingsError extends FoundryError {
   override readonly name = "ProviderSettingsError";
-  readonly code = "INVALID_PROVIDER_SETTINGS";
-  readonly isRetryable = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "INVALID_PROVIDER_SETTINGS", isRetryable: false, ...options });
+  }
 }
 
 /** Rejects missing settings when the model is created rather than on its first call. */

@@ -1,5 +1,7 @@
 // Which store BullMQ runs on. One setting decides (QUEUE_BACKEND); above this layer nothing knows.
 
+import { FoundryError } from "@foundry/errors";
+
 export const QUEUE_BACKENDS = ["redis", "postgres"] as const;
 export type QueueBackendKind = (typeof QUEUE_BACKENDS)[number];
 
@@ -18,10 +20,12 @@ export type QueueBackend =
   | { kind: "postgres"; url: string };
 
 /** A queue setting that cannot work; the message names the variable and what is expected. */
-export class QueueBackendError extends Error {
+export class QueueBackendError extends FoundryError {
   override readonly name = "QueueBackendError";
-  readonly code = "INVALID_QUEUE_BACKEND";
-  readonly isRetryable = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "INVALID_QUEUE_BACKEND", isRetryable: false, ...options });
+  }
 }
 
 export interface QueueBackendEnv {

@@ -1,11 +1,14 @@
+import { FoundryError } from "@foundry/errors";
 import { Redis } from "ioredis";
 import type { QueueBackend } from "./backend.ts";
 
 /** The Redis URL names a database the server does not have (or not a database index at all). */
-export class RedisDatabaseError extends Error {
+export class RedisDatabaseError extends FoundryError {
   override readonly name = "RedisDatabaseError";
-  readonly code = "REDIS_DATABASE_MISSING";
-  readonly isRetryable = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "REDIS_DATABASE_MISSING", isRetryable: false, ...options });
+  }
 }
 
 export type RedisDatabaseCheck =

@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import { z } from "zod";
 
 // Environment variables several processes share. Each app composes its own schema from these and
@@ -35,9 +36,12 @@ export const metricsEnv = {
 };
 
 /** An environment that cannot be used; the message names every bad variable. */
-export class EnvError extends Error {
+export class EnvError extends FoundryError {
   override readonly name = "EnvError";
-  readonly code = "INVALID_ENVIRONMENT";
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "INVALID_ENVIRONMENT", isRetryable: false, ...options });
+  }
 }
 
 /** Parses `env` with `schema` or throws an EnvError listing each variable and what was expected. */

@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import { z } from "zod";
 import type { FaultSpec, SimProvider, SimulatorConfigPatch, StatsOptions } from "./types.ts";
 
@@ -10,9 +11,12 @@ export const DEFAULT_KEYS: Readonly<Record<SimProvider, string>> = {
 };
 
 /** A fault spec, a config patch or an option that failed validation. */
-export class SimulatorConfigError extends Error {
+export class SimulatorConfigError extends FoundryError {
   override readonly name = "SimulatorConfigError";
-  readonly code = "SIM_INVALID_CONFIG";
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "SIM_INVALID_CONFIG", isRetryable: false, ...options });
+  }
 }
 
 const provider = z.enum(PROVIDERS);

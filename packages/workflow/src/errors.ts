@@ -1,3 +1,5 @@
+import { FoundryError } from "@foundry/errors";
+
 /** One problem in a workflow file: where it is and what was expected. */
 export interface WorkflowIssue {
   /** Path inside the document, e.g. `phases[3].tasks[0].schema`. */
@@ -9,31 +11,33 @@ export interface WorkflowIssue {
 }
 
 /** A workflow file that cannot be used. The message names the file, the path inside it and the reason. */
-export class WorkflowError extends Error {
+export class WorkflowError extends FoundryError {
   override readonly name = "WorkflowError";
-  readonly code = "WORKFLOW_INVALID";
   readonly file: string;
   readonly issues: readonly WorkflowIssue[];
 
   constructor(file: string, issues: readonly WorkflowIssue[], options?: { cause?: unknown }) {
-    super(
-      `${file}: invalid workflow\n${issues.map((issue) => `  ${formatIssue(file, issue)}`).join("\n")}`,
-      options,
-    );
+    super(`${file}: invalid workflow\n${issues.map((issue) => `  ${formatIssue(file, issue)}`).join("\n")}`, {
+      code: "WORKFLOW_INVALID",
+      isRetryable: false,
+      cause: options?.cause,
+    });
     this.file = file;
     this.issues = issues;
   }
 }
 
 /** Unknown workflow name (a user error: HTTP 400/404). */
-export class UnknownWorkflowError extends Error {
+export class UnknownWorkflowError extends FoundryError {
   override readonly name = "UnknownWorkflowError";
-  readonly code = "WORKFLOW_NOT_FOUND";
   readonly workflow: string;
   readonly available: readonly string[];
 
   constructor(workflow: string, available: readonly string[]) {
-    super(`unknown workflow "${workflow}" (available: ${available.join(", ") || "none"})`);
+    super(`unknown workflow "${workflow}" (available: ${available.join(", ") || "none"})`, {
+      code: "WORKFLOW_NOT_FOUND",
+      isRetryable: false,
+    });
     this.workflow = workflow;
     this.available = available;
   }

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../../../test/support/db.ts";
 import { deleteKeysWithPrefix, noRedis, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
-import { PostgresSlidingWindowLimiter } from "./postgres-sliding-window.ts";
+import { PostgresSlidingWindowLimiter } from "../store/postgres-sliding-window.ts";
 import { bullmqLimiter, parseRateLimit, type RateLimiter, SlidingWindowLimiter } from "./rate-limit.ts";
 
 describe("rate limit settings", () => {

@@ -1,19 +1,22 @@
-import { createHash } from "node:crypto";
 import type { Prisma } from "@foundry/db";
+import { FoundryError } from "@foundry/errors";
 import type { FilesPhase, WorkflowDefinition } from "@foundry/workflow";
 import type { EngineDeps } from "../deps.ts";
 import { PhaseInputError, type RunContext } from "../plan.ts";
-import { inSession, recordEvent, recordEvents } from "../store/events.ts";
+import { recordEvent, recordEvents } from "../store/events.ts";
+import { replaceGeneratedFiles } from "../store/files.ts";
 import type { SessionForRun } from "../store/sessions.ts";
 import { type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
 import { buildProjectReadme, withProjectReadme } from "../workspace/readme.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 
 /** Generated output was refused; the session fails with this message (nothing is written). */
-export class FilesRejectedError extends Error {
+export class FilesRejectedError extends FoundryError {
   override readonly name = "FilesRejectedError";
-  readonly code = "FILES_REJECTED";
-  readonly isRetryable = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "FILES_REJECTED", isRetryable: false, ...options });
+  }
 }
 
 const MAX_REJECTION_EVENTS = 50;
@@ -71,29 +74,7 @@ export async function runFilesPhase(
   );
 
   const root = sessionWorkspace(deps.workspaceDir, session.id);
-  await inSession(deps.db, session.id, async (tx) => {
-    await tx.generatedFile.deleteMany({ where: { sessionId: session.id } });
-    await tx.generatedFile.createMany({
-      data: files.map((file) => ({
-        sessionId: session.id,
-        phase: file.phase,
-        path: file.path,
-        content: file.content,
-        sizeBytes: file.bytes,
-        sha256: sha256(file.content),
-        purpose: file.purpose,
-        author: file.author,
-      })),
-    });
-    await tx.session.update({ where: { id: session.id }, data: { workspacePath: root } });
-    await recordEvent(tx, {
-      sessionId: session.id,
-      phase: phase.id,
-      type: "files.written",
-      message: `${files.length} files (${files.reduce((sum, file) => sum + file.bytes, 0)} bytes) written to ${root}`,
-      data: { count: files.length, workspace: root },
-    });
-  });
+  await replaceGeneratedFiles(deps.db, session.id, files, { phase: phase.id, workspace: root });
   await writeWorkspaceFiles(root, files);
   return {
     files: files.map((file) => ({
@@ -128,8 +109,4 @@ export async function rejectFiles(
   const shown = rejected.slice(0, 5).map((r) => `${r.path} (${r.author}): ${r.reason}`);
   const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : "";
   throw new FilesRejectedError(`rejected ${rejected.length} generated file(s): ${shown.join("; ")}${more}`);
-}
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
 }

@@ -1,4 +1,5 @@
-import type { ModelCall, Prisma } from "@foundry/db";
+import type { Prisma } from "@foundry/db";
+import { FoundryError } from "@foundry/errors";
 import {
   type GeneratePhase,
   type Resolution,
@@ -7,19 +8,24 @@ import {
   voteSchema,
 } from "@foundry/workflow";
 import type { VoteItem } from "../plan.ts";
-import type { Db } from "../store/events.ts";
-import type { StoredRequest } from "../store/journal.ts";
+import type { AnsweredCall } from "../store/journal.ts";
+import type { NewVote } from "../store/votes.ts";
 
 // Turning a phase's answered calls into the phase's result, which later phases' templates read.
 
-export class GatherError extends Error {
+export class GatherError extends FoundryError {
   override readonly name = "GatherError";
-  readonly code = "PHASE_RESULT_INCOMPLETE";
-  readonly isRetryable = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "PHASE_RESULT_INCOMPLETE", isRetryable: false, ...options });
+  }
 }
 
 /** `{ <task id>: <answer> }` */
-export function gatherGenerate(phase: GeneratePhase, calls: readonly ModelCall[]): Record<string, unknown> {
+export function gatherGenerate(
+  phase: GeneratePhase,
+  calls: readonly AnsweredCall[],
+): Record<string, unknown> {
   const byKey = new Map(calls.map((call) => [call.callKey, call]));
   const output: Record<string, unknown> = {};
   for (const task of phase.tasks) {
@@ -30,15 +36,7 @@ export function gatherGenerate(phase: GeneratePhase, calls: readonly ModelCall[]
   return output;
 }
 
-export interface CastVote {
-  disagreementId: string;
-  topic: string;
-  voter: string;
-  provider: string;
-  model: string;
-  choice: "backend" | "frontend";
-  rationale: string;
-}
+export type CastVote = NewVote;
 
 export interface TallyRow {
   disagreementId: string;
@@ -52,13 +50,13 @@ export interface TallyRow {
 export function gatherVote(
   phase: VotePhase,
   items: readonly VoteItem[],
-  calls: readonly ModelCall[],
+  calls: readonly AnsweredCall[],
 ): { votes: CastVote[]; tally: TallyRow[] } {
   const votes: CastVote[] = [];
   for (const item of items) {
     for (const voter of phase.voters) {
       const call = calls.find((candidate) => {
-        const meta = (candidate.request as unknown as StoredRequest).meta;
+        const { meta } = candidate.request;
         return meta.item === item.id && meta.voter === voter;
       });
       if (!call) throw new GatherError(`phase ${phase.id}: no vote from ${voter} on ${item.id}`);
@@ -83,11 +81,6 @@ export function gatherVote(
     return { disagreementId: item.id, topic: item.topic, backend, frontend, leader };
   });
   return { votes, tally };
-}
-
-/** Stores the votes (idempotent: a re-run of the phase writes nothing new). */
-export async function storeVotes(db: Db, sessionId: string, votes: readonly CastVote[]): Promise<void> {
-  await db.vote.createMany({ skipDuplicates: true, data: votes.map((vote) => ({ sessionId, ...vote })) });
 }
 
 /**

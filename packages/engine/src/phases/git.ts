@@ -1,8 +1,10 @@
 import type { Prisma } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import type { EngineDeps } from "../deps.ts";
+import { answeredCallModels } from "../store/calls.ts";
 import { recordEvent, recordEvents } from "../store/events.ts";
-import type { SessionForRun } from "../store/sessions.ts";
+import { listGeneratedFiles } from "../store/files.ts";
+import { type SessionForRun, setSessionRepository } from "../store/sessions.ts";
 import { commitLine, commitPhases, openRepository, phaseCommitMessage } from "../workspace/git.ts";
 import { createOrFindRepository, PublishError, pushRepository } from "../workspace/github.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
@@ -24,10 +26,7 @@ export async function runGitPhase(
       "PUBLISH_NOT_CONFIGURED",
     );
   }
-  const files = await deps.db.generatedFile.findMany({
-    where: { sessionId: session.id },
-    orderBy: { path: "asc" },
-  });
+  const files = await listGeneratedFiles(deps.db, session.id);
   const root = sessionWorkspace(deps.workspaceDir, session.id);
   await writeWorkspaceFiles(root, files);
   const existing = await openRepository(root);
@@ -83,10 +82,7 @@ export async function runGitPhase(
       existingUrl: session.repoUrl,
     });
     // Stored before the push, so a retry after a failed push finds the repository instead of creating it again.
-    await deps.db.session.update({
-      where: { id: session.id },
-      data: { repoUrl: repo.htmlUrl, repoName: name },
-    });
+    await setSessionRepository(deps.db, session.id, { url: repo.htmlUrl, name });
     await pushRepository(root, deps.github, repo);
     repository = repo.htmlUrl;
     await recordEvent(deps.db, {
@@ -102,11 +98,7 @@ export async function runGitPhase(
 
 /** `<provider>/<model> (<role>)` of the answered calls of each phase, in one query. */
 async function modelsByPhase(deps: EngineDeps, sessionId: string, phases: readonly string[]) {
-  const calls = await deps.db.modelCall.findMany({
-    where: { sessionId, phase: { in: [...phases] }, status: "succeeded" },
-    select: { phase: true, provider: true, model: true, role: true },
-    orderBy: { callKey: "asc" },
-  });
+  const calls = await answeredCallModels(deps.db, sessionId, phases);
   const byPhase = new Map<string, string[]>();
   for (const call of calls) {
     const list = byPhase.get(call.phase) ?? [];

@@ -1,6 +1,6 @@
 import type { SessionEvent, SessionStatus } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { SESSION_STATUSES } from "../status.ts";
+import { sessionStatusOf } from "./columns.ts";
 import { eventView } from "./views.ts";
 
 // Reading the event log from a point, for live streams. One session's events commit in id order
@@ -41,9 +41,7 @@ export async function readSessionEventsAndStatus(
     ORDER BY e.id`;
   const first = rows[0];
   if (!first) return { status: null, events: [] };
-  const status = (SESSION_STATUSES as readonly string[]).includes(first.status)
-    ? (first.status as SessionStatus)
-    : null;
+  const status = sessionStatusOf({ id: sessionId, status: first.status });
   const events = rows.flatMap((row) =>
     row.id === null ? [] : [eventView({ ...row, id: row.id, sessionId })],
   );

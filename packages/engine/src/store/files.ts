@@ -1,5 +1,9 @@
+import { createHash } from "node:crypto";
 import type { GeneratedFile } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
+import type { SessionStatus } from "../status.ts";
+import { sessionStatusOf } from "./columns.ts";
+import { inSession, recordEvent } from "./events.ts";
 import { fileView } from "./views.ts";
 
 // The files a session generated, as stored in Postgres (`generated_files`): the workspace on disk
@@ -29,4 +33,88 @@ export async function readSessionFile(
   if (file) return { ok: true, file: fileView(file), content: file.content };
   const exists = (await db.session.count({ where: { id: sessionId } })) > 0;
   return exists ? { ok: false, code: "FILE_NOT_FOUND" } : { ok: false, code: "SESSION_NOT_FOUND" };
+}
+
+/** A file a files phase accepted, to be stored. */
+export interface NewGeneratedFile {
+  path: string;
+  content: string;
+  purpose: string | null;
+  /** The role that wrote it. */
+  author: string;
+  /** The phase that produced it. */
+  phase: string;
+  /** Its size in bytes (UTF-8). */
+  bytes: number;
+}
+
+/**
+ * Makes `files` the session's whole set of files (the ones of an earlier attempt go), records the
+ * workspace they are written to and a `files.written` event of the phase `options.phase`: one
+ * transaction under the session's row lock.
+ */
+export async function replaceGeneratedFiles(
+  db: PrismaClient,
+  sessionId: string,
+  files: readonly NewGeneratedFile[],
+  options: { phase: string; workspace: string },
+): Promise<void> {
+  const root = options.workspace;
+  await inSession(db, sessionId, async (tx) => {
+    await tx.generatedFile.deleteMany({ where: { sessionId } });
+    await tx.generatedFile.createMany({
+      data: files.map((file) => ({
+        sessionId,
+        phase: file.phase,
+        path: file.path,
+        content: file.content,
+        sizeBytes: file.bytes,
+        sha256: sha256(file.content),
+        purpose: file.purpose,
+        author: file.author,
+      })),
+    });
+    await tx.session.update({ where: { id: sessionId }, data: { workspacePath: root } });
+    await recordEvent(tx, {
+      sessionId,
+      phase: options.phase,
+      type: "files.written",
+      message: `${files.length} files (${files.reduce((sum, file) => sum + file.bytes, 0)} bytes) written to ${root}`,
+      data: { count: files.length, workspace: root },
+    });
+  });
+}
+
+/** A session's files with their content, in path order (every column). */
+export async function listGeneratedFiles(db: PrismaClient, sessionId: string) {
+  return db.generatedFile.findMany({ where: { sessionId }, orderBy: { path: "asc" } });
+}
+
+/** A session's files as paths and contents only, in no particular order. */
+export async function readGeneratedFileContents(
+  db: PrismaClient,
+  sessionId: string,
+): Promise<Array<{ path: string; content: string }>> {
+  return db.generatedFile.findMany({ where: { sessionId }, select: { path: true, content: true } });
+}
+
+/** What archiving a session's project needs to know first; null when the session does not exist. */
+export async function readArchiveFacts(
+  db: PrismaClient,
+  sessionId: string,
+): Promise<{ status: SessionStatus; repoName: string | null; fileCount: number } | null> {
+  const session = await db.session.findUnique({
+    where: { id: sessionId },
+    select: { status: true, repoName: true, _count: { select: { files: true } } },
+  });
+  if (!session) return null;
+  return {
+    status: sessionStatusOf({ id: sessionId, status: session.status }),
+    repoName: session.repoName,
+    fileCount: session._count.files,
+  };
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }

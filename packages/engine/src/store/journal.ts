@@ -1,7 +1,10 @@
 import { Prisma, type PrismaClient } from "@foundry/db";
-import type { ProviderName, Usage } from "@foundry/llm";
+import type { ProviderName, RepairInput, Usage } from "@foundry/llm";
 import type { OutputSchemaName } from "@foundry/workflow";
 import { idempotencyKey } from "../catalog.ts";
+import type { CallStatus } from "../status.ts";
+import { readCallState } from "./calls.ts";
+import { callStatusOf, repairOf, type StoredRequest, sessionStatusOf, storedRequestOf } from "./columns.ts";
 import { type Db, EVENTS_CHANNEL, inSession, recordEvent } from "./events.ts";
 
 // The journal of model calls. A call's row is written (pending, with its full request) before its job
@@ -26,16 +29,6 @@ export interface PlannedCall {
   route: Array<{ provider: ProviderName; model: string }>;
   /** What the phase needs to interpret the answer (task id, vote item and voter). */
   meta: { task?: string; item?: string; voter?: string };
-}
-
-/** The request as stored in the journal (and reused on every attempt, whichever provider answers). */
-export interface StoredRequest {
-  system: string;
-  prompt: string;
-  maxOutputTokens?: number;
-  temperature?: number;
-  route: PlannedCall["route"];
-  meta: PlannedCall["meta"];
 }
 
 /** The columns of a call that its job id is made of (see callJobIdFor), as a Prisma `select`. */
@@ -88,16 +81,34 @@ export async function ensureCalls(
   });
 }
 
+/** A call's row with its status, request and repair parsed (see columns.ts). */
+function journaled<T extends { idempotencyKey: string; status: string; request: unknown; repair: unknown }>(
+  row: T,
+): Omit<T, "status" | "request" | "repair"> & {
+  status: CallStatus;
+  request: StoredRequest;
+  repair: RepairInput | null;
+} {
+  return { ...row, status: callStatusOf(row), request: storedRequestOf(row), repair: repairOf(row) };
+}
+
 export async function getCall(db: Db, key: string) {
-  return db.modelCall.findUnique({ where: { idempotencyKey: key } });
+  const row = await db.modelCall.findUnique({ where: { idempotencyKey: key } });
+  return row && journaled(row);
 }
 
 /** A call with what its run needs of its session (status, budget, cache). */
 export async function getCallForRun(db: Db, key: string) {
-  return db.modelCall.findUnique({
+  const row = await db.modelCall.findUnique({
     where: { idempotencyKey: key },
     include: { session: { select: { status: true, budgetUsd: true, cache: true, costUsd: true } } },
   });
+  return (
+    row && {
+      ...journaled(row),
+      session: { ...row.session, status: sessionStatusOf({ id: row.sessionId, status: row.session.status }) },
+    }
+  );
 }
 
 export type JournaledCall = NonNullable<Awaited<ReturnType<typeof getCall>>>;
@@ -248,15 +259,7 @@ async function checkSpend(
 }
 
 async function whyNotClaimed(db: Db, call: JournaledCall): Promise<Claim> {
-  const row = await db.modelCall.findUnique({
-    where: { idempotencyKey: call.idempotencyKey },
-    select: {
-      status: true,
-      error: true,
-      leaseExpiresAt: true,
-      session: { select: { status: true } },
-    },
-  });
+  const row = await readCallState(db, call);
   if (!row) return { kind: "session_ended", status: "deleted" };
   if (row.status === "succeeded") return { kind: "answered" };
   if (row.status === "failed" || row.status === "cancelled") {
@@ -485,11 +488,14 @@ async function addBilledUsage(
 
 /** The phase's answered calls, in a stable order. */
 export async function succeededCalls(db: Db, sessionId: string, phase: string) {
-  return db.modelCall.findMany({
+  const rows = await db.modelCall.findMany({
     where: { sessionId, phase, status: "succeeded" },
     orderBy: { callKey: "asc" },
   });
+  return rows.map(journaled);
 }
+
+export type AnsweredCall = Awaited<ReturnType<typeof succeededCalls>>[number];
 
 async function addToSessionTotals(
   tx: Prisma.TransactionClient,

@@ -1,5 +1,6 @@
 import type { PrismaClient } from "@foundry/db";
 import { isTerminalSession, type SessionStatus } from "../status.ts";
+import { sessionStatusOf } from "./columns.ts";
 
 /** What deleting needs to know first: the status and the latest run; null when there is no session. */
 export async function readSessionRun(
@@ -7,7 +8,7 @@ export async function readSessionRun(
   sessionId: string,
 ): Promise<{ status: SessionStatus; run: number } | null> {
   const row = await db.session.findUnique({ where: { id: sessionId }, select: { status: true, run: true } });
-  return row ? { status: row.status as SessionStatus, run: row.run } : null;
+  return row ? { status: sessionStatusOf({ id: sessionId, status: row.status }), run: row.run } : null;
 }
 
 /**
@@ -26,7 +27,7 @@ export async function deleteEndedSession(
     const row = rows[0];
     if (!row) return { deleted: false, status: null };
     if (!isTerminalSession(row.status) || row.run !== run) {
-      return { deleted: false, status: row.status as SessionStatus };
+      return { deleted: false, status: sessionStatusOf({ id: sessionId, status: row.status }) };
     }
     await tx.session.delete({ where: { id: sessionId } });
     return { deleted: true };

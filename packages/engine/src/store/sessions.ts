@@ -1,6 +1,7 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import { type FailureCode, isTerminalSession, type SessionStatus } from "../status.ts";
+import { phaseOutputOf, phaseStatusOf, sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { type Db, recordEvent } from "./events.ts";
 
 /** The channel on which a cancel is announced to every worker (PostgreSQL NOTIFY; payload: session id). */
@@ -232,19 +233,51 @@ export async function markRequeued(
 
 async function statusOf(db: Db, sessionId: string): Promise<SessionStatus | null> {
   const row = await db.session.findUnique({ where: { id: sessionId }, select: { status: true } });
-  return (row?.status as SessionStatus | undefined) ?? null;
+  return row ? sessionStatusOf({ id: sessionId, status: row.status }) : null;
 }
 
-/** The session as a running phase needs it; null when it does not exist. */
+/**
+ * The session as a running phase needs it, with its status, workflow and phases' statuses and
+ * outputs parsed; null when it does not exist.
+ */
 export async function loadSessionForRun(db: Db, sessionId: string) {
-  return db.session.findUnique({
+  const row = await db.session.findUnique({
     where: { id: sessionId },
     include: { phases: { orderBy: { position: "asc" } } },
   });
+  if (!row) return null;
+  return {
+    ...row,
+    status: sessionStatusOf(row),
+    workflow: sessionWorkflowOf(row),
+    phases: row.phases.map((phase) => ({
+      ...phase,
+      status: phaseStatusOf(phase),
+      output: phaseOutputOf(phase),
+    })),
+  };
 }
 
 export type SessionForRun = NonNullable<Awaited<ReturnType<typeof loadSessionForRun>>>;
 
 export function sessionHasEnded(session: { status: string }): boolean {
   return isTerminalSession(session.status);
+}
+
+/** The workflow a session was submitted with; null when the session does not exist. */
+export async function getSessionWorkflow(db: Db, sessionId: string): Promise<WorkflowDefinition | null> {
+  const row = await db.session.findUnique({ where: { id: sessionId }, select: { workflow: true } });
+  return row ? sessionWorkflowOf({ id: sessionId, workflow: row.workflow }) : null;
+}
+
+/** Records the GitHub repository a session's project is published to (before the push, so a retry finds it). */
+export async function setSessionRepository(
+  db: Db,
+  sessionId: string,
+  repository: { url: string; name: string },
+): Promise<void> {
+  await db.session.update({
+    where: { id: sessionId },
+    data: { repoUrl: repository.url, repoName: repository.name },
+  });
 }

@@ -1,16 +1,21 @@
 import {
-  CALL_STATUSES,
-  FAILURE_CODES,
   type GeneratedFile,
   PHASE_KINDS,
-  PHASE_STATUSES,
-  SESSION_STATUSES,
   type SessionEvent,
   type SessionSummary,
   type SessionView,
 } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { type WorkflowDefinition, workflowFromSnapshot } from "@foundry/workflow";
+import type { WorkflowDefinition } from "@foundry/workflow";
+import {
+  callStatusOf,
+  failureCodeOf,
+  type PhaseOutput,
+  phaseOutputOf,
+  phaseStatusOf,
+  sessionStatusOf,
+  sessionWorkflowOf,
+} from "./columns.ts";
 
 // The read model the API serves: a session as a person wants to see it, including the seed's
 // workflow state (requirements, plans, disagreements, votes, decision, implementations, tests).
@@ -38,20 +43,17 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 const usd = (value: { toString(): string }) => Number(value.toString());
 
 /**
- * A status read from a text column, checked against the values the contract allows: a value
- * written by something else fails loudly here rather than reaching a client.
+ * A value of the workflow's kind checked against the contract's (two definitions of one set: a
+ * value one allows and the other does not fails loudly here rather than reaching a client).
  */
-function oneOf<const T extends string>(values: readonly T[], value: string, column: string): T {
+function oneOf<const T extends string>(values: readonly T[], value: string, what: string): T {
   if ((values as readonly string[]).includes(value)) return value as T;
-  throw new Error(`unexpected ${column} ${JSON.stringify(value)} (expected one of: ${values.join(", ")})`);
+  throw new Error(`unexpected ${what} ${JSON.stringify(value)} (expected one of: ${values.join(", ")})`);
 }
-
-const nullableOneOf = <const T extends string>(values: readonly T[], value: string | null, column: string) =>
-  value === null ? null : oneOf(values, value, column);
 
 function workflowState(
   workflow: WorkflowDefinition,
-  phases: ReadonlyArray<{ phase: string; output: unknown }>,
+  phases: ReadonlyArray<{ phase: string; output: PhaseOutput }>,
 ): WorkflowState {
   const state: WorkflowState = {
     refinedRequirements: null,
@@ -67,10 +69,10 @@ function workflowState(
   for (const phase of workflow.phases) {
     if (phase.kind !== "generate") continue;
     const output = phases.find((run) => run.phase === phase.id)?.output;
-    if (output === null || typeof output !== "object") continue;
+    if (!output) continue;
     for (const task of phase.tasks) {
       const key = STATE_KEYS[task.schema];
-      const value = (output as Record<string, unknown>)[task.id];
+      const value = output[task.id];
       if (key && key !== "disagreements" && value !== undefined) state[key] = value;
     }
   }
@@ -102,16 +104,16 @@ export async function getSessionView(
     },
   });
   if (!session) return null;
-  const workflow = workflowFromSnapshot(session.workflow, session.id);
+  const workflow = sessionWorkflowOf(session);
   const titles = new Map(workflow.phases.map((phase) => [phase.id, phase]));
   return {
     id: session.id,
     request: session.request,
     workflow: session.workflowName,
-    status: oneOf(SESSION_STATUSES, session.status, "session status"),
+    status: sessionStatusOf(session),
     currentPhase: session.currentPhase,
     error: session.error,
-    errorCode: nullableOneOf(FAILURE_CODES, session.errorCode, "session error code"),
+    errorCode: failureCodeOf(session),
     run: session.run,
     retries: session.retries,
     budgetUsd: session.budgetUsd === null ? null : usd(session.budgetUsd),
@@ -131,7 +133,10 @@ export async function getSessionView(
     workspace: session.workspacePath,
     repository: session.repoUrl,
     state: {
-      ...workflowState(workflow, session.phases),
+      ...workflowState(
+        workflow,
+        session.phases.map((run) => ({ phase: run.phase, output: phaseOutputOf(run) })),
+      ),
       votes: session.votes.map((vote) => ({
         disagreementId: vote.disagreementId,
         topic: vote.topic,
@@ -147,7 +152,7 @@ export async function getSessionView(
       id: run.phase,
       title: titles.get(run.phase)?.title ?? run.phase,
       kind: oneOf(PHASE_KINDS, titles.get(run.phase)?.kind ?? "generate", "phase kind"),
-      status: oneOf(PHASE_STATUSES, run.status, "phase status"),
+      status: phaseStatusOf(run),
       skipReason: run.skipReason,
       error: run.error,
       attempts: run.attempts,
@@ -163,7 +168,7 @@ export async function getSessionView(
       provider: call.provider,
       model: call.model,
       schema: call.schemaName,
-      status: oneOf(CALL_STATUSES, call.status, "call status"),
+      status: callStatusOf(call),
       inputTokens: call.inputTokens,
       outputTokens: call.outputTokens,
       costUsd: usd(call.costUsd),
@@ -282,10 +287,10 @@ function summaryView(row: {
     id: row.id,
     request: row.request.length > 200 ? `${row.request.slice(0, 199)}…` : row.request,
     workflow: row.workflowName,
-    status: oneOf(SESSION_STATUSES, row.status, "session status"),
+    status: sessionStatusOf(row),
     currentPhase: row.currentPhase,
     error: row.error,
-    errorCode: nullableOneOf(FAILURE_CODES, row.errorCode, "session error code"),
+    errorCode: failureCodeOf(row),
     retries: row.retries,
     createdAt: row.createdAt.toISOString(),
     finishedAt: iso(row.finishedAt),

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { PrismaClient } from "@foundry/db";
 import { create } from "tar";
+import type { SessionStatus } from "../status.ts";
+import { readArchiveFacts, readGeneratedFileContents } from "../store/files.ts";
 import { workspaceGit } from "./git.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "./write.ts";
 
@@ -71,7 +73,7 @@ export async function archiveProject(
 export type SessionArchive =
   | { ok: true; filename: string; stream: Readable }
   | { ok: false; code: "NOT_FOUND" }
-  | { ok: false; code: "NO_FILES"; status: string };
+  | { ok: false; code: "NO_FILES"; status: SessionStatus };
 
 const SAFE_FOLDER = /^(?!\.)[A-Za-z0-9._-]{1,100}$/;
 
@@ -84,18 +86,15 @@ export async function openSessionArchive(
   workspaceDir: string,
   sessionId: string,
 ): Promise<SessionArchive> {
-  const session = await db.session.findUnique({
-    where: { id: sessionId },
-    select: { status: true, repoName: true, _count: { select: { files: true } } },
-  });
+  const session = await readArchiveFacts(db, sessionId);
   if (!session) return { ok: false, code: "NOT_FOUND" };
-  if (session._count.files === 0) return { ok: false, code: "NO_FILES", status: session.status };
+  if (session.fileCount === 0) return { ok: false, code: "NO_FILES", status: session.status };
   const folder =
     session.repoName && SAFE_FOLDER.test(session.repoName)
       ? session.repoName
       : `foundry-${sessionId.slice(0, 8)}`;
   const stream = await archiveProject(sessionWorkspace(workspaceDir, sessionId), folder, () =>
-    db.generatedFile.findMany({ where: { sessionId }, select: { path: true, content: true } }),
+    readGeneratedFileContents(db, sessionId),
   );
   return { ok: true, filename: `${folder}.tar.gz`, stream };
 }

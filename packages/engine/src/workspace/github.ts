@@ -1,3 +1,4 @@
+import { FoundryError } from "@foundry/errors";
 import { Octokit } from "@octokit/rest";
 import { simpleGit } from "simple-git";
 
@@ -32,19 +33,16 @@ export const GIT_PUSH_ENV_VARS = [
 ] as const;
 
 /** Publishing failed or cannot be done; the message says why and never holds the token. */
-export class PublishError extends Error {
+export class PublishError extends FoundryError {
   override readonly name = "PublishError";
-  readonly code: "PUBLISH_NOT_CONFIGURED" | "PUBLISH_FAILED";
-  readonly isRetryable: boolean;
+  declare readonly code: "PUBLISH_NOT_CONFIGURED" | "PUBLISH_FAILED";
 
   constructor(
     message: string,
     code: PublishError["code"],
     options: { retryable?: boolean; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
-    this.code = code;
-    this.isRetryable = options.retryable ?? false;
+    super(message, { code, isRetryable: options.retryable ?? false, cause: options.cause });
   }
 }
 
