@@ -1,9 +1,10 @@
-import { routes } from "@foundry/contract";
+import { routes, SESSION_STATUSES } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { countSessionsByStatus, EventFeed, type RateLimit, SESSION_STATUSES } from "@foundry/engine";
+import { EventFeed } from "@foundry/engine";
 import type { ProviderName } from "@foundry/llm";
 import { FoundryMetrics } from "@foundry/metrics";
 import type { QueueSet } from "@foundry/queue";
+import { countSessionsByStatus, type RateLimit } from "@foundry/store";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";

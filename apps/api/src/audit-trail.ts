@@ -1,6 +1,6 @@
 import { type AuditAction, type AuditOutcome, routerPath, routes } from "@foundry/contract";
 import type { Prisma, PrismaClient } from "@foundry/db";
-import { pruneAudit, recordAudit } from "@foundry/engine";
+import { pruneAudit, recordAudit } from "@foundry/store";
 import type { Context, MiddlewareHandler } from "hono";
 import { clientAddress } from "./login-rate-limit.ts";
 import { patternParam, routePattern } from "./route-pattern.ts";

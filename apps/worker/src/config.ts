@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_FILE_LIMITS, DEFAULT_PRICES, type Logger, parseRateLimit } from "@foundry/engine";
+import { DEFAULT_PRICES, type Logger, parseRateLimit } from "@foundry/engine";
 import type { ProviderSettingsByName } from "@foundry/providers";
 import { chooseQueueBackend, QUEUE_NAMES, type QueueName } from "@foundry/queue";
 import { durationEnv, metricsEnv, parseEnv, sharedEnv } from "@foundry/runtime";
+import { DEFAULT_FILE_LIMITS } from "@foundry/workspace";
 import { z } from "zod";
 import type { WorkerConfig } from "./create-worker.ts";
 

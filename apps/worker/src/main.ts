@@ -1,10 +1,10 @@
 // A worker process: consumes the queues it is told to (`--queues anthropic`), so each provider's
 // workers run and scale separately. SIGTERM drains in-flight jobs (bounded) and exits.
 import { parseArgs } from "node:util";
-import { GIT_PUSH_ENV_VARS } from "@foundry/engine";
 import { providerSettingsFromEnv } from "@foundry/providers";
 import { describeQueueBackend } from "@foundry/queue";
 import { createLogger, onShutdown } from "@foundry/runtime";
+import { GIT_PUSH_ENV_VARS } from "@foundry/workspace";
 import { parseQueues, parseWorkerEnv, pickEnv, workerConfigFromEnv } from "./config.ts";
 import { createWorker, type FoundryWorker, type WorkerConfig } from "./create-worker.ts";
 

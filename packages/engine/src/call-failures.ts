@@ -1,17 +1,21 @@
 import { FoundryError } from "@foundry/errors";
 import type { ProviderError, ProviderName, RepairInput } from "@foundry/llm";
+import {
+  EngineError,
+  type JournaledCall,
+  readCallState,
+  recordEvent,
+  recordFailedAttempt,
+  releaseLease,
+} from "@foundry/store";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { canFallBack, fallBack, fallbacksOf, isProviderSide, noteProviderFailure } from "./call-routing.ts";
 import type { EngineDeps } from "./deps.ts";
 import { ABORT_REASONS, type DurabilitySettings } from "./durability.ts";
-import { EngineError } from "./errors.ts";
 import type { Failure } from "./failures.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
 import { costOf } from "./pricing.ts";
-import { readCallState } from "./store/calls.ts";
-import { recordEvent } from "./store/events.ts";
-import { type JournaledCall, recordFailedAttempt, releaseLease } from "./store/journal.ts";
 
 // What a failed model request leads to: another attempt (BullMQ's backoff), a pause of the provider's
 // queue (429), the next provider of the route (fallback), or the end of the session.

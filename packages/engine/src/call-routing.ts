@@ -1,11 +1,11 @@
 import type { ProviderError, ProviderName } from "@foundry/llm";
+import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload } from "@foundry/queue";
+import type { BreakerSettings } from "@foundry/store";
+import { type JournaledCall, recordEvent, rerouteCall } from "@foundry/store";
 import type { Job } from "bullmq";
-import { type BreakerSettings, breakerKey, DEFAULT_BREAKER } from "./breaker/breaker.ts";
-import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload } from "./catalog.ts";
+import { breakerKey, DEFAULT_BREAKER } from "./breaker/breaker.ts";
 import type { EngineDeps } from "./deps.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
-import { recordEvent } from "./store/events.ts";
-import { type JournaledCall, rerouteCall } from "./store/journal.ts";
 
 // Where a call goes: the first provider of its role's route, unless that provider's circuit breaker
 // is open, or the call failed there for good for a reason another provider may not share (the

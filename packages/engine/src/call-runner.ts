@@ -7,31 +7,34 @@ import {
   type RepairInput,
   toRepairInput,
 } from "@foundry/llm";
+import { modelCallPayload } from "@foundry/queue";
+import {
+  cacheKey,
+  claimCall,
+  completeCall,
+  completeFromCache,
+  DEFAULT_CACHE,
+  endUnclaimedCall,
+  failSession,
+  findCachedResponse,
+  getCallForRun,
+  type JournaledCall,
+  recordEvent,
+  releaseLease,
+  renewLease,
+  saveCachedResponse,
+} from "@foundry/store";
 import { isOutputSchemaName, OUTPUT_SCHEMAS } from "@foundry/workflow";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { z } from "zod";
 import { type CallRun, handleProviderError, MovedToFallback, settleWithoutLease } from "./call-failures.ts";
 import { admit, fallBack, noteProviderSuccess } from "./call-routing.ts";
-import { modelCallPayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DEFAULT_DURABILITY, type DurabilitySettings } from "./durability.ts";
 import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { deferJob, lookAgainAt, RETRY_HINT, SessionFailure } from "./job-control.ts";
 import type { CallObservation } from "./observer.ts";
 import { costOf, hasPrice } from "./pricing.ts";
-import { recordEvent } from "./store/events.ts";
-import {
-  claimCall,
-  completeCall,
-  completeFromCache,
-  endUnclaimedCall,
-  getCallForRun,
-  type JournaledCall,
-  releaseLease,
-  renewLease,
-} from "./store/journal.ts";
-import { cacheKey, DEFAULT_CACHE, findCachedResponse, saveCachedResponse } from "./store/response-cache.ts";
-import { failSession } from "./store/sessions.ts";
 
 /** What a call job returns: a reference; the answer itself is in the journal. */
 export interface CallJobResult {

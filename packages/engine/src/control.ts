@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "@foundry/db";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
-import { phaseJobId } from "./catalog.ts";
+import { ORCHESTRATOR_QUEUE, phaseJobId, type QueueSet } from "@foundry/queue";
+import type { SessionStatus } from "@foundry/store";
+import { failSession, getSessionWorkflow, markCancelled, markRetried } from "@foundry/store";
 import type { Logger } from "./logger.ts";
-import type { SessionStatus } from "./status.ts";
-import { failSession, getSessionWorkflow, markCancelled, markRetried } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";
 
 // What a person can do to a session besides submitting it: cancel it and retry it. Both change

@@ -1,10 +1,9 @@
 import type { PrismaClient } from "@foundry/db";
 import type { QueueSet } from "@foundry/queue";
-import type { BreakerStore } from "./breaker/breaker.ts";
+import type { BreakerStore, RateLimiter } from "@foundry/store";
+import { PostgresBreakerStore, PostgresSlidingWindowLimiter } from "@foundry/store";
 import { RedisBreakerStore } from "./breaker/redis-breaker.ts";
-import { type RateLimiter, SlidingWindowLimiter } from "./limits/rate-limit.ts";
-import { PostgresBreakerStore } from "./store/postgres-breaker.ts";
-import { PostgresSlidingWindowLimiter } from "./store/postgres-sliding-window.ts";
+import { SlidingWindowLimiter } from "./limits/rate-limit.ts";
 
 /** What the workers of a cluster share besides the queues: the rate limiter and the breakers. */
 export interface Coordination {

@@ -1,8 +1,7 @@
 import { rm } from "node:fs/promises";
+import { deleteEndedSession, isTerminalSession, readSessionRun, type SessionStatus } from "@foundry/store";
+import { sessionWorkspace } from "@foundry/workspace";
 import { type ControlDeps, removeRunJobs } from "./control.ts";
-import { isTerminalSession, type SessionStatus } from "./status.ts";
-import { deleteEndedSession, readSessionRun } from "./store/session-deletion.ts";
-import { sessionWorkspace } from "./workspace/write.ts";
 
 export interface DeletionDeps extends ControlDeps {
   /** Root of the session workspaces (`<workspaceDir>/<session id>`). */

@@ -1,15 +1,12 @@
 import type { PrismaClient } from "@foundry/db";
 import type { LanguageModel, ProviderName } from "@foundry/llm";
 import type { QueueSet } from "@foundry/queue";
-import type { BreakerSettings, BreakerStore } from "./breaker/breaker.ts";
+import type { BreakerSettings, BreakerStore, CacheSettings, RateLimit, RateLimiter } from "@foundry/store";
+import type { FileLimits, GitHubSettings } from "@foundry/workspace";
 import type { DurabilitySettings } from "./durability.ts";
-import type { RateLimit, RateLimiter } from "./limits/rate-limit.ts";
 import type { Logger } from "./logger.ts";
 import type { EngineObserver } from "./observer.ts";
 import type { PriceTable } from "./pricing.ts";
-import type { CacheSettings } from "./store/response-cache.ts";
-import type { GitHubSettings } from "./workspace/github.ts";
-import type { FileLimits } from "./workspace/paths.ts";
 
 /** Everything the engine's processors use, built once per process by the worker app. */
 export interface EngineDeps {

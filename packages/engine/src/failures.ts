@@ -1,14 +1,12 @@
 import type { PrismaClient } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
 import { ProviderError } from "@foundry/llm";
+import type { FailureCode } from "@foundry/store";
+import { EngineError, failSession, lastCallError } from "@foundry/store";
 import { type Job, UnrecoverableError } from "bullmq";
-import { EngineError } from "./errors.ts";
 import { throughOutage } from "./infrastructure.ts";
 import { SessionFailure } from "./job-control.ts";
 import type { Logger } from "./logger.ts";
-import type { FailureCode } from "./status.ts";
-import { lastCallError } from "./store/calls.ts";
-import { failSession } from "./store/sessions.ts";
 
 // What a session's failure says: a reason a person can act on, and a stable code. Built from the
 // error a processor threw, or, for failures BullMQ decided without running a processor (a job started

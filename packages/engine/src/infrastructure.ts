@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDatabaseUnavailable } from "@foundry/db";
+import { type Infrastructure, InfrastructureError } from "@foundry/store";
 import { ErrorCode } from "bullmq";
-import { type Infrastructure, InfrastructureError } from "./errors.ts";
 
 // Infrastructure faults are not provider faults. A PostgreSQL or Redis outage never uses up a job's
 // attempts and is never blamed on a model provider: the step that met it waits (with backoff) and

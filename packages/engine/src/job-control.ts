@@ -1,5 +1,5 @@
+import type { FailureCode } from "@foundry/store";
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
-import type { FailureCode } from "./status.ts";
 
 /**
  * A final failure whose session must fail with `reason` (stored with `failure`). Thrown by processors;

@@ -1,28 +1,37 @@
 import type { Prisma } from "@foundry/db";
 import type { ProviderName } from "@foundry/llm";
+import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "@foundry/queue";
+import {
+  ensureCalls,
+  finishPhaseRun,
+  loadSessionForRun,
+  markPhaseRunning,
+  markPhaseWaiting,
+  recordEvent,
+  type SessionForRun,
+  sessionHasEnded,
+  storeVotes,
+  succeededCalls,
+} from "@foundry/store";
 import {
   type GeneratePhase,
   type PhaseDefinition,
+  type RunContext,
   schemaHasFiles,
+  type TallyRow,
   type VotePhase,
   type WorkflowDefinition,
 } from "@foundry/workflow";
+import { checkFiles } from "@foundry/workspace";
 import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
-import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "./catalog.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DEFAULT_DURABILITY } from "./durability.ts";
 import { throughOutage } from "./infrastructure.ts";
 import { RETRY_HINT } from "./job-control.ts";
 import { rejectFiles, runFilesPhase } from "./phases/files.ts";
-import { gatherGenerate, gatherVote, overriddenMajorities, type TallyRow } from "./phases/gather.ts";
+import { gatherGenerate, gatherVote, overriddenMajorities } from "./phases/gather.ts";
 import { runGitPhase } from "./phases/git.ts";
-import { buildContext, planCalls, type RunContext, skipReason, voteItems } from "./plan.ts";
-import { recordEvent } from "./store/events.ts";
-import { ensureCalls, succeededCalls } from "./store/journal.ts";
-import { finishPhaseRun, markPhaseRunning, markPhaseWaiting } from "./store/phase-runs.ts";
-import { loadSessionForRun, type SessionForRun, sessionHasEnded } from "./store/sessions.ts";
-import { storeVotes } from "./store/votes.ts";
-import { checkFiles } from "./workspace/paths.ts";
+import { buildContext, planCalls, skipReason, voteItems } from "./plan.ts";
 
 /** What a phase job returns: small, because BullMQ stores it in three places. */
 export interface PhaseJobResult {

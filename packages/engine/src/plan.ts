@@ -1,17 +1,15 @@
 import { FoundryError } from "@foundry/errors";
 import type { ProviderName } from "@foundry/llm";
+import type { PlannedCall } from "@foundry/store";
 import {
   type GeneratePhase,
   type PhaseDefinition,
+  type RunContext,
   readPath,
   renderTemplate,
   type VotePhase,
   type WorkflowDefinition,
 } from "@foundry/workflow";
-import type { PlannedCall } from "./store/journal.ts";
-
-/** What templates see: the request and every finished phase's result (null when skipped). */
-export type RunContext = Record<string, unknown> & { request: string };
 
 export function buildContext(
   request: string,

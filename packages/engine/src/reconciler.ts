@@ -1,16 +1,20 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
+import { callJobIdFor, ORCHESTRATOR_QUEUE, phaseJobId, type QueueSet } from "@foundry/queue";
+import {
+  FINISHED_PHASE_STATUSES,
+  listActiveSessions,
+  listPhaseStatuses,
+  listUnansweredCalls,
+  markRequeued,
+  releaseLeaderLease,
+  takeLeaderLease,
+} from "@foundry/store";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import { callJobIdFor, phaseJobId } from "./catalog.ts";
 import { removeRunJobs } from "./control.ts";
 import { type Failure, failureFromJournal, recordSessionFailure } from "./failures.ts";
 import { infrastructureFault } from "./infrastructure.ts";
 import type { Logger } from "./logger.ts";
-import { FINISHED_PHASE_STATUSES } from "./status.ts";
-import { releaseLeaderLease, takeLeaderLease } from "./store/leader-lease.ts";
-import { listActiveSessions, listPhaseStatuses, listUnansweredCalls } from "./store/reconcile.ts";
-import { markRequeued } from "./store/sessions.ts";
 import { buildFlow } from "./submit.ts";
 
 // The reconciler compares PostgreSQL (the source of truth) with the queue, for every session Postgres

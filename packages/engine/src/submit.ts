@@ -1,11 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
-import { ORCHESTRATOR_QUEUE, type QueueSet } from "@foundry/queue";
+import {
+  JOB_CATALOG,
+  ORCHESTRATOR_QUEUE,
+  type PhasePayload,
+  phaseJobId,
+  phaseJobName,
+  type QueueSet,
+} from "@foundry/queue";
+import { failSession, insertSession } from "@foundry/store";
 import type { WorkflowCatalog, WorkflowDefinition } from "@foundry/workflow";
 import type { FlowJob } from "bullmq";
-import { JOB_CATALOG, type PhasePayload, phaseJobId, phaseJobName } from "./catalog.ts";
-import { failSession, insertSession } from "./store/sessions.ts";
 
 export interface SubmitRequest {
   request: string;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { listen, type NotificationListener } from "@foundry/db";
 import type { ProviderName } from "@foundry/llm";
 import { ORCHESTRATOR_QUEUE, type QueueName } from "@foundry/queue";
+import { CANCEL_CHANNEL, EngineError, InfrastructureError } from "@foundry/store";
 import {
   DelayedError,
   type Job,
@@ -14,7 +15,6 @@ import {
 import { runCallJob } from "./call-runner.ts";
 import type { EngineDeps } from "./deps.ts";
 import { ABORT_REASONS } from "./durability.ts";
-import { EngineError, InfrastructureError } from "./errors.ts";
 import {
   type Failure,
   failureFromJournal,
@@ -27,7 +27,6 @@ import { SessionFailure } from "./job-control.ts";
 import { bullmqLimiter } from "./limits/rate-limit.ts";
 import { runPhaseJob } from "./phase-runner.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
-import { CANCEL_CHANNEL } from "./store/sessions.ts";
 
 export interface WorkerPoolOptions {
   deps: EngineDeps;

@@ -8,6 +8,19 @@ export {
   type QueueBackendKind,
 } from "./backend.ts";
 export {
+  callJobId,
+  callJobIdFor,
+  callJobName,
+  idempotencyKey,
+  JOB_CATALOG,
+  type ModelCallPayload,
+  modelCallPayload,
+  type PhasePayload,
+  phaseJobId,
+  phaseJobName,
+  phasePayload,
+} from "./catalog.ts";
+export {
   createRedis,
   type OpenQueueOptions,
   openQueueConnection,

@@ -33,5 +33,5 @@ export {
   testSuiteSchema,
   voteSchema,
 } from "./output-schemas.ts";
-export { readPath, renderTemplate } from "./template.ts";
+export { type RunContext, readPath, renderTemplate, type TallyRow } from "./template.ts";
 export { schemaHasFiles } from "./validate.ts";

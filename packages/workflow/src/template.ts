@@ -2,6 +2,18 @@
 // A reference is a dotted path into the render context; objects and arrays render as indented JSON,
 // so a model sees earlier phases' structured results verbatim. Nothing else is interpreted.
 
+/** What templates see: the request and every finished phase's result (null when skipped). */
+export type RunContext = Record<string, unknown> & { request: string };
+
+/** One row of a vote phase's `tally` (`{{ voting.tally }}`): the votes on one disagreement. */
+export interface TallyRow {
+  disagreementId: string;
+  topic: string;
+  backend: number;
+  frontend: number;
+  leader: "backend" | "frontend" | "tie";
+}
+
 const REFERENCE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}/g;
 
 /** The dotted paths a template refers to, in order of appearance. */

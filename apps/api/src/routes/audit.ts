@@ -1,6 +1,6 @@
 import { type AuditEntry, auditEntrySchema, routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { type AuditRecord, listAudit } from "@foundry/engine";
+import { type AuditRecord, listAudit } from "@foundry/store";
 import type { Hono } from "hono";
 import { handle } from "../contract-route.ts";
 

@@ -1,6 +1,7 @@
 import { eventId, routes, type SessionEvent, type StreamEnd } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { type EventFeed, getSessionSummary } from "@foundry/engine";
+import type { EventFeed } from "@foundry/engine";
+import { getSessionSummary } from "@foundry/store";
 import type { Context, Hono } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { handle } from "../contract-route.ts";

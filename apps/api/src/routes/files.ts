@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { routes } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { listSessionFiles, readSessionFile } from "@foundry/engine";
+import { listSessionFiles, readSessionFile } from "@foundry/store";
 import type { Hono } from "hono";
 import { handle } from "../contract-route.ts";
 import { ApiError } from "../errors.ts";

@@ -1,8 +1,9 @@
 import { routes, type Stats } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import { callsPerMinute, DEFAULT_WORKFLOW, type RateLimit } from "@foundry/engine";
+import { DEFAULT_WORKFLOW } from "@foundry/engine";
 import { PROVIDERS, type ProviderName } from "@foundry/llm";
 import type { QueueSet } from "@foundry/queue";
+import { callsPerMinute, type RateLimit } from "@foundry/store";
 import type { Hono } from "hono";
 import { handle } from "../contract-route.ts";
 

@@ -5,17 +5,13 @@ import {
   type ControlResult,
   cancelSession,
   deleteSession,
-  getSessionSummary,
-  getSessionView,
-  listEvents,
-  listSessions,
-  openSessionArchive,
   retrySession,
-  sessionVersion,
   submitSession,
 } from "@foundry/engine";
 import type { QueueSet } from "@foundry/queue";
+import { getSessionSummary, getSessionView, listEvents, listSessions, sessionVersion } from "@foundry/store";
 import type { WorkflowCatalog } from "@foundry/workflow";
+import { openSessionArchive } from "@foundry/workspace";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { noteAudit } from "../audit-trail.ts";

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { type BreakerStore, PostgresBreakerStore } from "@foundry/store";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/db.ts";
 import { deleteKeysWithPrefix, noRedis, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
-import { PostgresBreakerStore } from "../store/postgres-breaker.ts";
-import type { BreakerStore } from "./breaker.ts";
 import { RedisBreakerStore } from "./redis-breaker.ts";
 
 // The same behaviour from both stores, on the real servers.

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { RedisClient } from "@foundry/queue";
-import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker.ts";
+import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "@foundry/store";
 
 const script = readFileSync(new URL("./breaker.lua", import.meta.url), "utf8");
 

@@ -1,10 +1,10 @@
 import { createPrisma } from "@foundry/db";
+import { PostgresSlidingWindowLimiter, type RateLimiter } from "@foundry/store";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../../../test/support/db.ts";
 import { deleteKeysWithPrefix, noRedis, redisUrl, uniquePrefix } from "../../../../test/support/redis.ts";
-import { PostgresSlidingWindowLimiter } from "../store/postgres-sliding-window.ts";
-import { bullmqLimiter, parseRateLimit, type RateLimiter, SlidingWindowLimiter } from "./rate-limit.ts";
+import { bullmqLimiter, parseRateLimit, SlidingWindowLimiter } from "./rate-limit.ts";
 
 describe("rate limit settings", () => {
   it.each([

@@ -1,13 +1,13 @@
 import type { SessionEvent, SessionStatus } from "@foundry/contract";
 import { listen, type NotificationListener, type PrismaClient } from "@foundry/db";
-import { isTerminalSession } from "../status.ts";
 import {
+  EVENTS_CHANNEL,
   EventHorizon,
+  isTerminalSession,
   lastDrawnEventId,
   readEventsBetween,
   readSessionEventsAndStatus,
-} from "../store/event-log.ts";
-import { EVENTS_CHANNEL } from "../store/events.ts";
+} from "@foundry/store";
 import { Wakeup } from "./wakeup.ts";
 
 // Live events for the API's streams. One LISTEN connection per process hears every commit that

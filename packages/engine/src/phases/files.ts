@@ -1,14 +1,19 @@
 import type { Prisma } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
-import type { FilesPhase, WorkflowDefinition } from "@foundry/workflow";
+import type { SessionForRun } from "@foundry/store";
+import { recordEvent, recordEvents, replaceGeneratedFiles } from "@foundry/store";
+import type { FilesPhase, RunContext, WorkflowDefinition } from "@foundry/workflow";
+import {
+  buildProjectReadme,
+  type CandidateFile,
+  checkFiles,
+  type Rejection,
+  sessionWorkspace,
+  withProjectReadme,
+  writeWorkspaceFiles,
+} from "@foundry/workspace";
 import type { EngineDeps } from "../deps.ts";
-import { PhaseInputError, type RunContext } from "../plan.ts";
-import { recordEvent, recordEvents } from "../store/events.ts";
-import { replaceGeneratedFiles } from "../store/files.ts";
-import type { SessionForRun } from "../store/sessions.ts";
-import { type CandidateFile, checkFiles, type Rejection } from "../workspace/paths.ts";
-import { buildProjectReadme, withProjectReadme } from "../workspace/readme.ts";
-import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
+import { PhaseInputError } from "../plan.ts";
 
 /** Generated output was refused; the session fails with this message (nothing is written). */
 export class FilesRejectedError extends FoundryError {

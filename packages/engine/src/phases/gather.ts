@@ -1,15 +1,15 @@
 import type { Prisma } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
+import type { AnsweredCall, NewVote } from "@foundry/store";
 import {
   type GeneratePhase,
   type Resolution,
   resolutionSchema,
+  type TallyRow,
   type VotePhase,
   voteSchema,
 } from "@foundry/workflow";
 import type { VoteItem } from "../plan.ts";
-import type { AnsweredCall } from "../store/journal.ts";
-import type { NewVote } from "../store/votes.ts";
 
 // Turning a phase's answered calls into the phase's result, which later phases' templates read.
 
@@ -37,14 +37,6 @@ export function gatherGenerate(
 }
 
 export type CastVote = NewVote;
-
-export interface TallyRow {
-  disagreementId: string;
-  topic: string;
-  backend: number;
-  frontend: number;
-  leader: "backend" | "frontend" | "tie";
-}
 
 /** `{ votes, tally }`; the item's own id (not the model's echo of it) identifies what was voted on. */
 export function gatherVote(

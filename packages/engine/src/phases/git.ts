@@ -1,13 +1,25 @@
 import type { Prisma } from "@foundry/db";
+import {
+  answeredCallModels,
+  listGeneratedFiles,
+  recordEvent,
+  recordEvents,
+  type SessionForRun,
+  setSessionRepository,
+} from "@foundry/store";
 import type { WorkflowDefinition } from "@foundry/workflow";
+import {
+  commitLine,
+  commitPhases,
+  createOrFindRepository,
+  openRepository,
+  PublishError,
+  phaseCommitMessage,
+  pushRepository,
+  sessionWorkspace,
+  writeWorkspaceFiles,
+} from "@foundry/workspace";
 import type { EngineDeps } from "../deps.ts";
-import { answeredCallModels } from "../store/calls.ts";
-import { recordEvent, recordEvents } from "../store/events.ts";
-import { listGeneratedFiles } from "../store/files.ts";
-import { type SessionForRun, setSessionRepository } from "../store/sessions.ts";
-import { commitLine, commitPhases, openRepository, phaseCommitMessage } from "../workspace/git.ts";
-import { createOrFindRepository, PublishError, pushRepository } from "../workspace/github.ts";
-import { sessionWorkspace, writeWorkspaceFiles } from "../workspace/write.ts";
 
 /**
  * Commits the generated project, one commit per phase that produced files, and publishes it when

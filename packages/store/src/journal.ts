@@ -1,11 +1,11 @@
 import { Prisma, type PrismaClient } from "@foundry/db";
 import type { ProviderName, RepairInput, Usage } from "@foundry/llm";
+import { idempotencyKey } from "@foundry/queue";
 import type { OutputSchemaName } from "@foundry/workflow";
-import { idempotencyKey } from "../catalog.ts";
-import type { CallStatus } from "../status.ts";
 import { readCallState } from "./calls.ts";
 import { callStatusOf, repairOf, type StoredRequest, sessionStatusOf, storedRequestOf } from "./columns.ts";
 import { type Db, EVENTS_CHANNEL, inSession, recordEvent } from "./events.ts";
+import type { CallStatus } from "./status.ts";
 
 // The journal of model calls. A call's row is written (pending, with its full request) before its job
 // is queued. Sending its request needs a lease on the row (an owner token and an expiry, renewed while

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@foundry/db";
-import { isTerminalSession, type SessionStatus } from "../status.ts";
 import { sessionStatusOf } from "./columns.ts";
+import { isTerminalSession, type SessionStatus } from "./status.ts";
 
 /** What deleting needs to know first: the status and the latest run; null when there is no session. */
 export async function readSessionRun(

@@ -62,7 +62,7 @@ export interface EventInput {
  * the session's row lock makes each session's events commit in id order; readers can then follow
  * a session by id alone. Inside a transaction the lock is held until it commits. Taking the lock
  * also gives the transaction its id before an event id is drawn, which the all-sessions reader
- * relies on (see store/event-log.ts). Listeners of {@link EVENTS_CHANNEL} hear of it on commit.
+ * relies on (see event-log.ts). Listeners of {@link EVENTS_CHANNEL} hear of it on commit.
  */
 export async function recordEvent(db: Db, event: EventInput): Promise<void> {
   await recordEvents(db, event.sessionId, [event]);

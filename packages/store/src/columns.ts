@@ -1,7 +1,7 @@
 import { PROVIDERS, type RepairInput } from "@foundry/llm";
 import { type WorkflowDefinition, workflowFromSnapshot } from "@foundry/workflow";
 import { z } from "zod";
-import { EngineError } from "../errors.ts";
+import { EngineError } from "./errors.ts";
 import {
   CALL_STATUSES,
   type CallStatus,
@@ -11,7 +11,7 @@ import {
   type PhaseStatus,
   SESSION_STATUSES,
   type SessionStatus,
-} from "../status.ts";
+} from "./status.ts";
 
 // What the store reads back from Postgres is checked against what the engine writes there: status
 // columns (plain text) against the status unions, JSON columns against their zod schemas, defined

@@ -1,8 +1,8 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import { type FailureCode, isTerminalSession, type SessionStatus } from "../status.ts";
 import { phaseOutputOf, phaseStatusOf, sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { type Db, recordEvent } from "./events.ts";
+import { type FailureCode, isTerminalSession, type SessionStatus } from "./status.ts";
 
 /** The channel on which a cancel is announced to every worker (PostgreSQL NOTIFY; payload: session id). */
 export const CANCEL_CHANNEL = "foundry_session_cancelled";

@@ -1,10 +1,5 @@
 import type { PrismaClient } from "@foundry/db";
-import type {
-  BreakerAdmission,
-  BreakerSettings,
-  BreakerStore,
-  BreakerTransition,
-} from "../breaker/breaker.ts";
+import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker-store.ts";
 
 /** The breaker's state in PostgreSQL (`provider_breakers`), one atomic statement per operation. */
 export class PostgresBreakerStore implements BreakerStore {

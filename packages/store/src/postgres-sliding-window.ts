@@ -1,11 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
-import {
-  type ProviderLimits,
-  type RateLimiter,
-  type Reservation,
-  WINDOW_MARGIN_MS,
-} from "../limits/rate-limit.ts";
+import { type ProviderLimits, type RateLimiter, type Reservation, WINDOW_MARGIN_MS } from "./rate-limiter.ts";
 
 interface Admission {
   admitted_ms: bigint;
@@ -14,10 +9,10 @@ interface Admission {
 }
 
 /**
- * The same sliding windows as limits/sliding-window.lua, in PostgreSQL (`rate_admissions`) for
- * clusters whose queues run there. One transaction per admission, serialized per limit name by an
- * advisory lock, so no two workers can both see room for the last request; the clock is the
- * database's, so every worker sees the same time.
+ * The same sliding windows as the engine's limits/sliding-window.lua, in PostgreSQL
+ * (`rate_admissions`) for clusters whose queues run there. One transaction per admission, serialized
+ * per limit name by an advisory lock, so no two workers can both see room for the last request; the
+ * clock is the database's, so every worker sees the same time.
  */
 export class PostgresSlidingWindowLimiter implements RateLimiter {
   readonly #db: PrismaClient;

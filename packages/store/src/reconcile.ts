@@ -1,8 +1,8 @@
 import type { PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import type { PhaseStatus } from "../status.ts";
 import { phaseStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { CALL_JOB_ID_FIELDS } from "./journal.ts";
+import type { PhaseStatus } from "./status.ts";
 
 // What the reconciler reads to compare PostgreSQL with the queue (see reconciler.ts).
 

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { PrismaClient } from "@foundry/db";
+import type { SessionStatus } from "@foundry/store";
+import { readArchiveFacts, readGeneratedFileContents } from "@foundry/store";
 import { create } from "tar";
-import type { SessionStatus } from "../status.ts";
-import { readArchiveFacts, readGeneratedFileContents } from "../store/files.ts";
 import { workspaceGit } from "./git.ts";
 import { sessionWorkspace, writeWorkspaceFiles } from "./write.ts";
 

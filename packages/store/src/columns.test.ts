@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { loadWorkflowFile, type WorkflowDefinition, WorkflowError } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../../../test/support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
 import { StoredRowError } from "./columns.ts";
 import { ensureCalls, getCall } from "./journal.ts";
 import { readSessionRun } from "./session-deletion.ts";
@@ -17,7 +17,7 @@ let workflow: WorkflowDefinition;
 beforeAll(async () => {
   db = await createTestDatabase();
   workflow = await loadWorkflowFile(
-    new URL("../../../../workflows/software-project.yaml", import.meta.url).pathname,
+    new URL("../../../workflows/software-project.yaml", import.meta.url).pathname,
   );
 });
 afterAll(() => db.drop());

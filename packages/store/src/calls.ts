@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@foundry/db";
-import type { CallStatus, SessionStatus } from "../status.ts";
 import { callStatusOf, sessionStatusOf } from "./columns.ts";
 import type { Db } from "./events.ts";
+import type { CallStatus, SessionStatus } from "./status.ts";
 
 // Reads of the journal of model calls besides the ones its write protocol makes (journal.ts): where a
 // call stands, what went wrong last, who answered a phase.

@@ -1,5 +1,5 @@
 // Status values stored as text in Postgres. They are part of the API's contract, which defines them
-// once (@foundry/contract); the engine re-exports them, plus what only the engine needs.
+// once (@foundry/contract); the store re-exports them, plus what only the engine needs.
 import type { PhaseStatus } from "@foundry/contract";
 
 export {

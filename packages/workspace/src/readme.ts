@@ -1,13 +1,13 @@
 import {
   planComparisonSchema,
+  type RunContext,
   requirementsSchema,
   resolutionSchema,
+  type TallyRow,
   technicalPlanSchema,
   testSuiteSchema,
   type WorkflowDefinition,
 } from "@foundry/workflow";
-import type { TallyRow } from "../phases/gather.ts";
-import type { RunContext } from "../plan.ts";
 import type { AcceptedFile } from "./paths.ts";
 
 /** Every generate-task result of the run, with the schema it was produced under. */

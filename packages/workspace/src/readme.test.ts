@@ -5,7 +5,7 @@ import type { AcceptedFile } from "./paths.ts";
 import { buildProjectReadme, markdownCode, markdownText, withProjectReadme } from "./readme.ts";
 
 const workflow = await loadWorkflowFile(
-  fileURLToPath(new URL("../../../../workflows/software-project.yaml", import.meta.url)),
+  fileURLToPath(new URL("../../../workflows/software-project.yaml", import.meta.url)),
 );
 
 // What a hostile request or model might put in any text field.

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { GeneratedFile } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
-import type { SessionStatus } from "../status.ts";
 import { sessionStatusOf } from "./columns.ts";
 import { inSession, recordEvent } from "./events.ts";
+import type { SessionStatus } from "./status.ts";
 import { fileView } from "./views.ts";
 
 // The files a session generated, as stored in Postgres (`generated_files`): the workspace on disk
