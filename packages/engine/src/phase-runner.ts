@@ -2,11 +2,13 @@ import type { Prisma } from "@foundry/db";
 import type { ProviderName } from "@foundry/llm";
 import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "@foundry/queue";
 import {
+  type AnsweredCall,
   ensureCalls,
   finishPhaseRun,
   loadSessionForRun,
   markPhaseRunning,
   markPhaseWaiting,
+  phaseCalls,
   recordEvent,
   type SessionForRun,
   sessionHasEnded,
@@ -104,7 +106,7 @@ async function runPhase(
     return { phase: phaseId, status: "skipped" };
   }
 
-  const output = await runPhaseKind(deps, job, token, session, workflow, phase, context);
+  const output = await runPhaseKind(deps, job, token, session, workflow, phase, context, run.status);
   await finishPhase(deps, session, workflow, phase, { status: "succeeded", output, skipReason: null });
   log.info({}, "phase succeeded");
   return { phase: phaseId, status: "succeeded" };
@@ -118,13 +120,22 @@ async function runPhaseKind(
   workflow: WorkflowDefinition,
   phase: PhaseDefinition,
   context: RunContext,
+  status: SessionForRun["phases"][number]["status"],
 ): Promise<Prisma.InputJsonValue> {
   switch (phase.kind) {
     case "generate":
     case "vote": {
-      const waiting = await queueMissingCalls(deps, job, token, session, workflow, phase, context);
-      if (waiting) throw new WaitingChildrenError();
-      return gather(deps, session, phase, context);
+      // Back from waiting (or re-run after a crash while waiting): the calls are journaled already.
+      if (status === "waiting") {
+        const { unanswered, answered } = await phaseCalls(deps.db, session.id, phase.id);
+        if (unanswered.length === 0) return gather(deps, session, phase, context, answered);
+        if (await queueCalls(deps, job, token, session, phase, unanswered)) throw new WaitingChildrenError();
+        return gather(deps, session, phase, context, await succeededCalls(deps.db, session.id, phase.id));
+      }
+      const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
+      if (pending.length > 0 && (await queueCalls(deps, job, token, session, phase, pending)))
+        throw new WaitingChildrenError();
+      return gather(deps, session, phase, context, await succeededCalls(deps.db, session.id, phase.id));
     }
     case "files":
       return runFilesPhase(deps, session, workflow, phase, context);
@@ -145,20 +156,18 @@ async function markRunning(deps: EngineDeps, session: SessionForRun, phase: Phas
 }
 
 /**
- * Journals the phase's calls and queues a child job for each one not answered yet. Returns true
- * when the phase must wait for children.
+ * Queues a child job for each call without an answer (a job id per call and run, so a job already
+ * queued is not queued twice) and moves the phase job to waiting. Returns true when the phase must
+ * wait for children; false when they all finished meanwhile.
  */
-async function queueMissingCalls(
+async function queueCalls(
   deps: EngineDeps,
   job: Job,
   token: string,
   session: SessionForRun,
-  workflow: WorkflowDefinition,
   phase: GeneratePhase | VotePhase,
-  context: RunContext,
+  pending: ReadonlyArray<Parameters<typeof callJobIdFor>[0] & { idempotencyKey: string }>,
 ): Promise<boolean> {
-  const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
-  if (pending.length === 0) return false;
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   await Promise.all(
     pending.map((call) => {
@@ -190,8 +199,8 @@ async function gather(
   session: SessionForRun,
   phase: GeneratePhase | VotePhase,
   context: RunContext,
+  calls: readonly AnsweredCall[],
 ): Promise<Prisma.InputJsonValue> {
-  const calls = await succeededCalls(deps.db, session.id, phase.id);
   if (phase.kind === "generate") {
     const output = gatherGenerate(phase, calls);
     // Generated files are checked as soon as they arrive, so hostile or oversized output fails

@@ -35,6 +35,7 @@ export {
   getCallForRun,
   type JournaledCall,
   type PlannedCall,
+  phaseCalls,
   recordFailedAttempt,
   releaseLease,
   renewLease,

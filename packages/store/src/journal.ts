@@ -97,6 +97,20 @@ export async function getCall(db: Db, key: string) {
   return row && journaled(row);
 }
 
+/**
+ * Every call of a phase with its request and answer parsed, split into those still without an
+ * answer and those answered: what a phase job coming back from waiting needs, in one read (its calls
+ * were journaled before it started waiting, so it neither journals them again nor reads twice).
+ */
+export async function phaseCalls(db: Db, sessionId: string, phase: string) {
+  const rows = await db.modelCall.findMany({ where: { sessionId, phase }, orderBy: { callKey: "asc" } });
+  const calls = rows.map(journaled);
+  return {
+    unanswered: calls.filter((call) => call.status !== "succeeded"),
+    answered: calls.filter((call) => call.status === "succeeded"),
+  };
+}
+
 /** A call with what its run needs of its session (status, budget, cache). */
 export async function getCallForRun(db: Db, key: string) {
   const row = await db.modelCall.findUnique({
