@@ -1,7 +1,6 @@
 import type { ProviderError, ProviderName } from "@foundry/llm";
 import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload } from "@foundry/queue";
-import type { BreakerSettings } from "@foundry/store";
-import { type JournaledCall, recordEvent, rerouteCall } from "@foundry/store";
+import { type BreakerSettings, type JournaledCall, recordEvent, rerouteCall } from "@foundry/store";
 import type { Job } from "bullmq";
 import { breakerKey, DEFAULT_BREAKER } from "./breaker/breaker.ts";
 import type { EngineDeps } from "./deps.ts";

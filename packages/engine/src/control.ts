@@ -1,8 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "@foundry/db";
 import { ORCHESTRATOR_QUEUE, phaseJobId, type QueueSet } from "@foundry/queue";
-import type { SessionStatus } from "@foundry/store";
-import { failSession, getSessionWorkflow, markCancelled, markRetried } from "@foundry/store";
+import {
+  failSession,
+  getSessionWorkflow,
+  markCancelled,
+  markRetried,
+  type SessionStatus,
+} from "@foundry/store";
 import type { Logger } from "./logger.ts";
 import { buildFlow } from "./submit.ts";
 

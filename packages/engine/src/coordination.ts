@@ -1,7 +1,11 @@
 import type { PrismaClient } from "@foundry/db";
 import type { QueueSet } from "@foundry/queue";
-import type { BreakerStore, RateLimiter } from "@foundry/store";
-import { PostgresBreakerStore, PostgresSlidingWindowLimiter } from "@foundry/store";
+import {
+  type BreakerStore,
+  PostgresBreakerStore,
+  PostgresSlidingWindowLimiter,
+  type RateLimiter,
+} from "@foundry/store";
 import { RedisBreakerStore } from "./breaker/redis-breaker.ts";
 import { SlidingWindowLimiter } from "./limits/rate-limit.ts";
 

@@ -1,8 +1,7 @@
 import type { PrismaClient } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
 import { ProviderError } from "@foundry/llm";
-import type { FailureCode } from "@foundry/store";
-import { EngineError, failSession, lastCallError } from "@foundry/store";
+import { EngineError, type FailureCode, failSession, lastCallError } from "@foundry/store";
 import { type Job, UnrecoverableError } from "bullmq";
 import { throughOutage } from "./infrastructure.ts";
 import { SessionFailure } from "./job-control.ts";

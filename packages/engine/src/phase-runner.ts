@@ -125,16 +125,18 @@ async function runPhaseKind(
   switch (phase.kind) {
     case "generate":
     case "vote": {
-      // Back from waiting (or re-run after a crash while waiting): the calls are journaled already.
       if (status === "waiting") {
+        // Back from waiting (or run again after a crash while waiting): the calls are journaled
+        // already, so one read of them all, instead of journaling them again and reading twice.
         const { unanswered, answered } = await phaseCalls(deps.db, session.id, phase.id);
         if (unanswered.length === 0) return gather(deps, session, phase, context, answered);
         if (await queueCalls(deps, job, token, session, phase, unanswered)) throw new WaitingChildrenError();
-        return gather(deps, session, phase, context, await succeededCalls(deps.db, session.id, phase.id));
+      } else {
+        const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
+        if (pending.length > 0 && (await queueCalls(deps, job, token, session, phase, pending)))
+          throw new WaitingChildrenError();
       }
-      const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
-      if (pending.length > 0 && (await queueCalls(deps, job, token, session, phase, pending)))
-        throw new WaitingChildrenError();
+      // No call left to wait for (all answered, or every child finished before the job could wait).
       return gather(deps, session, phase, context, await succeededCalls(deps.db, session.id, phase.id));
     }
     case "files":

@@ -19,6 +19,7 @@ export { EVENTS_CHANNEL, type EventType, recordEvent, recordEvents } from "./eve
 export {
   listGeneratedFiles,
   listSessionFiles,
+  type NewGeneratedFile,
   readArchiveFacts,
   readGeneratedFileContents,
   readSessionFile,

@@ -88,17 +88,10 @@ export async function failSession(
         : { sessionId, status: { in: ["running", "waiting"] } },
       data: { status: "failed", error: failure.reason, finishedAt: new Date() },
     });
-    await tx.modelCall.updateMany({
-      where: { sessionId, status: { in: ["pending", "running"] } },
-      data: {
-        status: status === "failed" ? "failed" : "cancelled",
-        error: `not answered: the session ${status === "failed" ? "failed" : "reached its budget"} (${failure.reason})`,
-        errorCode: "session_failed",
-        finishedAt: new Date(),
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        reservedUsd: 0,
-      },
+    await endUnansweredCalls(tx, sessionId, {
+      status: status === "failed" ? "failed" : "cancelled",
+      error: `not answered: the session ${status === "failed" ? "failed" : "reached its budget"} (${failure.reason})`,
+      errorCode: "session_failed",
     });
     await recordEvent(tx, {
       sessionId,
@@ -108,6 +101,21 @@ export async function failSession(
       data: { code: failure.code },
     });
     return true;
+  });
+}
+
+/**
+ * Ends the session's calls still pending or in flight, with `end`: no worker may claim them any more,
+ * a lease holder loses its lease, and what they held against the budget is released.
+ */
+async function endUnansweredCalls(
+  tx: Db,
+  sessionId: string,
+  end: { status: "failed" | "cancelled"; error: string; errorCode: string },
+): Promise<void> {
+  await tx.modelCall.updateMany({
+    where: { sessionId, status: { in: ["pending", "running"] } },
+    data: { ...end, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null, reservedUsd: 0 },
   });
 }
 
@@ -132,17 +140,10 @@ export async function markCancelled(db: PrismaClient, sessionId: string, by: str
       where: { sessionId, status: { in: ["running", "waiting"] } },
       data: { status: "cancelled", error: `cancelled by ${by}`, finishedAt: new Date() },
     });
-    await tx.modelCall.updateMany({
-      where: { sessionId, status: { in: ["pending", "running"] } },
-      data: {
-        status: "cancelled",
-        error: `cancelled by ${by}`,
-        errorCode: "cancelled",
-        finishedAt: new Date(),
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        reservedUsd: 0,
-      },
+    await endUnansweredCalls(tx, sessionId, {
+      status: "cancelled",
+      error: `cancelled by ${by}`,
+      errorCode: "cancelled",
     });
     await recordEvent(tx, {
       sessionId,

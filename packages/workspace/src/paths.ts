@@ -1,3 +1,5 @@
+import type { NewGeneratedFile } from "@foundry/store";
+
 // Model output is untrusted: every generated path is checked before anything touches the disk.
 
 /** Limits on what one session may write. */
@@ -109,15 +111,8 @@ export interface CandidateFile {
   phase: string;
 }
 
-/** A file that passed every check. */
-export interface AcceptedFile {
-  path: string;
-  content: string;
-  purpose: string | null;
-  author: string;
-  phase: string;
-  bytes: number;
-}
+/** A file that passed every check: what the store keeps of it (`replaceGeneratedFiles`). */
+export type AcceptedFile = NewGeneratedFile;
 
 export interface Rejection {
   path: string;

@@ -1,7 +1,6 @@
 import type { Prisma } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
-import type { SessionForRun } from "@foundry/store";
-import { recordEvent, recordEvents, replaceGeneratedFiles } from "@foundry/store";
+import { recordEvent, recordEvents, replaceGeneratedFiles, type SessionForRun } from "@foundry/store";
 import type { FilesPhase, RunContext, WorkflowDefinition } from "@foundry/workflow";
 import {
   buildProjectReadme,
