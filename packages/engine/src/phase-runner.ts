@@ -34,6 +34,7 @@ import { rejectFiles, runFilesPhase } from "./phases/files.ts";
 import { gatherGenerate, gatherVote, overriddenMajorities } from "./phases/gather.ts";
 import { runGitPhase } from "./phases/git.ts";
 import { buildContext, planCalls, skipReason, voteItems } from "./plan.ts";
+import type { SessionMemo } from "./session-memo.ts";
 
 /** What a phase job returns: small, because BullMQ stores it in three places. */
 export interface PhaseJobResult {
@@ -50,7 +51,12 @@ export interface PhaseJobResult {
  * While PostgreSQL or the queue is unreachable it waits and starts over (bounded), so an outage
  * never uses up the job's attempts.
  */
-export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Promise<PhaseJobResult> {
+export async function runPhaseJob(
+  deps: EngineDeps,
+  memo: SessionMemo,
+  job: Job,
+  token: string,
+): Promise<PhaseJobResult> {
   const payload = phasePayload.safeParse(job.data);
   if (!payload.success) throw new UnrecoverableError(`invalid phase job payload: ${payload.error.message}`);
   const log = deps.log.child({ sessionId: payload.data.sessionId, phase: payload.data.phase, jobId: job.id });
@@ -58,7 +64,7 @@ export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Pr
   const observe = (outcome: "succeeded" | "skipped" | "waiting" | "failed") =>
     deps.observe?.phase?.({ phase: payload.data.phase, outcome, durationMs: performance.now() - started });
   try {
-    const result = await throughOutage(() => runPhase(deps, job, token, payload.data, log), {
+    const result = await throughOutage(() => runPhase(deps, memo, job, token, payload.data, log), {
       timeoutMs: deps.durability?.outageTimeoutMs ?? DEFAULT_DURABILITY.outageTimeoutMs,
       onWait: (fault, error, waitedMs) =>
         log.warn({ fault, error: (error as Error).message, waitedMs }, `${fault} unavailable; waiting`),
@@ -73,16 +79,20 @@ export async function runPhaseJob(deps: EngineDeps, job: Job, token: string): Pr
 
 async function runPhase(
   deps: EngineDeps,
+  memo: SessionMemo,
   job: Job,
   token: string,
   payload: { sessionId: string; phase: string; run: number },
   log: EngineDeps["log"],
 ): Promise<PhaseJobResult> {
   const { sessionId, phase: phaseId } = payload;
-  const session = await loadSessionForRun(deps.db, sessionId);
-  if (!session) throw new UnrecoverableError(`session ${sessionId} does not exist`);
-  if (sessionHasEnded(session))
+  const session = await loadSessionForRun(deps.db, sessionId, memo.known(sessionId));
+  if (!session || sessionHasEnded(session)) {
+    memo.forget(sessionId);
+    if (!session) throw new UnrecoverableError(`session ${sessionId} does not exist`);
     throw new UnrecoverableError(`session ${sessionId} has already ${session.status}. ${RETRY_HINT}`);
+  }
+  memo.remember(sessionId, session);
   // A job of an earlier run (before a retry or a re-queue) must not run phases a second time.
   if (payload.run !== session.run) return { phase: phaseId, status: "superseded" };
   const workflow = session.workflow;
@@ -97,7 +107,7 @@ async function runPhase(
 
   const reason = skipReason(phase, context);
   if (reason) {
-    await finishPhase(deps, session, workflow, phase, {
+    await finishPhase(deps, memo, session, workflow, phase, {
       status: "skipped",
       output: null,
       skipReason: reason,
@@ -107,7 +117,7 @@ async function runPhase(
   }
 
   const output = await runPhaseKind(deps, job, token, session, workflow, phase, context, run.status);
-  await finishPhase(deps, session, workflow, phase, { status: "succeeded", output, skipReason: null });
+  await finishPhase(deps, memo, session, workflow, phase, { status: "succeeded", output, skipReason: null });
   log.info({}, "phase succeeded");
   return { phase: phaseId, status: "succeeded" };
 }
@@ -247,6 +257,7 @@ async function gather(
 
 async function finishPhase(
   deps: EngineDeps,
+  memo: SessionMemo,
   session: SessionForRun,
   workflow: WorkflowDefinition,
   phase: PhaseDefinition,
@@ -260,5 +271,8 @@ async function finishPhase(
   // Only a phase in progress of a session still active finishes: a cancel or a failure recorded
   // meanwhile is never overwritten.
   const finished = await finishPhaseRun(deps.db, session.id, { ...phase, isLast }, result);
-  if (finished === "ended") throw new UnrecoverableError(`session ${session.id} has ended`);
+  if (finished.state === "ended" || isLast) memo.forget(session.id);
+  else if (finished.state === "finished" && result.status === "succeeded")
+    memo.succeeded(session.id, phase.id, finished.output);
+  if (finished.state === "ended") throw new UnrecoverableError(`session ${session.id} has ended`);
 }

@@ -27,6 +27,7 @@ import { SessionFailure } from "./job-control.ts";
 import { bullmqLimiter } from "./limits/rate-limit.ts";
 import { runPhaseJob } from "./phase-runner.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+import { SessionMemo } from "./session-memo.ts";
 
 export interface WorkerPoolOptions {
   deps: EngineDeps;
@@ -86,6 +87,8 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
   const { deps } = options;
   /** This process's jobs in flight, by session, so a cancel can abort them. */
   const active = new Map<string, Map<string, Worker>>();
+  /** The orchestrator's memory of its sessions' immutable parts (workflow, finished outputs). */
+  const memo = new SessionMemo();
   /** Errors whose failure a processor already recorded (the `failed` event then has nothing to add). */
   const recorded = new WeakSet<object>();
 
@@ -112,7 +115,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
         }
         try {
           return isOrchestrator
-            ? await runPhaseJob(deps, job, token as string)
+            ? await runPhaseJob(deps, memo, job, token as string)
             : await runCallJob(deps, job, token, signal);
         } catch (error) {
           if (

@@ -106,7 +106,7 @@ describe("columns read by the store", () => {
     await expect(read).rejects.toThrow(`model_calls.request of the row with idempotency_key ${key}`);
 
     await db.prisma
-      .$executeRaw`UPDATE phase_runs SET output = '[1, 2]'::jsonb WHERE session_id = ${id} AND phase = 'requirements'`;
+      .$executeRaw`UPDATE phase_runs SET status = 'succeeded', output = '[1, 2]'::jsonb WHERE session_id = ${id} AND phase = 'requirements'`;
     await expect(loadSessionForRun(db.prisma, id)).rejects.toThrow(
       `phase_runs.output of the row with (session_id, phase) (${id}, requirements)`,
     );

@@ -7,7 +7,7 @@ export {
 } from "./audit-log.ts";
 export type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker-store.ts";
 export { answeredCallModels, lastCallError, readCallState } from "./calls.ts";
-export { StoredRowError } from "./columns.ts";
+export { type PhaseOutput, StoredRowError } from "./columns.ts";
 export { EngineError, type Infrastructure, InfrastructureError } from "./errors.ts";
 export {
   EventHorizon,
@@ -70,6 +70,7 @@ export {
   failSession,
   getSessionWorkflow,
   insertSession,
+  type KnownSession,
   loadSessionForRun,
   markCancelled,
   markRequeued,

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
+import { type PhaseOutput, phaseOutputOf } from "./columns.ts";
 import { EVENTS_CHANNEL, type EventInput } from "./events.ts";
 
 // A phase run's transitions: pending → running → (waiting ↔ running) → succeeded | skipped. Each is
@@ -89,8 +90,8 @@ export async function markPhaseWaiting(
  * Ends a phase run in progress (running or waiting) as succeeded or skipped, only while the session
  * is active (a cancel or a failure recorded meanwhile is never overwritten); the last phase also ends
  * the session as succeeded. `ended`: the session is no longer active (nothing changed);
- * `finished`: this call finished it; `already`: it was not in progress (only the session's progress
- * time moved).
+ * `finished`: this call finished it, and `output` is the output as stored (what a later read returns);
+ * `already`: it was not in progress (only the session's progress time moved).
  */
 export async function finishPhaseRun(
   db: PrismaClient,
@@ -101,7 +102,7 @@ export async function finishPhaseRun(
     output: Prisma.InputJsonValue | null;
     skipReason: string | null;
   },
-): Promise<"finished" | "already" | "ended"> {
+): Promise<{ state: "finished"; output: PhaseOutput } | { state: "already" } | { state: "ended" }> {
   const events = eventRows(phase.id, [
     {
       type: result.status === "skipped" ? "phase.skipped" : "phase.succeeded",
@@ -113,14 +114,14 @@ export async function finishPhaseRun(
       : []),
   ]);
   const output = result.output === null ? null : JSON.stringify(result.output);
-  const rows = await db.$queryRaw<Array<{ active: number; finished: number }>>`
+  const rows = await db.$queryRaw<Array<{ active: number; finished: number; output: unknown }>>`
     WITH s AS (
       SELECT id FROM sessions WHERE id = ${sessionId} AND status IN ('queued', 'running') FOR UPDATE),
     finished AS (
       UPDATE phase_runs AS r SET status = ${result.status}, output = coalesce(${output}::jsonb, r.output),
         skip_reason = ${result.skipReason}, finished_at = clock_timestamp()
       FROM s WHERE r.session_id = s.id AND r.phase = ${phase.id} AND r.status IN ('running', 'waiting')
-      RETURNING r.id),
+      RETURNING r.id, r.output),
     session AS (
       UPDATE sessions SET progress_at = clock_timestamp(), updated_at = clock_timestamp(),
         status = CASE WHEN ${phase.isLast} AND EXISTS (SELECT 1 FROM finished) THEN 'succeeded' ELSE sessions.status END,
@@ -133,8 +134,10 @@ export async function finishPhaseRun(
       FROM finished, jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS x(value, n)
       ORDER BY x.n)
     SELECT (SELECT count(*) FROM s)::int AS active, (SELECT count(*) FROM finished)::int AS finished,
+      (SELECT output FROM finished) AS output,
       (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM finished) AS announced)::int AS announced`;
   const row = rows[0];
-  if (!row || row.active === 0) return "ended";
-  return row.finished > 0 ? "finished" : "already";
+  if (!row || row.active === 0) return { state: "ended" };
+  if (row.finished === 0) return { state: "already" };
+  return { state: "finished", output: phaseOutputOf({ sessionId, phase: phase.id, output: row.output }) };
 }

@@ -1,6 +1,12 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import { phaseOutputOf, phaseStatusOf, sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
+import {
+  type PhaseOutput,
+  phaseOutputOf,
+  phaseStatusOf,
+  sessionStatusOf,
+  sessionWorkflowOf,
+} from "./columns.ts";
 import { type Db, recordEvent } from "./events.ts";
 import { type FailureCode, isTerminalSession, type SessionStatus } from "./status.ts";
 
@@ -238,23 +244,47 @@ async function statusOf(db: Db, sessionId: string): Promise<SessionStatus | null
 }
 
 /**
- * The session as a running phase needs it, with its status, workflow and phases' statuses and
- * outputs parsed; null when it does not exist.
+ * What a process already holds of a session, so that loading it again does not read and parse it
+ * again: the workflow snapshot and the outputs of its succeeded phases. Both never change once
+ * stored (a retry resets only the phases that did not finish), so they need no invalidation.
  */
-export async function loadSessionForRun(db: Db, sessionId: string) {
+export interface KnownSession {
+  workflow?: WorkflowDefinition;
+  /** Outputs of succeeded phases, by phase id. */
+  outputs: ReadonlyMap<string, PhaseOutput>;
+}
+
+/**
+ * The session as a running phase needs it, with its status, workflow and phases' statuses and
+ * outputs parsed; null when it does not exist. What `known` holds is taken from it instead of being
+ * read: with the workflow and every succeeded phase's output known, one statement of small columns.
+ */
+export async function loadSessionForRun(db: Db, sessionId: string, known?: KnownSession) {
   const row = await db.session.findUnique({
     where: { id: sessionId },
-    include: { phases: { orderBy: { position: "asc" } } },
+    omit: { workflow: known?.workflow !== undefined },
+    include: { phases: { orderBy: { position: "asc" }, omit: { output: true } } },
   });
   if (!row) return null;
+  const { workflow: stored, phases: phaseRows, ...columns } = row as typeof row & { workflow?: unknown };
+  const workflow = known?.workflow ?? sessionWorkflowOf({ id: sessionId, workflow: stored });
+  const phases = phaseRows.map((phase) => ({ ...phase, status: phaseStatusOf(phase) }));
+  const missing = phases.filter((phase) => phase.status === "succeeded" && !known?.outputs.has(phase.phase));
+  const read =
+    missing.length === 0
+      ? []
+      : await db.phaseRun.findMany({
+          where: { sessionId, phase: { in: missing.map((phase) => phase.phase) } },
+          select: { sessionId: true, phase: true, output: true },
+        });
+  const outputs = new Map(read.map((phase) => [phase.phase, phaseOutputOf(phase)]));
   return {
-    ...row,
-    status: sessionStatusOf(row),
-    workflow: sessionWorkflowOf(row),
-    phases: row.phases.map((phase) => ({
+    ...columns,
+    status: sessionStatusOf(columns),
+    workflow,
+    phases: phases.map((phase) => ({
       ...phase,
-      status: phaseStatusOf(phase),
-      output: phaseOutputOf(phase),
+      output: outputs.get(phase.phase) ?? known?.outputs.get(phase.phase) ?? null,
     })),
   };
 }
