@@ -1,6 +1,7 @@
 // The generated client through @prisma/adapter-pg against real Postgres (a clone of the migrated template).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { createPrisma, MAX_PREPARED_PARAMETERS, preparedStatementName } from "./client.ts";
 import { Prisma } from "./index.ts";
 
 let db: TestDatabase;
@@ -141,5 +142,34 @@ describe("generated client", () => {
     });
     await db.prisma.session.delete({ where: { id: "s-cascade" } });
     expect(await db.prisma.phaseRun.count({ where: { sessionId: "s-cascade" } })).toBe(0);
+  });
+});
+
+describe("prepared statements", () => {
+  it("prepares each statement once per connection and runs it again by name", async () => {
+    const prisma = createPrisma(db.url, { max: 1 });
+    try {
+      for (const id of ["p-1", "p-2", "p-3"]) {
+        const rows = await prisma.$queryRaw<Array<{ id: string }>>`SELECT ${id}::text AS id`;
+        expect(rows).toEqual([{ id }]);
+      }
+      const prepared = await prisma.$queryRaw<Array<{ name: string; statement: string }>>`
+        SELECT name, statement FROM pg_prepared_statements WHERE statement LIKE 'SELECT $1::text AS id%'`;
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0]?.name).toBe(preparedStatementName({ sql: "SELECT $1::text AS id", args: [1] }));
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it("leaves statements with many parameters unnamed, and names the same text the same way", () => {
+    const sql = "SELECT 1";
+    expect(preparedStatementName({ sql, args: [] })).toMatch(/^foundry_[\w-]{32}$/);
+    expect(preparedStatementName({ sql, args: [] })).toBe(preparedStatementName({ sql, args: [] }));
+    expect(preparedStatementName({ sql: "SELECT 2", args: [] })).not.toBe(
+      preparedStatementName({ sql, args: [] }),
+    );
+    const many = Array.from({ length: MAX_PREPARED_PARAMETERS + 1 }, (_, index) => index);
+    expect(preparedStatementName({ sql, args: many })).toBe("");
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client.ts";
 
@@ -17,11 +18,29 @@ export interface CreatePrismaOptions {
  * const prisma = createPrisma(env.DATABASE_URL, { max: 5 });
  */
 export function createPrisma(databaseUrl: string, options: CreatePrismaOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({
-    connectionString: databaseUrl,
-    ...(options.max === undefined ? {} : { max: options.max }),
-  });
+  const adapter = new PrismaPg(
+    { connectionString: databaseUrl, ...(options.max === undefined ? {} : { max: options.max }) },
+    { statementNameGenerator: preparedStatementName },
+  );
   // Under load a transaction may wait for a pooled connection longer than Prisma's 2 s default, and
   // run longer than its 5 s default: waiting is better than failing a request or a job step.
   return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
+}
+
+/**
+ * Statements with more parameters than this (multi-row inserts, long `IN` lists) run unnamed: each
+ * row count would otherwise be one more prepared statement kept on every pooled connection.
+ */
+export const MAX_PREPARED_PARAMETERS = 64;
+
+/**
+ * The name a statement is prepared under on each pooled connection, so PostgreSQL parses and plans
+ * the engine's statements once per connection instead of on every execution (the journal's and the
+ * phase transitions' statements are long CTEs, whose planning cost as much as running them). The
+ * name is a digest of the SQL text, so one text is one statement; the empty name (node-postgres'
+ * unnamed statement) runs it unprepared.
+ */
+export function preparedStatementName(query: { sql: string; args: readonly unknown[] }): string {
+  if (query.args.length > MAX_PREPARED_PARAMETERS) return "";
+  return `foundry_${createHash("sha256").update(query.sql).digest("base64url").slice(0, 32)}`;
 }
