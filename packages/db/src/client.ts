@@ -42,5 +42,16 @@ export const MAX_PREPARED_PARAMETERS = 64;
  */
 export function preparedStatementName(query: { sql: string; args: readonly unknown[] }): string {
   if (query.args.length > MAX_PREPARED_PARAMETERS) return "";
-  return `foundry_${createHash("sha256").update(query.sql).digest("base64url").slice(0, 32)}`;
+  let name = statementNames.get(query.sql);
+  if (name === undefined) {
+    name = `foundry_${createHash("sha256").update(query.sql).digest("base64url").slice(0, 32)}`;
+    // The statements' texts are few, but nothing bounds them: forget them all rather than grow.
+    if (statementNames.size >= MAX_REMEMBERED_NAMES) statementNames.clear();
+    statementNames.set(query.sql, name);
+  }
+  return name;
 }
+
+const MAX_REMEMBERED_NAMES = 4096;
+/** Names by SQL text, so a statement run again is not digested again. */
+const statementNames = new Map<string, string>();

@@ -181,22 +181,26 @@ async function queueCalls(
   pending: ReadonlyArray<Parameters<typeof callJobIdFor>[0] & { idempotencyKey: string }>,
 ): Promise<boolean> {
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
+  // One round trip per provider queue, however many calls it gets.
+  const byProvider = Map.groupBy(pending, (call) => call.provider as ProviderName);
   await Promise.all(
-    pending.map((call) => {
-      const data: ModelCallPayload = {
-        sessionId: session.id,
-        phase: phase.id,
-        idempotencyKey: call.idempotencyKey,
-        run: session.run,
-      };
-      return deps.queues
-        .provider(call.provider as ProviderName)
-        .add(callJobName(phase.id, call.callKey), data, {
-          ...JOB_CATALOG.modelCall.options,
-          jobId: callJobIdFor(call, session.run),
-          parent,
-        });
-    }),
+    [...byProvider].map(([provider, calls]) =>
+      deps.queues.provider(provider).addBulk(
+        calls.map((call) => {
+          const data: ModelCallPayload = {
+            sessionId: session.id,
+            phase: phase.id,
+            idempotencyKey: call.idempotencyKey,
+            run: session.run,
+          };
+          return {
+            name: callJobName(phase.id, call.callKey),
+            data,
+            opts: { ...JOB_CATALOG.modelCall.options, jobId: callJobIdFor(call, session.run), parent },
+          };
+        }),
+      ),
+    ),
   );
   await markPhaseWaiting(deps.db, session.id, phase.id, {
     type: "phase.waiting",

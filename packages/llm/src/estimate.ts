@@ -1,5 +1,5 @@
 import { repairInstruction } from "./repair.ts";
-import { toWireJsonSchema } from "./structured.ts";
+import { wireJsonSchemaText } from "./structured.ts";
 import type { GenerateRequest } from "./types.ts";
 
 /** Output-token limit of one call when the request sets none. */
@@ -38,7 +38,7 @@ export function estimateTokens(
     "system" | "prompt" | "schemaName" | "schema" | "maxOutputTokens" | "repair"
   >,
 ): TokenEstimate {
-  const schema = JSON.stringify(toWireJsonSchema(request.schemaName, request.schema));
+  const schema = wireJsonSchemaText(request.schemaName, request.schema);
   let characters =
     (request.system?.length ?? 0) +
     request.prompt.length +

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ProviderError } from "./errors.ts";
-import { parseStructured } from "./structured.ts";
+import { parseStructured, toWireJsonSchema, wireJsonSchemaText } from "./structured.ts";
 
 const usage = { inputTokens: 12, outputTokens: 34 };
 const planSchema = z.object({
@@ -95,5 +95,26 @@ describe("parseStructured", () => {
     expect(error.message).toBe(
       "openai returned JSON that cannot be stored: the string at $[0][0][0][0][0][0]…[0][0][0][0][0][0] contains a NUL character (U+0000)",
     );
+  });
+});
+
+describe("toWireJsonSchema", () => {
+  it("converts once per schema and name, and hands each caller an object of its own", () => {
+    const first = toWireJsonSchema("plan", planSchema);
+    const second = toWireJsonSchema("plan", planSchema);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    // A caller changing its copy changes nothing for the next caller.
+    (first.properties as Record<string, unknown>).title = "changed";
+    expect(toWireJsonSchema("plan", planSchema)).toEqual(second);
+    expect(Object.keys(first)[0]).toBe("title");
+    expect(first.title).toBe("plan");
+    expect("$schema" in first).toBe(false);
+  });
+
+  it("names the schema as asked, for the same zod schema under two names", () => {
+    expect(toWireJsonSchema("a", planSchema).title).toBe("a");
+    expect(toWireJsonSchema("b", planSchema).title).toBe("b");
+    expect(wireJsonSchemaText("b", planSchema)).toBe(JSON.stringify(toWireJsonSchema("b", planSchema)));
   });
 });

@@ -8,9 +8,27 @@ import type { ProviderName, Usage } from "./types.ts";
  * (OpenAI's strict mode rejects unknown top-level keywords).
  */
 export function toWireJsonSchema(schemaName: string, schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { target: "draft-2020-12", io: "output" }) as Record<string, unknown>;
-  delete json.$schema;
-  return { title: schemaName, ...json };
+  return JSON.parse(wireJsonSchemaText(schemaName, schema)) as Record<string, unknown>;
+}
+
+/** Wire schemas as JSON text, by schema and name: zod's conversion walks the whole schema. */
+const wireSchemas = new WeakMap<z.ZodType, Map<string, string>>();
+
+/** {@link toWireJsonSchema} as JSON text, converted once per schema and name. */
+export function wireJsonSchemaText(schemaName: string, schema: z.ZodType): string {
+  let byName = wireSchemas.get(schema);
+  if (!byName) {
+    byName = new Map();
+    wireSchemas.set(schema, byName);
+  }
+  let text = byName.get(schemaName);
+  if (text === undefined) {
+    const json = z.toJSONSchema(schema, { target: "draft-2020-12", io: "output" }) as Record<string, unknown>;
+    delete json.$schema;
+    text = JSON.stringify({ title: schemaName, ...json });
+    byName.set(schemaName, text);
+  }
+  return text;
 }
 
 /**
