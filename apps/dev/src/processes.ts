@@ -28,12 +28,13 @@ export function startApp(
   main: string,
   args: string[],
   env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
 ): AppProcess {
   const logs = join(DATA_DIR, "logs");
   mkdirSync(logs, { recursive: true });
   const logFile = join(logs, `${name}.log`);
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, [main, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, main, ...args], {
     env,
     stdio: ["ignore", fd, fd, "ipc"],
     detached: true,

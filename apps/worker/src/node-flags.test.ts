@@ -1,0 +1,35 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { WORKER_NODE_FLAGS } from "./node-flags.ts";
+
+// docker-compose.yml cannot import the flags, so this holds it to them.
+describe("WORKER_NODE_FLAGS", () => {
+  it("are the flags each worker service of docker-compose.yml starts node with", async () => {
+    const compose = parse(
+      await readFile(new URL("../../../docker-compose.yml", import.meta.url), "utf8"),
+    ) as {
+      services: Record<string, { command?: string[] }>;
+    };
+    const workers = Object.entries(compose.services).filter(([name]) => name.startsWith("worker-"));
+    expect(workers.map(([name]) => name).sort()).toEqual([
+      "worker-anthropic",
+      "worker-gemini",
+      "worker-openai",
+      "worker-orchestrator",
+    ]);
+    for (const [, service] of workers) {
+      expect(service.command?.slice(0, WORKER_NODE_FLAGS.length + 2)).toEqual([
+        "node",
+        ...WORKER_NODE_FLAGS,
+        "apps/worker/src/main.ts",
+      ]);
+    }
+  });
+
+  it("are flags node accepts", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const out = execFileSync(process.execPath, [...WORKER_NODE_FLAGS, "-e", "process.stdout.write('ok')"]);
+    expect(out.toString()).toBe("ok");
+  });
+});
