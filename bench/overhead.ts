@@ -236,6 +236,54 @@ interface LoadResult {
   handOffs: number[];
   /** The profiler clock around the run, to cut the workers' profiles to it. */
   window: { fromMicros: number; toMicros: number };
+  /** CPU seconds each part of the machine used during the run (null where /proc is missing). */
+  cpu: CpuShare[] | null;
+}
+
+interface CpuShare {
+  name: string;
+  seconds: number;
+}
+
+/**
+ * CPU time (user + system, in clock ticks) of every process on the machine, summed by what it is: the
+ * named pids (the workers, this process with the API and the simulator) by their name, the others
+ * by command (postgres, redis-server, git…). Null where there is no /proc.
+ */
+async function cpuTicks(named: ReadonlyMap<number, string>): Promise<Map<string, number> | null> {
+  let pids: string[];
+  try {
+    pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return null;
+  }
+  const ticks = new Map<string, number>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+      if (!stat) return;
+      const close = stat.lastIndexOf(")");
+      const command = stat.slice(stat.indexOf("(") + 1, close);
+      // Fields after the command: state is 3rd in stat(5), utime the 14th and stime the 15th.
+      const fields = stat.slice(close + 2).split(" ");
+      const used = Number(fields[11]) + Number(fields[12]);
+      const name = named.get(Number(pid)) ?? command;
+      ticks.set(name, (ticks.get(name) ?? 0) + used);
+    }),
+  );
+  return ticks;
+}
+
+/** What each part used between two cpuTicks readings, in seconds, largest first (100 ticks a second, Linux's USER_HZ). */
+function cpuBetween(
+  before: Map<string, number> | null,
+  after: Map<string, number> | null,
+): CpuShare[] | null {
+  if (!before || !after) return null;
+  return [...after]
+    .map(([name, ticks]) => ({ name, seconds: (ticks - (before.get(name) ?? 0)) / 100 }))
+    .filter((share) => share.seconds >= 0.05)
+    .sort((a, b) => b.seconds - a.seconds);
 }
 
 async function waitForSessions(cluster: BenchCluster, ids: string[], timeoutMs: number, started: number) {
@@ -276,6 +324,9 @@ async function handOffs(cluster: BenchCluster, ids: string[]): Promise<number[]>
 
 async function runLoad(options: Options, cluster: BenchCluster, runId: string): Promise<LoadResult> {
   log(`full: submitting ${options.sessions} sessions at once`);
+  const named = new Map(cluster.workers.map((worker) => [worker.pid, worker.name]));
+  named.set(process.pid, "benchmark (API, simulator)");
+  const ticksBefore = await cpuTicks(named);
   const fromMicros = profilerClockMicros();
   const started = Date.now();
   const ids = await Promise.all(
@@ -285,6 +336,7 @@ async function runLoad(options: Options, cluster: BenchCluster, runId: string): 
   );
   const sessions = await waitForSessions(cluster, ids, options.timeoutMs, started);
   const toMicros = profilerClockMicros();
+  const cpu = cpuBetween(ticksBefore, await cpuTicks(named));
   const lastFinished = Math.max(...sessions.map((session) => session.finishedAt?.getTime() ?? Date.now()));
   const calls = await cluster.db.modelCall.count({ where: { sessionId: { in: ids }, status: "succeeded" } });
   const succeeded = sessions.filter((session) => session.status === "succeeded").length;
@@ -297,6 +349,7 @@ async function runLoad(options: Options, cluster: BenchCluster, runId: string): 
     wallMs,
     handOffs: await handOffs(cluster, ids),
     window: { fromMicros, toMicros },
+    cpu,
   };
 }
 
@@ -365,6 +418,16 @@ function report(options: Options, results: Results): string {
       `${fixed(load.wallMs / 1000, 2)} s, **${fixed(ours)} calls/s**, ${fixed(perMinute)} sessions/min`,
     ]),
     row(["ours / bare", "", `**${fixed(ours / bareRate, 3)}**`]),
+    row([
+      "CPU during the sessions at once",
+      "CPU seconds by process (workers by name, others by command)",
+      load.cpu
+        ? load.cpu
+            .slice(0, 7)
+            .map((share) => `${share.name} ${fixed(share.seconds, 2)}`)
+            .join(", ")
+        : "n/a (no /proc)",
+    ]),
     row([
       "one session, submit → succeeded",
       `${alone.succeeded}/${alone.latencies.length} sequential sessions (${alone.phases} phases, ${alone.calls} calls each)`,
