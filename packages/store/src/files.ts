@@ -62,18 +62,21 @@ export async function replaceGeneratedFiles(
   const root = options.workspace;
   await inSession(db, sessionId, async (tx) => {
     await tx.generatedFile.deleteMany({ where: { sessionId } });
-    await tx.generatedFile.createMany({
-      data: files.map((file) => ({
-        sessionId,
-        phase: file.phase,
-        path: file.path,
-        content: file.content,
-        sizeBytes: file.bytes,
-        sha256: sha256(file.content),
-        purpose: file.purpose,
-        author: file.author,
-      })),
-    });
+    // The rows as one JSON parameter: one fixed statement whatever their number.
+    const rows = files.map((file) => ({
+      phase: file.phase,
+      path: file.path,
+      content: file.content,
+      size_bytes: file.bytes,
+      sha256: sha256(file.content),
+      purpose: file.purpose,
+      author: file.author,
+    }));
+    await tx.$executeRaw`
+      INSERT INTO generated_files (id, session_id, phase, path, content, size_bytes, sha256, purpose, author)
+      SELECT gen_random_uuid(), ${sessionId}, x.phase, x.path, x.content, x.size_bytes, x.sha256, x.purpose, x.author
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS x(phase text, path text, content text, size_bytes int, sha256 text, purpose text, author text)`;
     await tx.session.update({ where: { id: sessionId }, data: { workspacePath: root } });
     await recordEvent(tx, {
       sessionId,

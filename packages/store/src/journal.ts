@@ -51,28 +51,31 @@ export async function ensureCalls(
   phase: string,
   calls: readonly PlannedCall[],
 ) {
-  await db.modelCall.createMany({
-    skipDuplicates: true,
-    data: calls.map((call) => ({
-      idempotencyKey: idempotencyKey(sessionId, phase, call.callKey),
-      sessionId,
-      phase,
-      callKey: call.callKey,
-      role: call.role,
-      provider: call.provider,
-      model: call.model,
-      schemaName: call.schemaName,
-      status: "pending",
-      request: {
-        system: call.system,
-        prompt: call.prompt,
-        maxOutputTokens: call.maxOutputTokens,
-        temperature: call.temperature,
-        route: call.route,
-        meta: call.meta,
-      } satisfies StoredRequest as Prisma.InputJsonValue,
-    })),
-  });
+  // One fixed statement for any number of calls (a prepared statement; Prisma's createMany would
+  // compile a query plan for each batch size): the rows travel as one JSON parameter.
+  const rows = calls.map((call) => ({
+    idempotency_key: idempotencyKey(sessionId, phase, call.callKey),
+    call_key: call.callKey,
+    role: call.role,
+    provider: call.provider,
+    model: call.model,
+    schema_name: call.schemaName,
+    request: {
+      system: call.system,
+      prompt: call.prompt,
+      maxOutputTokens: call.maxOutputTokens,
+      temperature: call.temperature,
+      route: call.route,
+      meta: call.meta,
+    } satisfies StoredRequest,
+  }));
+  await db.$executeRaw`
+    INSERT INTO model_calls (id, idempotency_key, session_id, phase, call_key, role, provider, model, schema_name, request, status)
+    SELECT gen_random_uuid(), x.idempotency_key, ${sessionId}, ${phase}, x.call_key, x.role, x.provider, x.model,
+      x.schema_name, x.request, 'pending'
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS x(idempotency_key text, call_key text, role text, provider text, model text, schema_name text, request jsonb)
+    ON CONFLICT (idempotency_key) DO NOTHING`;
   // What queueing a job needs, not the stored requests (the phase's largest values).
   return db.modelCall.findMany({
     where: { sessionId, phase, status: { not: "succeeded" } },

@@ -40,14 +40,11 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
         cache: session.cache ?? false,
       },
     });
-    await tx.phaseRun.createMany({
-      data: session.workflow.phases.map((phase, position) => ({
-        sessionId: session.id,
-        phase: phase.id,
-        position,
-        status: "pending",
-      })),
-    });
+    const phases = JSON.stringify(session.workflow.phases.map((phase) => phase.id));
+    await tx.$executeRaw`
+      INSERT INTO phase_runs (id, session_id, phase, position, status)
+      SELECT gen_random_uuid(), ${session.id}, x.phase, x.n - 1, 'pending'
+      FROM jsonb_array_elements_text(${phases}::jsonb) WITH ORDINALITY AS x(phase, n)`;
     await recordEvent(tx, {
       sessionId: session.id,
       type: "session.submitted",
