@@ -1,4 +1,4 @@
-import { lstat, mkdir, realpath, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, realpath, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { checkGeneratedPath } from "./paths.ts";
 
@@ -9,7 +9,10 @@ export function sessionWorkspace(workspaceDir: string, sessionId: string): strin
 
 /**
  * Writes files under `root`, refusing (again, at the last moment) anything that would land
- * outside it: each path is re-checked, and each parent directory is resolved through symlinks.
+ * outside it: each path is re-checked, and each parent directory is resolved through symlinks. A
+ * file already there with the same content is left as it is (the git phase re-materialises the
+ * files phase's output, which is usually on disk already), so it is not written, and flushed to
+ * disk, twice.
  */
 export async function writeWorkspaceFiles(
   root: string,
@@ -33,6 +36,11 @@ export async function writeWorkspaceFiles(
       );
     }
     if (relative(realRoot, target).startsWith("..")) throw new Error(`refusing to write ${checked.path}`);
-    await writeFile(target, file.content, "utf8");
+    const content = Buffer.from(file.content, "utf8");
+    if (existing?.isFile() && existing.size === content.length) {
+      const current = await readFile(target).catch(() => null);
+      if (current?.equals(content)) continue;
+    }
+    await writeFile(target, content);
   }
 }
