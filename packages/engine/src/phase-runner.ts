@@ -5,13 +5,12 @@ import {
   type AnsweredCall,
   ensureCalls,
   finishPhaseRun,
-  loadSessionForRun,
-  markPhaseRunning,
   markPhaseWaiting,
   phaseCalls,
   recordEvent,
   type SessionForRun,
   sessionHasEnded,
+  startPhaseRun,
   storeVotes,
   succeededCalls,
 } from "@foundry/store";
@@ -86,7 +85,12 @@ async function runPhase(
   log: EngineDeps["log"],
 ): Promise<PhaseJobResult> {
   const { sessionId, phase: phaseId } = payload;
-  const session = await loadSessionForRun(deps.db, sessionId, memo.known(sessionId));
+  // Started here when it is pending and the session is active on this run; read as it was just before.
+  const { start, session } = await startPhaseRun(
+    deps.db,
+    { sessionId, run: payload.run, phase: phaseId },
+    memo.known(sessionId),
+  );
   if (!session || sessionHasEnded(session)) {
     memo.forget(sessionId);
     if (!session) throw new UnrecoverableError(`session ${sessionId} does not exist`);
@@ -101,8 +105,10 @@ async function runPhase(
   if (!phase || !run) throw new UnrecoverableError(`session ${sessionId} has no phase ${phaseId}`);
   if (run.status === "succeeded" || run.status === "skipped") return { phase: phaseId, status: run.status };
 
-  // Back from waiting for its calls (or run again after a crash): the same run, already started.
-  if (run.status === "pending") await markRunning(deps, session, phase);
+  // A phase that was pending and could not start: the session ended in the meantime. (Back from
+  // waiting for its calls, or run again after a crash, it is the same run, already started.)
+  if (run.status === "pending" && start === "ended")
+    throw new UnrecoverableError(`session ${sessionId} has ended`);
   const context = buildContext(session.request, session.phases);
 
   const reason = skipReason(phase, context);
@@ -156,15 +162,6 @@ async function runPhaseKind(
     default:
       throw new UnrecoverableError(`unknown phase kind ${(phase as PhaseDefinition).kind}`);
   }
-}
-
-/**
- * Starts the phase: only from pending (coming back from waiting on children, or running again after
- * a crash, is the same run, not a new one), and only while the session is active.
- */
-async function markRunning(deps: EngineDeps, session: SessionForRun, phase: PhaseDefinition) {
-  const started = await markPhaseRunning(deps.db, session.id, phase);
-  if (started === "ended") throw new UnrecoverableError(`session ${session.id} has ended`);
 }
 
 /**

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
 import { StoredRowError } from "./columns.ts";
 import { ensureCalls, getCall } from "./journal.ts";
+import { startPhaseRun } from "./phase-runs.ts";
 import { readSessionRun } from "./session-deletion.ts";
-import { insertSession, loadSessionForRun } from "./sessions.ts";
+import { insertSession } from "./sessions.ts";
 import { getSessionView } from "./views.ts";
 
 // Status and JSON columns are parsed when the store reads them: on real Postgres, rows the engine
@@ -55,10 +56,15 @@ async function newCall(sessionId: string): Promise<string> {
   return `${sessionId}.requirements.requirements`;
 }
 
+/** The session as a phase job reads it, starting nothing (no phase has this id). */
+async function readForRun(sessionId: string) {
+  return (await startPhaseRun(db.prisma, { sessionId, run: 0, phase: "(none)" })).session;
+}
+
 describe("columns read by the store", () => {
   it("come back parsed when the engine wrote them", async () => {
     const id = await newSession();
-    const session = await loadSessionForRun(db.prisma, id);
+    const session = await readForRun(id);
     expect(session?.status).toBe("queued");
     expect(session?.workflow.phases.map((phase) => phase.id)).toEqual(
       workflow.phases.map((phase) => phase.id),
@@ -91,7 +97,7 @@ describe("columns read by the store", () => {
     const other = await newSession();
     await db.prisma
       .$executeRaw`UPDATE phase_runs SET status = 'done' WHERE session_id = ${other} AND phase = 'requirements'`;
-    await expect(loadSessionForRun(db.prisma, other)).rejects.toThrow(
+    await expect(readForRun(other)).rejects.toThrow(
       `phase_runs.status of the row with (session_id, phase) (${other}, requirements) is "done"`,
     );
   });
@@ -107,12 +113,12 @@ describe("columns read by the store", () => {
 
     await db.prisma
       .$executeRaw`UPDATE phase_runs SET status = 'succeeded', output = '[1, 2]'::jsonb WHERE session_id = ${id} AND phase = 'requirements'`;
-    await expect(loadSessionForRun(db.prisma, id)).rejects.toThrow(
+    await expect(readForRun(id)).rejects.toThrow(
       `phase_runs.output of the row with (session_id, phase) (${id}, requirements)`,
     );
 
     await db.prisma.$executeRaw`UPDATE sessions SET workflow = '{"name": "x"}'::jsonb WHERE id = ${id}`;
-    await expect(loadSessionForRun(db.prisma, id)).rejects.toBeInstanceOf(WorkflowError);
-    await expect(loadSessionForRun(db.prisma, id)).rejects.toThrow(`session ${id} (stored workflow)`);
+    await expect(readForRun(id)).rejects.toBeInstanceOf(WorkflowError);
+    await expect(readForRun(id)).rejects.toThrow(`session ${id} (stored workflow)`);
   });
 });

@@ -44,7 +44,13 @@ export {
   succeededCalls,
 } from "./journal.ts";
 export { releaseLeaderLease, takeLeaderLease } from "./leader-lease.ts";
-export { finishPhaseRun, markPhaseRunning, markPhaseWaiting } from "./phase-runs.ts";
+export {
+  finishPhaseRun,
+  markPhaseWaiting,
+  type PhaseStart,
+  type SessionForRun,
+  startPhaseRun,
+} from "./phase-runs.ts";
 export { PostgresBreakerStore } from "./postgres-breaker.ts";
 export { PostgresSlidingWindowLimiter } from "./postgres-sliding-window.ts";
 export {
@@ -71,12 +77,10 @@ export {
   getSessionWorkflow,
   insertSession,
   type KnownSession,
-  loadSessionForRun,
   markCancelled,
   markRequeued,
   markRetried,
   type NewSession,
-  type SessionForRun,
   sessionHasEnded,
   setSessionRepository,
 } from "./sessions.ts";

@@ -1,6 +1,15 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
-import { type PhaseOutput, phaseOutputOf } from "./columns.ts";
+import type { WorkflowDefinition } from "@foundry/workflow";
+import {
+  type PhaseOutput,
+  phaseOutputOf,
+  phaseStatusOf,
+  sessionStatusOf,
+  sessionWorkflowOf,
+} from "./columns.ts";
 import { EVENTS_CHANNEL, type EventInput } from "./events.ts";
+import type { KnownSession } from "./sessions.ts";
+import type { PhaseStatus, SessionStatus } from "./status.ts";
 
 // A phase run's transitions: pending → running → (waiting ↔ running) → succeeded | skipped. Each is
 // one statement (one round trip): it locks the session's row first, as every writer of a session's
@@ -21,46 +30,125 @@ function eventRows(phase: string, events: readonly (PhaseEvent & { phase?: strin
   );
 }
 
+/** A phase job's view of its session: its small columns, the workflow and each phase's status and output. */
+export interface SessionForRun {
+  id: string;
+  request: string;
+  run: number;
+  status: SessionStatus;
+  publish: boolean;
+  repoName: string | null;
+  repoUrl: string | null;
+  workflow: WorkflowDefinition;
+  /** In workflow order; `output` only for succeeded phases. */
+  phases: Array<{ phase: string; status: PhaseStatus; output: PhaseOutput }>;
+}
+
 /**
- * Starts a phase: only from pending, and only while the session is active (then it runs this phase
- * and its start is recorded once). `ended`: the session is no longer active (nothing changed);
- * `started`: this call started it; `already`: it had started before (nothing changed).
+ * `started`: this call started the phase; `already`: it was not pending (running, waiting or done:
+ * nothing changed); `ended`: the session is no longer active, or is on another run (nothing changed).
  */
-export async function markPhaseRunning(
+export type PhaseStart = "started" | "already" | "ended";
+
+/**
+ * What a phase job does first, in one statement: start the phase (only from pending, and only while
+ * the session is active and on run `run`: its start is then recorded once) and read the session as
+ * the phase needs it. The session is read as it was just before the start (a phase this call started
+ * reads as pending). What `known` holds (the workflow, succeeded phases' outputs) is taken from it
+ * instead of being read and parsed again; a succeeded phase's output it does not hold costs one more
+ * read. `session` is null when the session does not exist.
+ */
+export async function startPhaseRun(
   db: PrismaClient,
-  sessionId: string,
-  phase: { id: string; title: string },
-): Promise<"started" | "already" | "ended"> {
-  const started = eventRows(phase.id, [{ type: "phase.started", message: phase.title }]);
-  const rows = await db.$queryRaw<Array<{ active: number; started: number }>>`
+  start: { sessionId: string; run: number; phase: string },
+  known?: KnownSession,
+): Promise<{ start: PhaseStart; session: SessionForRun | null }> {
+  const { sessionId, run, phase } = start;
+  const needWorkflow = known?.workflow === undefined;
+  const rows = await db.$queryRaw<
+    Array<{
+      active: number;
+      started: number;
+      id: string;
+      request: string;
+      run: number;
+      status: string;
+      publish: boolean;
+      repo_name: string | null;
+      repo_url: string | null;
+      workflow: unknown;
+      phases: Array<{ phase: string; status: string }> | null;
+    }>
+  >`
     WITH s AS (
-      SELECT id, started_at FROM sessions WHERE id = ${sessionId} AND status IN ('queued', 'running') FOR UPDATE),
+      -- The phase's title (its phase.started event's message) from the session's workflow snapshot.
+      SELECT id, started_at,
+        (SELECT p->>'title' FROM jsonb_array_elements(workflow->'phases') AS p WHERE p->>'id' = ${phase} LIMIT 1) AS title
+      FROM sessions
+      WHERE id = ${sessionId} AND status IN ('queued', 'running') AND run = ${run} FOR UPDATE),
     run AS (
       UPDATE phase_runs AS r SET status = 'running', started_at = clock_timestamp(),
         attempts = r.attempts + 1, error = NULL
-      FROM s WHERE r.session_id = s.id AND r.phase = ${phase.id} AND r.status = 'pending'
+      FROM s WHERE r.session_id = s.id AND r.phase = ${phase} AND r.status = 'pending'
       RETURNING r.id),
     session AS (
-      UPDATE sessions SET status = 'running', current_phase = ${phase.id},
+      UPDATE sessions SET status = 'running', current_phase = ${phase},
         progress_at = clock_timestamp(), started_at = coalesce(sessions.started_at, clock_timestamp()),
         updated_at = clock_timestamp()
       FROM s WHERE sessions.id = s.id AND EXISTS (SELECT 1 FROM run)
       RETURNING s.started_at IS NULL AS first),
     appended AS (
-      INSERT INTO session_events (session_id, type, phase, message, data, at)
-      SELECT ${sessionId}, e.type, e.phase, e.message, e.data, clock_timestamp()
+      INSERT INTO session_events (session_id, type, phase, message, at)
+      SELECT ${sessionId}, e.type, e.phase, e.message, clock_timestamp()
       FROM (
-        SELECT 0 AS n, 'session.started' AS type, NULL AS phase, 'first phase started' AS message, NULL::jsonb AS data
+        SELECT 0 AS n, 'session.started' AS type, NULL AS phase, 'first phase started' AS message
         FROM session WHERE session.first
         UNION ALL
-        SELECT x.n, x.value->>'type', x.value->>'phase', x.value->>'message', x.value->'data'
-        FROM jsonb_array_elements(${started}::jsonb) WITH ORDINALITY AS x(value, n), run) AS e
+        SELECT 1, 'phase.started', ${phase}, coalesce(s.title, ${phase}) FROM s, run) AS e
       ORDER BY e.n)
     SELECT (SELECT count(*) FROM s)::int AS active, (SELECT count(*) FROM run)::int AS started,
-      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM run) AS announced)::int AS announced`;
+      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM run) AS announced)::int AS announced,
+      x.id, x.request, x.run, x.status, x.publish, x.repo_name, x.repo_url,
+      CASE WHEN ${needWorkflow} THEN x.workflow END AS workflow,
+      (SELECT jsonb_agg(jsonb_build_object('phase', p.phase, 'status', p.status) ORDER BY p.position)
+        FROM phase_runs AS p WHERE p.session_id = x.id) AS phases
+    FROM (SELECT 1) AS one LEFT JOIN sessions AS x ON x.id = ${sessionId}`;
   const row = rows[0];
-  if (!row || row.active === 0) return "ended";
-  return row.started > 0 ? "started" : "already";
+  const outcome: PhaseStart = !row || row.active === 0 ? "ended" : row.started > 0 ? "started" : "already";
+  if (!row?.id) return { start: outcome, session: null };
+  const workflow = known?.workflow ?? sessionWorkflowOf({ id: sessionId, workflow: row.workflow });
+  const phases = (row.phases ?? []).map((phaseRow) => ({
+    phase: phaseRow.phase,
+    status: phaseStatusOf({ sessionId, ...phaseRow }),
+  }));
+  const missing = phases
+    .filter((phaseRow) => phaseRow.status === "succeeded" && !known?.outputs.has(phaseRow.phase))
+    .map((phaseRow) => phaseRow.phase);
+  const outputs = new Map(known?.outputs);
+  if (missing.length > 0) {
+    const read = await db.phaseRun.findMany({
+      where: { sessionId, phase: { in: missing } },
+      select: { sessionId: true, phase: true, output: true },
+    });
+    for (const phaseRow of read) outputs.set(phaseRow.phase, phaseOutputOf(phaseRow));
+  }
+  return {
+    start: outcome,
+    session: {
+      id: row.id,
+      request: row.request,
+      run: row.run,
+      status: sessionStatusOf({ id: sessionId, status: row.status }),
+      publish: row.publish,
+      repoName: row.repo_name,
+      repoUrl: row.repo_url,
+      workflow,
+      phases: phases.map((phaseRow) => ({
+        ...phaseRow,
+        output: phaseRow.status === "succeeded" ? (outputs.get(phaseRow.phase) ?? null) : null,
+      })),
+    },
+  };
 }
 
 /**

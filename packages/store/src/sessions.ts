@@ -251,43 +251,6 @@ export interface KnownSession {
   outputs: ReadonlyMap<string, PhaseOutput>;
 }
 
-/**
- * The session as a running phase needs it, with its status, workflow and phases' statuses and
- * outputs parsed; null when it does not exist. What `known` holds is taken from it instead of being
- * read: with the workflow and every succeeded phase's output known, one statement of small columns.
- */
-export async function loadSessionForRun(db: Db, sessionId: string, known?: KnownSession) {
-  const row = await db.session.findUnique({
-    where: { id: sessionId },
-    omit: { workflow: known?.workflow !== undefined },
-    include: { phases: { orderBy: { position: "asc" }, omit: { output: true } } },
-  });
-  if (!row) return null;
-  const { workflow: stored, phases: phaseRows, ...columns } = row as typeof row & { workflow?: unknown };
-  const workflow = known?.workflow ?? sessionWorkflowOf({ id: sessionId, workflow: stored });
-  const phases = phaseRows.map((phase) => ({ ...phase, status: phaseStatusOf(phase) }));
-  const missing = phases.filter((phase) => phase.status === "succeeded" && !known?.outputs.has(phase.phase));
-  const read =
-    missing.length === 0
-      ? []
-      : await db.phaseRun.findMany({
-          where: { sessionId, phase: { in: missing.map((phase) => phase.phase) } },
-          select: { sessionId: true, phase: true, output: true },
-        });
-  const outputs = new Map(read.map((phase) => [phase.phase, phaseOutputOf(phase)]));
-  return {
-    ...columns,
-    status: sessionStatusOf(columns),
-    workflow,
-    phases: phases.map((phase) => ({
-      ...phase,
-      output: outputs.get(phase.phase) ?? known?.outputs.get(phase.phase) ?? null,
-    })),
-  };
-}
-
-export type SessionForRun = NonNullable<Awaited<ReturnType<typeof loadSessionForRun>>>;
-
 export function sessionHasEnded(session: { status: string }): boolean {
   return isTerminalSession(session.status);
 }
