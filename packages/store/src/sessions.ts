@@ -1,12 +1,6 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import {
-  type PhaseOutput,
-  phaseOutputOf,
-  phaseStatusOf,
-  sessionStatusOf,
-  sessionWorkflowOf,
-} from "./columns.ts";
+import { type PhaseOutput, sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { type Db, recordEvent } from "./events.ts";
 import { type FailureCode, isTerminalSession, type SessionStatus } from "./status.ts";
 
