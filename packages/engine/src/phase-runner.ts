@@ -146,8 +146,10 @@ async function runPhaseKind(
         // already, so one read of them all, instead of journaling them again and reading twice.
         const { unanswered, answered } = await phaseCalls(deps.db, session.id, phase.id);
         if (unanswered.length === 0) return gather(deps, session, phase, context, answered);
+        await markPhaseWaiting(deps.db, session.id, phase.id, waitingEvent(unanswered));
         if (await queueCalls(deps, job, token, session, phase, unanswered)) throw new WaitingChildrenError();
       } else {
+        // Journals the calls and, when some have no answer, marks the phase waiting for them.
         const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
         if (pending.length > 0 && (await queueCalls(deps, job, token, session, phase, pending)))
           throw new WaitingChildrenError();
@@ -164,10 +166,20 @@ async function runPhaseKind(
   }
 }
 
+/** The `phase.waiting` event naming the calls the phase waits for (ensureCalls writes the same). */
+function waitingEvent(pending: ReadonlyArray<{ callKey: string; provider: string }>) {
+  return {
+    type: "phase.waiting" as const,
+    message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
+    data: { calls: pending.map((call) => call.callKey) },
+  };
+}
+
 /**
  * Queues a child job for each call without an answer (a job id per call and run, so a job already
- * queued is not queued twice) and moves the phase job to waiting. Returns true when the phase must
- * wait for children; false when they all finished meanwhile.
+ * queued is not queued twice) and moves the phase job to waiting for them (the phase's row is marked
+ * waiting before). Returns true when the phase must wait for children; false when they all finished
+ * meanwhile.
  */
 async function queueCalls(
   deps: EngineDeps,
@@ -199,11 +211,6 @@ async function queueCalls(
       ),
     ),
   );
-  await markPhaseWaiting(deps.db, session.id, phase.id, {
-    type: "phase.waiting",
-    message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
-    data: { calls: pending.map((call) => call.callKey) },
-  });
   return job.moveToWaitingChildren(token);
 }
 

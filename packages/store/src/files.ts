@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { GeneratedFile } from "@foundry/contract";
 import type { PrismaClient } from "@foundry/db";
 import { sessionStatusOf } from "./columns.ts";
-import { inSession, recordEvent } from "./events.ts";
+import { EVENTS_CHANNEL } from "./events.ts";
 import type { SessionStatus } from "./status.ts";
 import { fileView } from "./views.ts";
 
@@ -51,7 +51,9 @@ export interface NewGeneratedFile {
 /**
  * Makes `files` the session's whole set of files (the ones of an earlier attempt go), records the
  * workspace they are written to and a `files.written` event of the phase `options.phase`: one
- * transaction under the session's row lock.
+ * statement, under the session's row lock (taken first, as every writer of a session's rows does),
+ * the files as one JSON parameter. An earlier attempt's file at the same path is replaced in place,
+ * and its files at other paths are deleted.
  */
 export async function replaceGeneratedFiles(
   db: PrismaClient,
@@ -60,32 +62,43 @@ export async function replaceGeneratedFiles(
   options: { phase: string; workspace: string },
 ): Promise<void> {
   const root = options.workspace;
-  await inSession(db, sessionId, async (tx) => {
-    await tx.generatedFile.deleteMany({ where: { sessionId } });
-    // The rows as one JSON parameter: one fixed statement whatever their number.
-    const rows = files.map((file) => ({
-      phase: file.phase,
-      path: file.path,
-      content: file.content,
-      size_bytes: file.bytes,
-      sha256: sha256(file.content),
-      purpose: file.purpose,
-      author: file.author,
-    }));
-    await tx.$executeRaw`
+  const rows = files.map((file) => ({
+    phase: file.phase,
+    path: file.path,
+    content: file.content,
+    size_bytes: file.bytes,
+    sha256: sha256(file.content),
+    purpose: file.purpose,
+    author: file.author,
+  }));
+  const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+  const event = {
+    message: `${files.length} files (${bytes} bytes) written to ${root}`,
+    data: { count: files.length, workspace: root },
+  };
+  await db.$executeRaw`
+    WITH s AS (SELECT id FROM sessions WHERE id = ${sessionId} FOR UPDATE),
+    x AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS x(phase text, path text, content text, size_bytes int, sha256 text, purpose text, author text)),
+    gone AS (
+      DELETE FROM generated_files AS f USING s
+      WHERE f.session_id = s.id AND f.path NOT IN (SELECT path FROM x)),
+    written AS (
       INSERT INTO generated_files (id, session_id, phase, path, content, size_bytes, sha256, purpose, author)
-      SELECT gen_random_uuid(), ${sessionId}, x.phase, x.path, x.content, x.size_bytes, x.sha256, x.purpose, x.author
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        AS x(phase text, path text, content text, size_bytes int, sha256 text, purpose text, author text)`;
-    await tx.session.update({ where: { id: sessionId }, data: { workspacePath: root } });
-    await recordEvent(tx, {
-      sessionId,
-      phase: options.phase,
-      type: "files.written",
-      message: `${files.length} files (${files.reduce((sum, file) => sum + file.bytes, 0)} bytes) written to ${root}`,
-      data: { count: files.length, workspace: root },
-    });
-  });
+      SELECT gen_random_uuid(), s.id, x.phase, x.path, x.content, x.size_bytes, x.sha256, x.purpose, x.author
+      FROM s, x
+      ON CONFLICT (session_id, path) DO UPDATE SET phase = excluded.phase, content = excluded.content,
+        size_bytes = excluded.size_bytes, sha256 = excluded.sha256, purpose = excluded.purpose,
+        author = excluded.author, created_at = now()),
+    workspace AS (
+      UPDATE sessions SET workspace_path = ${root}, updated_at = now() FROM s WHERE sessions.id = s.id),
+    appended AS (
+      INSERT INTO session_events (session_id, type, phase, message, data, at)
+      SELECT s.id, 'files.written', ${options.phase}, ${event.message}, ${JSON.stringify(event.data)}::jsonb,
+        clock_timestamp()
+      FROM s)
+    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s`;
 }
 
 /** A session's files with their content, in path order (every column). */

@@ -41,9 +41,22 @@ export const CALL_JOB_ID_FIELDS = {
   fallbackFrom: true,
 } as const;
 
+/** What queueing a call's job needs of it (its job id's columns). */
+export interface PendingCall {
+  idempotencyKey: string;
+  sessionId: string;
+  phase: string;
+  callKey: string;
+  provider: string;
+  model: string;
+  fallbackFrom: string | null;
+}
+
 /**
  * Journals the phase's calls that are not journaled yet and returns every call of the phase that has
- * no answer yet (the ones that still need a job).
+ * no answer yet (the ones that still need a job), in call key order. When there are any, the same
+ * statement marks the phase waiting for them, with a `phase.waiting` event naming them: the caller
+ * queues their jobs next (a crash in between leaves a waiting phase whose next run queues them).
  */
 export async function ensureCalls(
   db: PrismaClient,
@@ -77,11 +90,42 @@ export async function ensureCalls(
       AS x(idempotency_key text, call_key text, role text, provider text, model text, schema_name text, request jsonb)
     ON CONFLICT (idempotency_key) DO NOTHING`;
   // What queueing a job needs, not the stored requests (the phase's largest values).
-  return db.modelCall.findMany({
-    where: { sessionId, phase, status: { not: "succeeded" } },
-    orderBy: { callKey: "asc" },
-    select: { idempotencyKey: true, ...CALL_JOB_ID_FIELDS },
-  });
+  const pending = await db.$queryRaw<
+    Array<{
+      idempotency_key: string;
+      call_key: string;
+      provider: string;
+      model: string;
+      fallback_from: string | null;
+    }>
+  >`
+    WITH pending AS (
+      SELECT idempotency_key, call_key, provider, model, fallback_from FROM model_calls
+      WHERE session_id = ${sessionId} AND phase = ${phase} AND status <> 'succeeded'),
+    s AS (SELECT id FROM sessions WHERE id = ${sessionId} AND EXISTS (SELECT 1 FROM pending) FOR UPDATE),
+    waiting AS (
+      UPDATE phase_runs AS r SET status = 'waiting'
+      FROM s WHERE r.session_id = s.id AND r.phase = ${phase} AND r.status IN ('running', 'waiting')
+      RETURNING r.id),
+    appended AS (
+      INSERT INTO session_events (session_id, type, phase, message, data, at)
+      SELECT s.id, 'phase.waiting', ${phase},
+        'waiting for ' || count(*) || ' model call(s): ' || string_agg(p.call_key || ' → ' || p.provider, ', ' ORDER BY p.call_key),
+        jsonb_build_object('calls', jsonb_agg(p.call_key ORDER BY p.call_key)), clock_timestamp()
+      FROM s, pending AS p GROUP BY s.id)
+    SELECT p.*, (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced
+    FROM pending AS p ORDER BY p.call_key`;
+  return pending.map(
+    (row): PendingCall => ({
+      idempotencyKey: row.idempotency_key,
+      sessionId,
+      phase,
+      callKey: row.call_key,
+      provider: row.provider,
+      model: row.model,
+      fallbackFrom: row.fallback_from,
+    }),
+  );
 }
 
 /** A call's row with its status, request and repair parsed (see columns.ts). */

@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import { loadWorkflowFile, type WorkflowDefinition } from "@foundry/workflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { ensureCalls, type PlannedCall } from "./journal.ts";
+import { startPhaseRun } from "./phase-runs.ts";
+import { insertSession } from "./sessions.ts";
+
+let db: TestDatabase;
+let workflow: WorkflowDefinition;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  workflow = await loadWorkflowFile(
+    new URL("../../../workflows/software-project.yaml", import.meta.url).pathname,
+  );
+});
+afterAll(() => db.drop());
+
+const planned = (callKey: string, provider: "openai" | "anthropic"): PlannedCall => ({
+  callKey,
+  role: "manager",
+  provider,
+  model: `${provider}-test`,
+  schemaName: "requirements",
+  system: "be brief",
+  prompt: `the ${callKey} prompt`,
+  route: [{ provider, model: `${provider}-test` }],
+  meta: { task: callKey },
+});
+
+async function runningPhase(): Promise<{ id: string; phase: string }> {
+  const id = randomUUID();
+  await insertSession(db.prisma, {
+    id,
+    request: "a todo app",
+    workflowName: workflow.name,
+    workflow,
+    publish: false,
+    repoName: null,
+  });
+  const phase = (workflow.phases[0] as { id: string }).id;
+  await startPhaseRun(db.prisma, { sessionId: id, run: 0, phase });
+  return { id, phase };
+}
+
+describe("ensureCalls", () => {
+  it("journals the calls once, returns those without an answer and marks the phase waiting for them", async () => {
+    const { id, phase } = await runningPhase();
+    const calls = [planned("b", "anthropic"), planned("a", "openai")];
+    const pending = await ensureCalls(db.prisma, id, phase, calls);
+    expect(pending).toEqual([
+      {
+        idempotencyKey: `${id}.${phase}.a`,
+        sessionId: id,
+        phase,
+        callKey: "a",
+        provider: "openai",
+        model: "openai-test",
+        fallbackFrom: null,
+      },
+      expect.objectContaining({ callKey: "b", provider: "anthropic" }),
+    ]);
+    const stored = await db.prisma.modelCall.findUnique({ where: { idempotencyKey: `${id}.${phase}.b` } });
+    expect(stored?.request).toMatchObject({ prompt: "the b prompt", meta: { task: "b" } });
+    expect(stored?.status).toBe("pending");
+
+    // Again (a re-run of the phase): nothing journaled twice, the same calls pending.
+    await db.prisma.modelCall.update({
+      where: { idempotencyKey: `${id}.${phase}.a` },
+      data: { status: "succeeded" },
+    });
+    const again = await ensureCalls(db.prisma, id, phase, calls);
+    expect(again.map((call) => call.callKey)).toEqual(["b"]);
+    expect(await db.prisma.modelCall.count({ where: { sessionId: id } })).toBe(2);
+
+    const run = await db.prisma.phaseRun.findFirst({ where: { sessionId: id, phase } });
+    expect(run?.status).toBe("waiting");
+    const waiting = await db.prisma.sessionEvent.findMany({
+      where: { sessionId: id, type: "phase.waiting" },
+      orderBy: { id: "asc" },
+    });
+    expect(waiting.map((event) => [event.message, event.data])).toEqual([
+      ["waiting for 2 model call(s): a → openai, b → anthropic", { calls: ["a", "b"] }],
+      ["waiting for 1 model call(s): b → anthropic", { calls: ["b"] }],
+    ]);
+  });
+
+  it("leaves the phase running when every call has its answer", async () => {
+    const { id, phase } = await runningPhase();
+    await ensureCalls(db.prisma, id, phase, [planned("a", "openai")]);
+    await db.prisma.phaseRun.updateMany({ where: { sessionId: id, phase }, data: { status: "running" } });
+    await db.prisma.modelCall.updateMany({ where: { sessionId: id }, data: { status: "succeeded" } });
+    expect(await ensureCalls(db.prisma, id, phase, [planned("a", "openai")])).toEqual([]);
+    const run = await db.prisma.phaseRun.findFirst({ where: { sessionId: id, phase } });
+    expect(run?.status).toBe("running");
+  });
+});
