@@ -29,6 +29,7 @@ export {
   type RedisClient,
   type WorkerSettings,
 } from "./connection.ts";
+export { type LuaScript, luaScript } from "./lua.ts";
 export { ORCHESTRATOR_QUEUE, QUEUE_NAMES, type QueueName } from "./names.ts";
 export { type QueueDepth, QueueSet } from "./queue-set.ts";
 export {

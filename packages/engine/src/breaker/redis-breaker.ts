@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
-import type { RedisClient } from "@foundry/queue";
+import { type LuaScript, luaScript, type RedisClient } from "@foundry/queue";
 import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "@foundry/store";
 
 const script = readFileSync(new URL("./breaker.lua", import.meta.url), "utf8");
 
 /** The breaker's state in Redis (one hash per breaker; see breaker.lua), for clusters queued on Redis. */
 export class RedisBreakerStore implements BreakerStore {
-  readonly #redis: RedisClient;
+  readonly #breaker: LuaScript;
   readonly #prefix: string;
 
   /** `prefix`: the queues' prefix, so a Redis Cluster hash tag keeps the keys in one slot. */
   constructor(redis: RedisClient, prefix: string) {
-    this.#redis = redis;
+    this.#breaker = luaScript(redis, "foundryBreaker", script, 1);
     this.#prefix = prefix;
   }
 
@@ -20,7 +20,7 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   async admit(key: string, settings: BreakerSettings): Promise<BreakerAdmission> {
-    const reply = (await this.#redis.eval(script, 1, this.#key(key), "admit", settings.cooldownMs)) as
+    const reply = (await this.#breaker(this.#key(key), "admit", settings.cooldownMs)) as
       | [1, 0 | 1]
       | [0, string, string, string];
     if (reply[0] === 1) return { allowed: true, probe: reply[1] === 1 };
@@ -33,13 +33,11 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   async success(key: string): Promise<boolean> {
-    return (await this.#redis.eval(script, 1, this.#key(key), "success", 0)) === 1;
+    return (await this.#breaker(this.#key(key), "success", 0)) === 1;
   }
 
   async failure(key: string, error: string, settings: BreakerSettings): Promise<BreakerTransition> {
-    const [state, opened] = (await this.#redis.eval(
-      script,
-      1,
+    const [state, opened] = (await this.#breaker(
       this.#key(key),
       "failure",
       settings.cooldownMs,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { RedisClient } from "@foundry/queue";
+import { type LuaScript, luaScript, type RedisClient } from "@foundry/queue";
 import {
   type ProviderLimits,
   type RateLimit,
@@ -47,12 +47,14 @@ const settleScript = readFileSync(new URL("./settle-tokens.lua", import.meta.url
  * of a window still arrive at the provider outside it despite network jitter.
  */
 export class SlidingWindowLimiter implements RateLimiter {
-  readonly #redis: RedisClient;
+  readonly #admit: LuaScript;
+  readonly #settle: LuaScript;
   readonly #keyPrefix: string;
   readonly #marginMs: number;
 
   constructor(redis: RedisClient, keyPrefix: string, options: { marginMs?: number } = {}) {
-    this.#redis = redis;
+    this.#admit = luaScript(redis, "foundryAdmit", admitScript, 3);
+    this.#settle = luaScript(redis, "foundrySettleTokens", settleScript, 1);
     this.#keyPrefix = keyPrefix;
     this.#marginMs = options.marginMs ?? WINDOW_MARGIN_MS;
   }
@@ -68,9 +70,7 @@ export class SlidingWindowLimiter implements RateLimiter {
   ): Promise<number> {
     const { requests, tokens } = limits;
     if (!requests && !tokens) return 0;
-    const wait = await this.#redis.eval(
-      admitScript,
-      3,
+    const wait = await this.#admit(
       `${this.#keyPrefix}:limit:${name}`,
       `${this.#keyPrefix}:tpm:${name}`,
       `${this.#keyPrefix}:tpm:${name}:held`,
@@ -89,9 +89,7 @@ export class SlidingWindowLimiter implements RateLimiter {
    * reservation had already left its window (nothing to correct).
    */
   async settle(name: string, id: string, tokensUsed: number): Promise<boolean> {
-    const updated = await this.#redis.eval(
-      settleScript,
-      1,
+    const updated = await this.#settle(
       `${this.#keyPrefix}:tpm:${name}:held`,
       id,
       Math.max(0, Math.ceil(tokensUsed)),
