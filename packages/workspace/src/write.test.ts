@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -40,6 +40,27 @@ describe("writeWorkspaceFiles", () => {
     expect((await stat(join(root, "src/b.ts"))).mtimeMs).not.toBe(changed);
     expect(await readFile(join(root, "src/b.ts"), "utf8")).toBe("export const b = 2;\n");
     expect(await readFile(join(root, "src/c.ts"), "utf8")).toBe("new\n");
+  });
+
+  it("refuses a directory that is a link out of the workspace, and a link in a file's place", async () => {
+    const outside = await mkdtemp(join(tmpdir(), "foundry-outside-"));
+    try {
+      await mkdir(join(root, "ok"));
+      await symlink(outside, join(root, "src"));
+      await expect(
+        writeWorkspaceFiles(root, [
+          { path: "ok/a.ts", content: "1" },
+          { path: "src/b.ts", content: "2" },
+        ]),
+      ).rejects.toThrow("refusing to write src/b.ts: its directory resolves outside the workspace");
+      await symlink(join(outside, "x"), join(root, "ok/link.ts"));
+      await expect(writeWorkspaceFiles(root, [{ path: "ok/link.ts", content: "3" }])).rejects.toThrow(
+        "refusing to write ok/link.ts: a symlink is in the way",
+      );
+      expect(await readFile(join(root, "ok/a.ts"), "utf8")).toBe("1");
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 
   it("still refuses a path that leaves the workspace", async () => {

@@ -20,14 +20,20 @@ export async function writeWorkspaceFiles(
 ): Promise<void> {
   await mkdir(root, { recursive: true });
   const realRoot = await realpath(root);
+  /** Directories already created and resolved inside the workspace by this call. */
+  const checkedDirectories = new Set<string>([realRoot]);
   for (const file of files) {
     const checked = checkGeneratedPath(file.path);
     if (!checked.ok) throw new Error(`refusing to write ${JSON.stringify(file.path)}: ${checked.reason}`);
     const target = join(realRoot, checked.path);
-    await mkdir(dirname(target), { recursive: true });
-    const parent = await realpath(dirname(target));
-    if (parent !== realRoot && !parent.startsWith(realRoot + sep)) {
-      throw new Error(`refusing to write ${checked.path}: its directory resolves outside the workspace`);
+    const directory = dirname(target);
+    if (!checkedDirectories.has(directory)) {
+      await mkdir(directory, { recursive: true });
+      const parent = await realpath(directory);
+      if (parent !== realRoot && !parent.startsWith(realRoot + sep)) {
+        throw new Error(`refusing to write ${checked.path}: its directory resolves outside the workspace`);
+      }
+      checkedDirectories.add(directory);
     }
     const existing = await lstat(target).catch(() => null);
     if (existing?.isSymbolicLink() || existing?.isDirectory()) {
