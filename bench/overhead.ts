@@ -74,6 +74,8 @@ interface Options {
   sessions: number;
   sequential: number;
   bareJobs: number;
+  /** Sessions the workers have run in all before their memory is read (0: just the runs above). */
+  soak: number;
   concurrency: number;
   profile: boolean;
   timeoutMs: number;
@@ -84,7 +86,7 @@ interface Options {
 function usage(message: string): never {
   console.error(`bench:overhead: ${message}`);
   console.error(
-    "usage: node bench/overhead.ts [--backend redis|postgres] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--concurrency 8] [--profile] [--timeout 600]\n" +
+    "usage: node bench/overhead.ts [--backend redis|postgres] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--soak 100] [--concurrency 8] [--profile] [--timeout 600]\n" +
       "env: DATABASE_URL (a database on a server where it may create databases), REDIS_URL",
   );
   process.exit(2);
@@ -98,6 +100,7 @@ function parseOptions(): Options {
       sessions: { type: "string" },
       sequential: { type: "string" },
       "bare-jobs": { type: "string" },
+      soak: { type: "string", default: "0" },
       concurrency: { type: "string", default: "8" },
       profile: { type: "boolean", default: false },
       timeout: { type: "string", default: "600" },
@@ -122,6 +125,7 @@ function parseOptions(): Options {
     sessions: positive("sessions", values.sessions ?? (quick ? "8" : "30")),
     sequential: positive("sequential", values.sequential ?? (quick ? "3" : "10")),
     bareJobs: positive("bare-jobs", values["bare-jobs"] ?? (quick ? "500" : "2000")),
+    soak: values.soak === "0" ? 0 : positive("soak", values.soak),
     concurrency: positive("concurrency", values.concurrency),
     profile: values.profile,
     timeoutMs: positive("timeout", values.timeout) * 1000,
@@ -383,6 +387,28 @@ async function runSequential(
   return { latencies, succeeded, handOffs: await handOffs(cluster, ids), phases, calls };
 }
 
+/**
+ * Submits more sessions, `--sessions` at a time, until the workers have run `--soak` in all (so
+ * their memory is read after a known number of sessions). Returns how many they ran in all.
+ */
+async function soak(options: Options, cluster: BenchCluster, runId: string, ran: number): Promise<number> {
+  let total = ran;
+  if (options.soak > total) log(`soak: ${options.soak - total} more sessions before reading memory`);
+  while (total < options.soak) {
+    const count = Math.min(options.sessions, options.soak - total);
+    const ids = await Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        cluster.submit(`Build a todo list app (overhead ${runId}, soak ${total + index + 1})`),
+      ),
+    );
+    const sessions = await waitForSessions(cluster, ids, options.timeoutMs, Date.now());
+    const notSucceeded = sessions.filter((session) => session.status !== "succeeded").length;
+    if (notSucceeded > 0) throw new Error(`soak: ${notSucceeded} of ${count} sessions did not succeed`);
+    total += count;
+  }
+  return total;
+}
+
 // Report ---------------------------------------------------------------------------------------
 
 interface Results {
@@ -390,12 +416,14 @@ interface Results {
   load: LoadResult;
   alone: SequentialResult;
   workers: Array<{ name: string; rssMb: number; peakMb: number }>;
+  /** Sessions the workers had run when their memory was read. */
+  ran: number;
 }
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
 function report(options: Options, results: Results): string {
-  const { bare, load, alone, workers } = results;
+  const { bare, load, alone, workers, ran } = results;
   const bareRate = bare.jobs / (bare.wallMs / 1000);
   const ours = load.calls / (load.wallMs / 1000);
   const perMinute = (load.succeeded / load.wallMs) * 60_000;
@@ -446,7 +474,7 @@ function report(options: Options, results: Results): string {
     ...workers.map((worker) =>
       row([
         `RSS, worker \`${worker.name}\``,
-        "after the runs",
+        `after the runs (${ran} sessions in all)`,
         `${fixed(worker.rssMb, 0)} MB (peak ${fixed(worker.peakMb, 0)} MB)`,
       ]),
     ),
@@ -521,6 +549,7 @@ try {
   await waitForSessions(cluster, [warm], options.timeoutMs, Date.now());
   const load = await runLoad(options, cluster, runId);
   const alone = await runSequential(options, cluster, runId);
+  const ran = await soak(options, cluster, runId, 1 + load.sessions + alone.latencies.length);
   const workers = await Promise.all(
     cluster.workers.map(async (worker) => ({ name: worker.name, ...(await memoryOf(worker.pid)) })),
   );
@@ -541,7 +570,7 @@ try {
       parts.push(profileReport(worker.name, await summarizeCpuProfiles(mine, load.window)));
     }
   }
-  parts.push(report(options, { bare, load, alone, workers }));
+  parts.push(report(options, { bare, load, alone, workers, ran }));
   output = parts.join("\n");
 } catch (error) {
   console.error(`bench:overhead: ${error instanceof Error ? error.message : String(error)}`);
