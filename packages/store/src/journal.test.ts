@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { loadWorkflowFile, type WorkflowDefinition } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
-import { ensureCalls, type PlannedCall } from "./journal.ts";
+import { ensureCalls, type PlannedCall, phaseCalls, succeededCalls } from "./journal.ts";
 import { startPhaseRun } from "./phase-runs.ts";
 import { insertSession } from "./sessions.ts";
 
@@ -94,5 +94,47 @@ describe("ensureCalls", () => {
     expect(await ensureCalls(db.prisma, id, phase, [planned("a", "openai")])).toEqual([]);
     const run = await db.prisma.phaseRun.findFirst({ where: { sessionId: id, phase } });
     expect(run?.status).toBe("running");
+  });
+});
+
+describe("phaseCalls and succeededCalls", () => {
+  it("read what gathering and queueing need, the request's meta but not its prompt", async () => {
+    const { id, phase } = await runningPhase();
+    await ensureCalls(db.prisma, id, phase, [planned("a", "openai"), planned("b", "anthropic")]);
+    await db.prisma.modelCall.update({
+      where: { idempotencyKey: `${id}.${phase}.a` },
+      data: { status: "succeeded", response: { answer: 42 } },
+    });
+    const { answered, unanswered } = await phaseCalls(db.prisma, id, phase);
+    expect(answered).toEqual([
+      {
+        idempotencyKey: `${id}.${phase}.a`,
+        sessionId: id,
+        phase,
+        callKey: "a",
+        role: "manager",
+        provider: "openai",
+        model: "openai-test",
+        fallbackFrom: null,
+        status: "succeeded",
+        response: { answer: 42 },
+        meta: { task: "a" },
+      },
+    ]);
+    expect(unanswered.map((call) => [call.callKey, call.status, call.response])).toEqual([
+      ["b", "pending", null],
+    ]);
+    expect(await succeededCalls(db.prisma, id, phase)).toEqual(answered);
+  });
+
+  it("fail naming the row when the stored meta is not what the engine writes", async () => {
+    const { id, phase } = await runningPhase();
+    await ensureCalls(db.prisma, id, phase, [planned("a", "openai")]);
+    const key = `${id}.${phase}.a`;
+    await db.prisma.$executeRaw`
+      UPDATE model_calls SET request = jsonb_set(request, '{meta}', '"not an object"') WHERE idempotency_key = ${key}`;
+    await expect(phaseCalls(db.prisma, id, phase)).rejects.toThrow(
+      `model_calls.request of the row with idempotency_key ${key}`,
+    );
   });
 });

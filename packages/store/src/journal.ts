@@ -3,7 +3,15 @@ import type { ProviderName, RepairInput, Usage } from "@foundry/llm";
 import { idempotencyKey } from "@foundry/queue";
 import type { OutputSchemaName } from "@foundry/workflow";
 import { readCallState } from "./calls.ts";
-import { callStatusOf, repairOf, type StoredRequest, sessionStatusOf, storedRequestOf } from "./columns.ts";
+import {
+  callStatusOf,
+  parseColumn,
+  repairOf,
+  type StoredRequest,
+  sessionStatusOf,
+  storedRequestOf,
+  storedRequestSchema,
+} from "./columns.ts";
 import { type Db, EVENTS_CHANNEL, inSession, recordEvent } from "./events.ts";
 import type { CallStatus } from "./status.ts";
 
@@ -145,13 +153,73 @@ export async function getCall(db: Db, key: string) {
 }
 
 /**
- * Every call of a phase with its request and answer parsed, split into those still without an
- * answer and those answered: what a phase job coming back from waiting needs, in one read (its calls
- * were journaled before it started waiting, so it neither journals them again nor reads twice).
+ * A call as its phase needs it to queue its job or gather its answer: not its request (a phase's
+ * largest values: each prompt carries the earlier phases' outputs), only the request's `meta`.
+ */
+export interface PhaseCall extends PendingCall {
+  role: string;
+  status: CallStatus;
+  /** The parsed answer; null until the call succeeded. */
+  response: unknown;
+  meta: StoredRequest["meta"];
+}
+
+const metaSchema = storedRequestSchema.shape.meta;
+
+/** The phase's calls (only the answered ones with `answeredOnly`), in call key order. */
+async function readPhaseCalls(
+  db: Db,
+  sessionId: string,
+  phase: string,
+  answeredOnly: boolean,
+): Promise<PhaseCall[]> {
+  const rows = await db.$queryRaw<
+    Array<{
+      idempotency_key: string;
+      call_key: string;
+      role: string;
+      provider: string;
+      model: string;
+      fallback_from: string | null;
+      status: string;
+      response: unknown;
+      meta: unknown;
+    }>
+  >`
+    SELECT idempotency_key, call_key, role, provider, model, fallback_from, status, response,
+      request->'meta' AS meta
+    FROM model_calls
+    WHERE session_id = ${sessionId} AND phase = ${phase} AND (NOT ${answeredOnly} OR status = 'succeeded')
+    ORDER BY call_key`;
+  return rows.map((row) => {
+    const idempotencyKey = row.idempotency_key;
+    return {
+      idempotencyKey,
+      sessionId,
+      phase,
+      callKey: row.call_key,
+      role: row.role,
+      provider: row.provider,
+      model: row.model,
+      fallbackFrom: row.fallback_from,
+      status: callStatusOf({ idempotencyKey, status: row.status }),
+      response: row.response,
+      meta: parseColumn(metaSchema, row.meta, {
+        table: "model_calls",
+        column: "request",
+        row: `idempotency_key ${idempotencyKey}`,
+      }),
+    };
+  });
+}
+
+/**
+ * Every call of a phase, split into those still without an answer and those answered: what a phase
+ * job coming back from waiting needs, in one read (its calls were journaled before it started
+ * waiting, so it neither journals them again nor reads twice).
  */
 export async function phaseCalls(db: Db, sessionId: string, phase: string) {
-  const rows = await db.modelCall.findMany({ where: { sessionId, phase }, orderBy: { callKey: "asc" } });
-  const calls = rows.map(journaled);
+  const calls = await readPhaseCalls(db, sessionId, phase, false);
   return {
     unanswered: calls.filter((call) => call.status !== "succeeded"),
     answered: calls.filter((call) => call.status === "succeeded"),
@@ -547,16 +615,12 @@ async function addBilledUsage(
   await addToSessionTotals(tx, call.sessionId, usage, cost);
 }
 
-/** The phase's answered calls, in a stable order. */
-export async function succeededCalls(db: Db, sessionId: string, phase: string) {
-  const rows = await db.modelCall.findMany({
-    where: { sessionId, phase, status: "succeeded" },
-    orderBy: { callKey: "asc" },
-  });
-  return rows.map(journaled);
+/** The phase's answered calls, in call key order. */
+export async function succeededCalls(db: Db, sessionId: string, phase: string): Promise<PhaseCall[]> {
+  return readPhaseCalls(db, sessionId, phase, true);
 }
 
-export type AnsweredCall = Awaited<ReturnType<typeof succeededCalls>>[number];
+export type AnsweredCall = PhaseCall;
 
 async function addToSessionTotals(
   tx: Prisma.TransactionClient,

@@ -48,7 +48,7 @@ export function gatherVote(
   for (const item of items) {
     for (const voter of phase.voters) {
       const call = calls.find((candidate) => {
-        const { meta } = candidate.request;
+        const { meta } = candidate;
         return meta.item === item.id && meta.voter === voter;
       });
       if (!call) throw new GatherError(`phase ${phase.id}: no vote from ${voter} on ${item.id}`);
