@@ -6,10 +6,11 @@ import {
   ensureCalls,
   finishPhaseRun,
   markPhaseWaiting,
-  phaseCalls,
+  type PhaseCall,
   recordEvent,
   type SessionForRun,
   sessionHasEnded,
+  splitPhaseCalls,
   startPhaseRun,
   storeVotes,
   succeededCalls,
@@ -86,7 +87,7 @@ async function runPhase(
 ): Promise<PhaseJobResult> {
   const { sessionId, phase: phaseId } = payload;
   // Started here when it is pending and the session is active on this run; read as it was just before.
-  const { start, session } = await startPhaseRun(
+  const { start, session, calls } = await startPhaseRun(
     deps.db,
     { sessionId, run: payload.run, phase: phaseId },
     memo.known(sessionId),
@@ -122,7 +123,7 @@ async function runPhase(
     return { phase: phaseId, status: "skipped" };
   }
 
-  const output = await runPhaseKind(deps, job, token, session, workflow, phase, context, run.status);
+  const output = await runPhaseKind(deps, job, token, session, workflow, phase, context, calls);
   await finishPhase(deps, memo, session, workflow, phase, { status: "succeeded", output, skipReason: null });
   log.info({}, "phase succeeded");
   return { phase: phaseId, status: "succeeded" };
@@ -136,15 +137,16 @@ async function runPhaseKind(
   workflow: WorkflowDefinition,
   phase: PhaseDefinition,
   context: RunContext,
-  status: SessionForRun["phases"][number]["status"],
+  /** The phase's calls when it was waiting for them (read with the session); null otherwise. */
+  waitedFor: readonly PhaseCall[] | null,
 ): Promise<Prisma.InputJsonValue> {
   switch (phase.kind) {
     case "generate":
     case "vote": {
-      if (status === "waiting") {
+      if (waitedFor) {
         // Back from waiting (or run again after a crash while waiting): the calls are journaled
-        // already, so one read of them all, instead of journaling them again and reading twice.
-        const { unanswered, answered } = await phaseCalls(deps.db, session.id, phase.id);
+        // already and were read with the session, instead of being journaled again and read twice.
+        const { unanswered, answered } = splitPhaseCalls(waitedFor);
         if (unanswered.length === 0) return gather(deps, session, phase, context, answered);
         await markPhaseWaiting(deps.db, session.id, phase.id, waitingEvent(unanswered));
         if (await queueCalls(deps, job, token, session, phase, unanswered)) throw new WaitingChildrenError();

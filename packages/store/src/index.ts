@@ -35,12 +35,13 @@ export {
   ensureCalls,
   getCallForRun,
   type JournaledCall,
+  type PhaseCall,
   type PlannedCall,
-  phaseCalls,
   recordFailedAttempt,
   releaseLease,
   renewLease,
   rerouteCall,
+  splitPhaseCalls,
   succeededCalls,
 } from "./journal.ts";
 export { releaseLeaderLease, takeLeaderLease } from "./leader-lease.ts";

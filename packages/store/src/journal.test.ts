@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { loadWorkflowFile, type WorkflowDefinition } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
-import { ensureCalls, type PlannedCall, phaseCalls, succeededCalls } from "./journal.ts";
+import { ensureCalls, type PlannedCall, splitPhaseCalls, succeededCalls } from "./journal.ts";
 import { startPhaseRun } from "./phase-runs.ts";
 import { insertSession } from "./sessions.ts";
 
@@ -97,7 +97,14 @@ describe("ensureCalls", () => {
   });
 });
 
-describe("phaseCalls and succeededCalls", () => {
+/** The calls of a waiting phase as a phase job coming back reads them, with its session. */
+async function waitedFor(sessionId: string, phase: string) {
+  const { calls } = await startPhaseRun(db.prisma, { sessionId, run: 0, phase });
+  if (!calls) throw new Error(`phase ${phase} is not waiting`);
+  return splitPhaseCalls(calls);
+}
+
+describe("a waiting phase's calls (startPhaseRun) and succeededCalls", () => {
   it("read what gathering and queueing need, the request's meta but not its prompt", async () => {
     const { id, phase } = await runningPhase();
     await ensureCalls(db.prisma, id, phase, [planned("a", "openai"), planned("b", "anthropic")]);
@@ -105,7 +112,7 @@ describe("phaseCalls and succeededCalls", () => {
       where: { idempotencyKey: `${id}.${phase}.a` },
       data: { status: "succeeded", response: { answer: 42 } },
     });
-    const { answered, unanswered } = await phaseCalls(db.prisma, id, phase);
+    const { answered, unanswered } = await waitedFor(id, phase);
     expect(answered).toEqual([
       {
         idempotencyKey: `${id}.${phase}.a`,
@@ -133,8 +140,19 @@ describe("phaseCalls and succeededCalls", () => {
     const key = `${id}.${phase}.a`;
     await db.prisma.$executeRaw`
       UPDATE model_calls SET request = jsonb_set(request, '{meta}', '"not an object"') WHERE idempotency_key = ${key}`;
-    await expect(phaseCalls(db.prisma, id, phase)).rejects.toThrow(
+    await expect(waitedFor(id, phase)).rejects.toThrow(
       `model_calls.request of the row with idempotency_key ${key}`,
     );
+  });
+});
+
+describe("startPhaseRun's calls", () => {
+  it("are null unless the phase was waiting for its calls", async () => {
+    const { id, phase } = await runningPhase();
+    expect((await startPhaseRun(db.prisma, { sessionId: id, run: 0, phase })).calls).toBeNull();
+    await ensureCalls(db.prisma, id, phase, [planned("a", "openai")]);
+    expect(
+      (await startPhaseRun(db.prisma, { sessionId: id, run: 0, phase })).calls?.map((c) => c.callKey),
+    ).toEqual(["a"]);
   });
 });

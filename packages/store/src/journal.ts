@@ -166,6 +166,52 @@ export interface PhaseCall extends PendingCall {
 
 const metaSchema = storedRequestSchema.shape.meta;
 
+/** A `model_calls` row as a phase reads it (see readPhaseCalls and startPhaseRun). */
+export interface PhaseCallRow {
+  idempotency_key: string;
+  call_key: string;
+  role: string;
+  provider: string;
+  model: string;
+  fallback_from: string | null;
+  status: string;
+  response: unknown;
+  meta: unknown;
+}
+
+/** A call row with its status and meta checked. */
+export function phaseCallOf(row: PhaseCallRow, sessionId: string, phase: string): PhaseCall {
+  const idempotencyKey = row.idempotency_key;
+  return {
+    idempotencyKey,
+    sessionId,
+    phase,
+    callKey: row.call_key,
+    role: row.role,
+    provider: row.provider,
+    model: row.model,
+    fallbackFrom: row.fallback_from,
+    status: callStatusOf({ idempotencyKey, status: row.status }),
+    response: row.response,
+    meta: parseColumn(metaSchema, row.meta, {
+      table: "model_calls",
+      column: "request",
+      row: `idempotency_key ${idempotencyKey}`,
+    }),
+  };
+}
+
+/**
+ * Splits a phase's calls into those still without an answer and those answered: what a phase job
+ * coming back from waiting needs (startPhaseRun reads them with the session).
+ */
+export function splitPhaseCalls(calls: readonly PhaseCall[]) {
+  return {
+    unanswered: calls.filter((call) => call.status !== "succeeded"),
+    answered: calls.filter((call) => call.status === "succeeded"),
+  };
+}
+
 /** The phase's calls (only the answered ones with `answeredOnly`), in call key order. */
 async function readPhaseCalls(
   db: Db,
@@ -173,57 +219,13 @@ async function readPhaseCalls(
   phase: string,
   answeredOnly: boolean,
 ): Promise<PhaseCall[]> {
-  const rows = await db.$queryRaw<
-    Array<{
-      idempotency_key: string;
-      call_key: string;
-      role: string;
-      provider: string;
-      model: string;
-      fallback_from: string | null;
-      status: string;
-      response: unknown;
-      meta: unknown;
-    }>
-  >`
+  const rows = await db.$queryRaw<PhaseCallRow[]>`
     SELECT idempotency_key, call_key, role, provider, model, fallback_from, status, response,
       request->'meta' AS meta
     FROM model_calls
     WHERE session_id = ${sessionId} AND phase = ${phase} AND (NOT ${answeredOnly} OR status = 'succeeded')
     ORDER BY call_key`;
-  return rows.map((row) => {
-    const idempotencyKey = row.idempotency_key;
-    return {
-      idempotencyKey,
-      sessionId,
-      phase,
-      callKey: row.call_key,
-      role: row.role,
-      provider: row.provider,
-      model: row.model,
-      fallbackFrom: row.fallback_from,
-      status: callStatusOf({ idempotencyKey, status: row.status }),
-      response: row.response,
-      meta: parseColumn(metaSchema, row.meta, {
-        table: "model_calls",
-        column: "request",
-        row: `idempotency_key ${idempotencyKey}`,
-      }),
-    };
-  });
-}
-
-/**
- * Every call of a phase, split into those still without an answer and those answered: what a phase
- * job coming back from waiting needs, in one read (its calls were journaled before it started
- * waiting, so it neither journals them again nor reads twice).
- */
-export async function phaseCalls(db: Db, sessionId: string, phase: string) {
-  const calls = await readPhaseCalls(db, sessionId, phase, false);
-  return {
-    unanswered: calls.filter((call) => call.status !== "succeeded"),
-    answered: calls.filter((call) => call.status === "succeeded"),
-  };
+  return rows.map((row) => phaseCallOf(row, sessionId, phase));
 }
 
 /** A call with what its run needs of its session (status, budget, cache). */

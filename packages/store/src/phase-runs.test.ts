@@ -98,6 +98,7 @@ describe("startPhaseRun", () => {
     expect(await startPhaseRun(db.prisma, { sessionId: randomUUID(), run: 0, phase: first().id })).toEqual({
       start: "ended",
       session: null,
+      calls: null,
     });
   });
 

@@ -8,6 +8,7 @@ import {
   sessionWorkflowOf,
 } from "./columns.ts";
 import { EVENTS_CHANNEL, type EventInput } from "./events.ts";
+import { type PhaseCall, type PhaseCallRow, phaseCallOf } from "./journal.ts";
 import type { KnownSession } from "./sessions.ts";
 import type { PhaseStatus, SessionStatus } from "./status.ts";
 
@@ -56,13 +57,15 @@ export type PhaseStart = "started" | "already" | "ended";
  * the phase needs it. The session is read as it was just before the start (a phase this call started
  * reads as pending). What `known` holds (the workflow, succeeded phases' outputs) is taken from it
  * instead of being read and parsed again; a succeeded phase's output it does not hold costs one more
- * read. `session` is null when the session does not exist.
+ * read. `session` is null when the session does not exist. `calls`: when the phase was waiting for
+ * its calls, those calls as a phase reads them (phaseCalls), so a phase job coming back from waiting
+ * reads them in the same statement; otherwise null.
  */
 export async function startPhaseRun(
   db: PrismaClient,
   start: { sessionId: string; run: number; phase: string },
   known?: KnownSession,
-): Promise<{ start: PhaseStart; session: SessionForRun | null }> {
+): Promise<{ start: PhaseStart; session: SessionForRun | null; calls: PhaseCall[] | null }> {
   const { sessionId, run, phase } = start;
   const needWorkflow = known?.workflow === undefined;
   const rows = await db.$queryRaw<
@@ -78,6 +81,7 @@ export async function startPhaseRun(
       repo_url: string | null;
       workflow: unknown;
       phases: Array<{ phase: string; status: string }> | null;
+      calls: PhaseCallRow[] | null;
     }>
   >`
     WITH s AS (
@@ -111,11 +115,18 @@ export async function startPhaseRun(
       x.id, x.request, x.run, x.status, x.publish, x.repo_name, x.repo_url,
       CASE WHEN ${needWorkflow} THEN x.workflow END AS workflow,
       (SELECT jsonb_agg(jsonb_build_object('phase', p.phase, 'status', p.status) ORDER BY p.position)
-        FROM phase_runs AS p WHERE p.session_id = x.id) AS phases
+        FROM phase_runs AS p WHERE p.session_id = x.id) AS phases,
+      CASE WHEN EXISTS (SELECT 1 FROM phase_runs AS w WHERE w.session_id = x.id AND w.phase = ${phase} AND w.status = 'waiting')
+        THEN coalesce((
+          SELECT jsonb_agg(jsonb_build_object('idempotency_key', c.idempotency_key, 'call_key', c.call_key,
+            'role', c.role, 'provider', c.provider, 'model', c.model, 'fallback_from', c.fallback_from,
+            'status', c.status, 'response', c.response, 'meta', c.request->'meta') ORDER BY c.call_key)
+          FROM model_calls AS c WHERE c.session_id = x.id AND c.phase = ${phase}), '[]'::jsonb)
+      END AS calls
     FROM (SELECT 1) AS one LEFT JOIN sessions AS x ON x.id = ${sessionId}`;
   const row = rows[0];
   const outcome: PhaseStart = !row || row.active === 0 ? "ended" : row.started > 0 ? "started" : "already";
-  if (!row?.id) return { start: outcome, session: null };
+  if (!row?.id) return { start: outcome, session: null, calls: null };
   const workflow = known?.workflow ?? sessionWorkflowOf({ id: sessionId, workflow: row.workflow });
   const phases = (row.phases ?? []).map((phaseRow) => ({
     phase: phaseRow.phase,
@@ -134,6 +145,7 @@ export async function startPhaseRun(
   }
   return {
     start: outcome,
+    calls: row.calls?.map((call) => phaseCallOf(call, sessionId, phase)) ?? null,
     session: {
       id: row.id,
       request: row.request,
