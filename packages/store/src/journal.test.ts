@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout } from "node:timers/promises";
 import { loadWorkflowFile, type WorkflowDefinition } from "@foundry/workflow";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
 import { ensureCalls, type PlannedCall, splitPhaseCalls, succeededCalls } from "./journal.ts";
@@ -103,6 +105,45 @@ async function waitedFor(sessionId: string, phase: string) {
   if (!calls) throw new Error(`phase ${phase} is not waiting`);
   return splitPhaseCalls(calls);
 }
+
+describe("ensureCalls against another delivery of the same phase", () => {
+  it("returns a call that delivery journaled while this one was journaling", async () => {
+    const { id, phase } = await runningPhase();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      // The other delivery journals call "a" and has not committed yet.
+      await other.query("BEGIN");
+      await other.query(
+        `INSERT INTO model_calls (id, idempotency_key, session_id, phase, call_key, role, provider, model, schema_name, request, status)
+         VALUES (gen_random_uuid(), $1, $2, $3, 'a', 'manager', 'openai', 'openai-test', 'requirements', $4, 'pending')`,
+        [
+          `${id}.${phase}.a`,
+          id,
+          phase,
+          JSON.stringify({ system: "s", prompt: "p", route: [], meta: { task: "a" } }),
+        ],
+      );
+      // This one waits on that row's key; its snapshot was taken before the other committed.
+      const journaling = ensureCalls(db.prisma, id, phase, [
+        planned("a", "openai"),
+        planned("b", "anthropic"),
+      ]);
+      await setTimeout(300);
+      await other.query("COMMIT");
+      const pending = await journaling;
+      expect(pending.map((call) => call.callKey)).toEqual(["a", "b"]);
+      const waiting = await db.prisma.sessionEvent.findMany({
+        where: { sessionId: id, type: "phase.waiting" },
+      });
+      expect(waiting.map((event) => event.message)).toEqual([
+        "waiting for 2 model call(s): a → openai, b → anthropic",
+      ]);
+    } finally {
+      await other.end();
+    }
+  });
+});
 
 describe("a waiting phase's calls (startPhaseRun) and succeededCalls", () => {
   it("read what gathering and queueing need, the request's meta but not its prompt", async () => {

@@ -90,27 +90,66 @@ export async function ensureCalls(
       meta: call.meta,
     } satisfies StoredRequest,
   }));
-  await db.$executeRaw`
-    INSERT INTO model_calls (id, idempotency_key, session_id, phase, call_key, role, provider, model, schema_name, request, status)
-    SELECT gen_random_uuid(), x.idempotency_key, ${sessionId}, ${phase}, x.call_key, x.role, x.provider, x.model,
-      x.schema_name, x.request, 'pending'
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      AS x(idempotency_key text, call_key text, role text, provider text, model text, schema_name text, request jsonb)
-    ON CONFLICT (idempotency_key) DO NOTHING`;
-  // What queueing a job needs, not the stored requests (the phase's largest values).
-  const pending = await db.$queryRaw<
-    Array<{
-      idempotency_key: string;
-      call_key: string;
-      provider: string;
-      model: string;
-      fallback_from: string | null;
-    }>
-  >`
-    WITH pending AS (
-      SELECT idempotency_key, call_key, provider, model, fallback_from FROM model_calls
-      WHERE session_id = ${sessionId} AND phase = ${phase} AND status <> 'succeeded'),
-    s AS (SELECT id FROM sessions WHERE id = ${sessionId} AND EXISTS (SELECT 1 FROM pending) FOR UPDATE),
+  // The calls the statement's snapshot shows plus those it inserts (which that snapshot cannot
+  // show): complete unless another delivery of the phase journaled some of them meanwhile, and only
+  // then are they read again, under a new snapshot.
+  const [row] = await db.$queryRaw<Array<{ complete: boolean; pending: PendingRow[] | null }>>`
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS x(idempotency_key text, call_key text, role text, provider text, model text, schema_name text, request jsonb)),
+    inserted AS (
+      INSERT INTO model_calls (id, idempotency_key, session_id, phase, call_key, role, provider, model, schema_name, request, status)
+      SELECT gen_random_uuid(), x.idempotency_key, ${sessionId}, ${phase}, x.call_key, x.role, x.provider, x.model,
+        x.schema_name, x.request, 'pending'
+      FROM x
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING idempotency_key, call_key, provider, model, fallback_from, status),
+    calls AS (
+      SELECT idempotency_key, call_key, provider, model, fallback_from, status FROM inserted
+      UNION ALL
+      SELECT idempotency_key, call_key, provider, model, fallback_from, status FROM model_calls
+      WHERE session_id = ${sessionId} AND phase = ${phase}),
+    complete AS (
+      SELECT NOT EXISTS (SELECT 1 FROM x WHERE x.idempotency_key NOT IN (SELECT idempotency_key FROM calls)) AS ok),
+    pending AS (
+      SELECT idempotency_key, call_key, provider, model, fallback_from FROM calls WHERE status <> 'succeeded'),
+    ${waitingFor(sessionId, phase, Prisma.sql`(SELECT ok FROM complete)`)}
+    SELECT (SELECT ok FROM complete) AS complete,
+      (SELECT jsonb_agg(to_jsonb(p) ORDER BY p.call_key) FROM pending AS p) AS pending,
+      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced`;
+  if (row?.complete) return (row.pending ?? []).map((call) => pendingCallOf(call, sessionId, phase));
+  return pendingCallsAndWait(db, sessionId, phase);
+}
+
+/** A pending call as the statements below return it. */
+interface PendingRow {
+  idempotency_key: string;
+  call_key: string;
+  provider: string;
+  model: string;
+  fallback_from: string | null;
+}
+
+function pendingCallOf(row: PendingRow, sessionId: string, phase: string): PendingCall {
+  return {
+    idempotencyKey: row.idempotency_key,
+    sessionId,
+    phase,
+    callKey: row.call_key,
+    provider: row.provider,
+    model: row.model,
+    fallbackFrom: row.fallback_from,
+  };
+}
+
+/**
+ * The CTEs that mark the phase waiting for the calls of the CTE `pending`, with a `phase.waiting`
+ * event naming them, when there are any and `when` holds: `s` (the session's row, locked first as
+ * every writer of a session's rows does), `waiting` and `appended`.
+ */
+function waitingFor(sessionId: string, phase: string, when: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    s AS (SELECT id FROM sessions WHERE id = ${sessionId} AND ${when} AND EXISTS (SELECT 1 FROM pending) FOR UPDATE),
     waiting AS (
       UPDATE phase_runs AS r SET status = 'waiting'
       FROM s WHERE r.session_id = s.id AND r.phase = ${phase} AND r.status IN ('running', 'waiting')
@@ -120,20 +159,23 @@ export async function ensureCalls(
       SELECT s.id, 'phase.waiting', ${phase},
         'waiting for ' || count(*) || ' model call(s): ' || string_agg(p.call_key || ' → ' || p.provider, ', ' ORDER BY p.call_key),
         jsonb_build_object('calls', jsonb_agg(p.call_key ORDER BY p.call_key)), clock_timestamp()
-      FROM s, pending AS p GROUP BY s.id)
+      FROM s, pending AS p GROUP BY s.id)`;
+}
+
+/** The phase's calls without an answer, read afresh, and the phase marked waiting for them. */
+async function pendingCallsAndWait(
+  db: PrismaClient,
+  sessionId: string,
+  phase: string,
+): Promise<PendingCall[]> {
+  const pending = await db.$queryRaw<PendingRow[]>`
+    WITH pending AS (
+      SELECT idempotency_key, call_key, provider, model, fallback_from FROM model_calls
+      WHERE session_id = ${sessionId} AND phase = ${phase} AND status <> 'succeeded'),
+    ${waitingFor(sessionId, phase, Prisma.sql`true`)}
     SELECT p.*, (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced
     FROM pending AS p ORDER BY p.call_key`;
-  return pending.map(
-    (row): PendingCall => ({
-      idempotencyKey: row.idempotency_key,
-      sessionId,
-      phase,
-      callKey: row.call_key,
-      provider: row.provider,
-      model: row.model,
-      fallbackFrom: row.fallback_from,
-    }),
-  );
+  return pending.map((row) => pendingCallOf(row, sessionId, phase));
 }
 
 /** A call's row with its status, request and repair parsed (see columns.ts). */
