@@ -5,7 +5,7 @@ import {
   type AnsweredCall,
   ensureCalls,
   finishPhaseRun,
-  markPhaseWaiting,
+  type PendingCall,
   type PhaseCall,
   recordEvent,
   type SessionForRun,
@@ -14,6 +14,7 @@ import {
   startPhaseRun,
   storeVotes,
   succeededCalls,
+  waitForPendingCalls,
 } from "@foundry/store";
 import {
   type GeneratePhase,
@@ -148,8 +149,10 @@ async function runPhaseKind(
         // already and were read with the session, instead of being journaled again and read twice.
         const { unanswered, answered } = splitPhaseCalls(waitedFor);
         if (unanswered.length === 0) return gather(deps, session, phase, context, answered);
-        await markPhaseWaiting(deps.db, session.id, phase.id, waitingEvent(unanswered));
-        if (await queueCalls(deps, job, token, session, phase, unanswered)) throw new WaitingChildrenError();
+        // Still waiting: marked so again, and its unanswered calls' jobs queued (those already queued stay).
+        const pending = await waitForPendingCalls(deps.db, session.id, phase.id);
+        if (pending.length > 0 && (await queueCalls(deps, job, token, session, phase, pending)))
+          throw new WaitingChildrenError();
       } else {
         // Journals the calls and, when some have no answer, marks the phase waiting for them.
         const pending = await ensureCalls(deps.db, session.id, phase.id, planCalls(workflow, phase, context));
@@ -168,15 +171,6 @@ async function runPhaseKind(
   }
 }
 
-/** The `phase.waiting` event naming the calls the phase waits for (ensureCalls writes the same). */
-function waitingEvent(pending: ReadonlyArray<{ callKey: string; provider: string }>) {
-  return {
-    type: "phase.waiting" as const,
-    message: `waiting for ${pending.length} model call(s): ${pending.map((call) => `${call.callKey} → ${call.provider}`).join(", ")}`,
-    data: { calls: pending.map((call) => call.callKey) },
-  };
-}
-
 /**
  * Queues a child job for each call without an answer (a job id per call and run, so a job already
  * queued is not queued twice) and moves the phase job to waiting for them (the phase's row is marked
@@ -189,7 +183,7 @@ async function queueCalls(
   token: string,
   session: SessionForRun,
   phase: GeneratePhase | VotePhase,
-  pending: ReadonlyArray<Parameters<typeof callJobIdFor>[0] & { idempotencyKey: string }>,
+  pending: readonly PendingCall[],
 ): Promise<boolean> {
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   // One round trip per provider queue, however many calls it gets.

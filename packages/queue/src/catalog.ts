@@ -73,17 +73,17 @@ export function idempotencyKey(sessionId: string, phase: string, callKey: string
  * The job id of a call's job in its current provider's queue: `callJobId`, or, once the call fell back
  * to another provider, that id with `.via-<provider>-<model>` (a new job in another queue).
  */
-export function callJobIdFor(
-  call: {
-    sessionId: string;
-    phase: string;
-    callKey: string;
-    provider: string;
-    model: string;
-    fallbackFrom: string | null;
-  },
-  run: number,
-): string {
+export interface CallJobIdColumns {
+  sessionId: string;
+  phase: string;
+  callKey: string;
+  provider: string;
+  model: string;
+  fallbackFrom: string | null;
+}
+
+/** The job id of a call in run `run` (see CallJobIdColumns). */
+export function callJobIdFor(call: CallJobIdColumns, run: number): string {
   const base = callJobId(call.sessionId, run, call.phase, call.callKey);
   return call.fallbackFrom
     ? `${base}.via-${call.provider}-${call.model.replace(/[^A-Za-z0-9._-]/g, "-")}`

@@ -8,6 +8,7 @@ export {
   type QueueBackendKind,
 } from "./backend.ts";
 export {
+  type CallJobIdColumns,
   callJobId,
   callJobIdFor,
   callJobName,

@@ -1,12 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { loadWorkflowFile, type WorkflowDefinition, WorkflowError } from "@foundry/workflow";
+import { type WorkflowDefinition, WorkflowError } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { insertTestSession, loadSeedWorkflow } from "../../../test/support/sessions.ts";
 import { StoredRowError } from "./columns.ts";
 import { ensureCalls, getCall } from "./journal.ts";
 import { startPhaseRun } from "./phase-runs.ts";
 import { readSessionRun } from "./session-deletion.ts";
-import { insertSession } from "./sessions.ts";
 import { getSessionView } from "./views.ts";
 
 // Status and JSON columns are parsed when the store reads them: on real Postgres, rows the engine
@@ -17,23 +16,12 @@ let workflow: WorkflowDefinition;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  workflow = await loadWorkflowFile(
-    new URL("../../../workflows/software-project.yaml", import.meta.url).pathname,
-  );
+  workflow = await loadSeedWorkflow();
 });
 afterAll(() => db.drop());
 
-async function newSession(): Promise<string> {
-  const id = randomUUID();
-  await insertSession(db.prisma, {
-    id,
-    request: "a todo app",
-    workflowName: workflow.name,
-    workflow,
-    publish: false,
-    repoName: null,
-  });
-  return id;
+function newSession(): Promise<string> {
+  return insertTestSession(db.prisma, workflow);
 }
 
 async function newCall(sessionId: string): Promise<string> {

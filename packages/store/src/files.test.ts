@@ -1,27 +1,15 @@
-import { randomUUID } from "node:crypto";
-import { loadWorkflowFile } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { insertTestSession, loadSeedWorkflow } from "../../../test/support/sessions.ts";
 import { listGeneratedFiles, type NewGeneratedFile, replaceGeneratedFiles } from "./files.ts";
-import { insertSession } from "./sessions.ts";
 
 let db: TestDatabase;
 let sessionId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const workflow = await loadWorkflowFile(
-    new URL("../../../workflows/software-project.yaml", import.meta.url).pathname,
-  );
-  sessionId = randomUUID();
-  await insertSession(db.prisma, {
-    id: sessionId,
-    request: "a todo app",
-    workflowName: workflow.name,
-    workflow,
-    publish: false,
-    repoName: null,
-  });
+  const workflow = await loadSeedWorkflow();
+  sessionId = await insertTestSession(db.prisma, workflow);
 });
 afterAll(() => db.drop());
 

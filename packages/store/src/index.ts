@@ -35,6 +35,7 @@ export {
   ensureCalls,
   getCallForRun,
   type JournaledCall,
+  type PendingCall,
   type PhaseCall,
   type PlannedCall,
   recordFailedAttempt,
@@ -43,11 +44,12 @@ export {
   rerouteCall,
   splitPhaseCalls,
   succeededCalls,
+  waitForPendingCalls,
 } from "./journal.ts";
 export { releaseLeaderLease, takeLeaderLease } from "./leader-lease.ts";
 export {
   finishPhaseRun,
-  markPhaseWaiting,
+  type KnownSession,
   type PhaseStart,
   type SessionForRun,
   startPhaseRun,
@@ -77,7 +79,6 @@ export {
   failSession,
   getSessionWorkflow,
   insertSession,
-  type KnownSession,
   markCancelled,
   markRequeued,
   markRetried,

@@ -1,21 +1,24 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout } from "node:timers/promises";
-import { loadWorkflowFile, type WorkflowDefinition } from "@foundry/workflow";
+import type { WorkflowDefinition } from "@foundry/workflow";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
-import { ensureCalls, type PlannedCall, splitPhaseCalls, succeededCalls } from "./journal.ts";
+import { insertTestSession, loadSeedWorkflow } from "../../../test/support/sessions.ts";
+import {
+  ensureCalls,
+  type PlannedCall,
+  splitPhaseCalls,
+  succeededCalls,
+  waitForPendingCalls,
+} from "./journal.ts";
 import { startPhaseRun } from "./phase-runs.ts";
-import { insertSession } from "./sessions.ts";
 
 let db: TestDatabase;
 let workflow: WorkflowDefinition;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  workflow = await loadWorkflowFile(
-    new URL("../../../workflows/software-project.yaml", import.meta.url).pathname,
-  );
+  workflow = await loadSeedWorkflow();
 });
 afterAll(() => db.drop());
 
@@ -32,15 +35,7 @@ const planned = (callKey: string, provider: "openai" | "anthropic"): PlannedCall
 });
 
 async function runningPhase(): Promise<{ id: string; phase: string }> {
-  const id = randomUUID();
-  await insertSession(db.prisma, {
-    id,
-    request: "a todo app",
-    workflowName: workflow.name,
-    workflow,
-    publish: false,
-    repoName: null,
-  });
+  const id = await insertTestSession(db.prisma, workflow);
   const phase = (workflow.phases[0] as { id: string }).id;
   await startPhaseRun(db.prisma, { sessionId: id, run: 0, phase });
   return { id, phase };
@@ -195,5 +190,34 @@ describe("startPhaseRun's calls", () => {
     expect(
       (await startPhaseRun(db.prisma, { sessionId: id, run: 0, phase })).calls?.map((c) => c.callKey),
     ).toEqual(["a"]);
+  });
+});
+
+describe("waitForPendingCalls", () => {
+  it("reads the calls still without an answer and marks the phase waiting for them, or does nothing", async () => {
+    const { id, phase } = await runningPhase();
+    await ensureCalls(db.prisma, id, phase, [planned("a", "openai"), planned("b", "anthropic")]);
+    await db.prisma.modelCall.update({
+      where: { idempotencyKey: `${id}.${phase}.a` },
+      data: { status: "succeeded" },
+    });
+    await db.prisma.phaseRun.updateMany({ where: { sessionId: id, phase }, data: { status: "running" } });
+
+    const pending = await waitForPendingCalls(db.prisma, id, phase);
+    expect(pending.map((call) => [call.callKey, call.provider])).toEqual([["b", "anthropic"]]);
+    expect((await db.prisma.phaseRun.findFirst({ where: { sessionId: id, phase } }))?.status).toBe("waiting");
+    const waiting = await db.prisma.sessionEvent.findMany({
+      where: { sessionId: id, type: "phase.waiting" },
+      orderBy: { id: "asc" },
+    });
+    expect(waiting.at(-1)?.message).toBe("waiting for 1 model call(s): b → anthropic");
+
+    await db.prisma.modelCall.updateMany({ where: { sessionId: id }, data: { status: "succeeded" } });
+    await db.prisma.phaseRun.updateMany({ where: { sessionId: id, phase }, data: { status: "running" } });
+    expect(await waitForPendingCalls(db.prisma, id, phase)).toEqual([]);
+    expect((await db.prisma.phaseRun.findFirst({ where: { sessionId: id, phase } }))?.status).toBe("running");
+    expect(await db.prisma.sessionEvent.count({ where: { sessionId: id, type: "phase.waiting" } })).toBe(
+      waiting.length,
+    );
   });
 });

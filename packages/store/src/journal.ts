@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from "@foundry/db";
 import type { ProviderName, RepairInput, Usage } from "@foundry/llm";
-import { idempotencyKey } from "@foundry/queue";
+import { type CallJobIdColumns, idempotencyKey } from "@foundry/queue";
 import type { OutputSchemaName } from "@foundry/workflow";
 import { readCallState } from "./calls.ts";
 import {
@@ -49,15 +49,9 @@ export const CALL_JOB_ID_FIELDS = {
   fallbackFrom: true,
 } as const;
 
-/** What queueing a call's job needs of it (its job id's columns). */
-export interface PendingCall {
+/** What queueing a call's job needs of it: its job id's columns and its key. */
+export interface PendingCall extends CallJobIdColumns {
   idempotencyKey: string;
-  sessionId: string;
-  phase: string;
-  callKey: string;
-  provider: string;
-  model: string;
-  fallbackFrom: string | null;
 }
 
 /**
@@ -118,7 +112,7 @@ export async function ensureCalls(
       (SELECT jsonb_agg(to_jsonb(p) ORDER BY p.call_key) FROM pending AS p) AS pending,
       (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced`;
   if (row?.complete) return (row.pending ?? []).map((call) => pendingCallOf(call, sessionId, phase));
-  return pendingCallsAndWait(db, sessionId, phase);
+  return waitForPendingCalls(db, sessionId, phase);
 }
 
 /** A pending call as the statements below return it. */
@@ -162,8 +156,12 @@ function waitingFor(sessionId: string, phase: string, when: Prisma.Sql): Prisma.
       FROM s, pending AS p GROUP BY s.id)`;
 }
 
-/** The phase's calls without an answer, read afresh, and the phase marked waiting for them. */
-async function pendingCallsAndWait(
+/**
+ * The phase's calls without an answer, read afresh, and the phase marked waiting for them (with its
+ * `phase.waiting` event) when there are any: for a phase job back from waiting whose calls still
+ * lack answers, and after a concurrent journaling (see ensureCalls).
+ */
+export async function waitForPendingCalls(
   db: PrismaClient,
   sessionId: string,
   phase: string,

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { loadWorkflowFile, type WorkflowDefinition } from "@foundry/workflow";
+import type { WorkflowDefinition } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
+import { insertTestSession, loadSeedWorkflow } from "../../../test/support/sessions.ts";
 import { finishPhaseRun, startPhaseRun } from "./phase-runs.ts";
-import { insertSession, markCancelled } from "./sessions.ts";
+import { markCancelled } from "./sessions.ts";
 
 // A phase job starts its phase and reads its session in one statement, taking what the process
 // already holds (the workflow snapshot and succeeded phases' outputs, which never change) as given.
@@ -13,26 +14,15 @@ let workflow: WorkflowDefinition;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  workflow = await loadWorkflowFile(
-    new URL("../../../workflows/software-project.yaml", import.meta.url).pathname,
-  );
+  workflow = await loadSeedWorkflow();
 });
 afterAll(() => db.drop());
 
 const first = () => workflow.phases[0] as { id: string; title: string };
 const second = () => workflow.phases[1] as { id: string; title: string };
 
-async function newSession(): Promise<string> {
-  const id = randomUUID();
-  await insertSession(db.prisma, {
-    id,
-    request: "a todo app",
-    workflowName: workflow.name,
-    workflow,
-    publish: false,
-    repoName: null,
-  });
-  return id;
+function newSession(): Promise<string> {
+  return insertTestSession(db.prisma, workflow);
 }
 
 async function events(sessionId: string) {

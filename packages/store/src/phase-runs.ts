@@ -9,10 +9,10 @@ import {
 } from "./columns.ts";
 import { EVENTS_CHANNEL, type EventInput } from "./events.ts";
 import { type PhaseCall, type PhaseCallRow, phaseCallOf } from "./journal.ts";
-import type { KnownSession } from "./sessions.ts";
 import type { PhaseStatus, SessionStatus } from "./status.ts";
 
-// A phase run's transitions: pending → running → (waiting ↔ running) → succeeded | skipped. Each is
+// A phase run's transitions: pending → running → (waiting ↔ running) → succeeded | skipped; the
+// start and the end are here, the waiting where the phase's calls are journaled (journal.ts). Each is
 // one statement (one round trip): it locks the session's row first, as every writer of a session's
 // rows does (so its events commit in id order and writers queue up instead of deadlocking), changes
 // the rows, appends the events and announces them (NOTIFY, sent on commit).
@@ -29,6 +29,17 @@ function eventRows(phase: string, events: readonly (PhaseEvent & { phase?: strin
       ...(event.data !== undefined && { data: event.data }),
     })),
   );
+}
+
+/**
+ * What a process already holds of a session, so that loading it again does not read and parse it
+ * again: the workflow snapshot and the outputs of its succeeded phases. Both never change once
+ * stored (a retry resets only the phases that did not finish), so they need no invalidation.
+ */
+export interface KnownSession {
+  workflow?: WorkflowDefinition;
+  /** Outputs of succeeded phases, by phase id. */
+  outputs: ReadonlyMap<string, PhaseOutput>;
 }
 
 /** A phase job's view of its session: its small columns, the workflow and each phase's status and output. */
@@ -161,29 +172,6 @@ export async function startPhaseRun(
       })),
     },
   };
-}
-
-/**
- * A phase waits for its calls: running (or already waiting) → waiting, with an event naming them.
- */
-export async function markPhaseWaiting(
-  db: PrismaClient,
-  sessionId: string,
-  phase: string,
-  event: PhaseEvent,
-): Promise<void> {
-  await db.$executeRaw`
-    WITH s AS (SELECT id FROM sessions WHERE id = ${sessionId} FOR UPDATE),
-    waiting AS (
-      UPDATE phase_runs AS r SET status = 'waiting'
-      FROM s WHERE r.session_id = s.id AND r.phase = ${phase} AND r.status IN ('running', 'waiting')
-      RETURNING r.id),
-    appended AS (
-      INSERT INTO session_events (session_id, type, phase, message, data, at)
-      SELECT s.id, x.value->>'type', x.value->>'phase', x.value->>'message', x.value->'data', clock_timestamp()
-      FROM s, jsonb_array_elements(${eventRows(phase, [event])}::jsonb) WITH ORDINALITY AS x(value, n)
-      ORDER BY x.n)
-    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s`;
 }
 
 /**

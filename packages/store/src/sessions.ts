@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
-import { type PhaseOutput, sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
+import { sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { type Db, recordEvent } from "./events.ts";
 import { type FailureCode, isTerminalSession, type SessionStatus } from "./status.ts";
 
@@ -232,17 +232,6 @@ export async function markRequeued(
 async function statusOf(db: Db, sessionId: string): Promise<SessionStatus | null> {
   const row = await db.session.findUnique({ where: { id: sessionId }, select: { status: true } });
   return row ? sessionStatusOf({ id: sessionId, status: row.status }) : null;
-}
-
-/**
- * What a process already holds of a session, so that loading it again does not read and parse it
- * again: the workflow snapshot and the outputs of its succeeded phases. Both never change once
- * stored (a retry resets only the phases that did not finish), so they need no invalidation.
- */
-export interface KnownSession {
-  workflow?: WorkflowDefinition;
-  /** Outputs of succeeded phases, by phase id. */
-  outputs: ReadonlyMap<string, PhaseOutput>;
 }
 
 export function sessionHasEnded(session: { status: string }): boolean {

@@ -17,19 +17,10 @@ export interface NewVote {
  */
 export async function storeVotes(db: Db, sessionId: string, votes: readonly NewVote[]): Promise<void> {
   if (votes.length === 0) return;
-  const rows = votes.map((vote) => ({
-    disagreement_id: vote.disagreementId,
-    topic: vote.topic,
-    voter: vote.voter,
-    provider: vote.provider,
-    model: vote.model,
-    choice: vote.choice,
-    rationale: vote.rationale,
-  }));
   await db.$executeRaw`
     INSERT INTO votes (id, session_id, disagreement_id, topic, voter, provider, model, choice, rationale)
-    SELECT gen_random_uuid(), ${sessionId}, x.disagreement_id, x.topic, x.voter, x.provider, x.model, x.choice, x.rationale
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      AS x(disagreement_id text, topic text, voter text, provider text, model text, choice text, rationale text)
+    SELECT gen_random_uuid(), ${sessionId}, x."disagreementId", x.topic, x.voter, x.provider, x.model, x.choice, x.rationale
+    FROM jsonb_to_recordset(${JSON.stringify(votes)}::jsonb)
+      AS x("disagreementId" text, topic text, voter text, provider text, model text, choice text, rationale text)
     ON CONFLICT (session_id, disagreement_id, voter) DO NOTHING`;
 }
