@@ -12,6 +12,7 @@ import { parseArgs, promisify } from "node:util";
 import { installShutdownHandlers } from "@foundry/devstack";
 import { openQueueConnection, type QueueBackendKind } from "@foundry/queue";
 import { type Simulator, startSimulator } from "@foundry/simulator";
+import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { deleteKeysWithPrefix } from "../test/support/cluster.ts";
@@ -172,8 +173,10 @@ async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
   const dropQueue = defer(() => bare.close());
   // As many calls at once as the full system's provider process allows (three queues).
   const concurrency = options.concurrency * 3;
-  const child = spawn(process.execPath, [BARE_WORKER], {
+  // Started as the workers are (same node flags and environment), so that RSS compares like with like.
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, BARE_WORKER], {
     env: {
+      ...WORKER_ENV,
       PATH: process.env.PATH ?? "",
       ...sim.env(),
       ...bare.env,

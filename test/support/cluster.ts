@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { QueueName, QueueSet } from "@foundry/queue";
-import { WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
+import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import type { Redis } from "ioredis";
 
 const WORKER_MAIN = fileURLToPath(new URL("../../apps/worker/src/main.ts", import.meta.url));
@@ -24,12 +24,12 @@ export interface WorkerProcess {
 }
 
 /**
- * `node <WORKER_NODE_FLAGS> apps/worker/src/main.ts ...args` with exactly `env`, and an IPC channel so that it shuts
+ * `node <WORKER_NODE_FLAGS> apps/worker/src/main.ts ...args` with `env` (over `WORKER_ENV`), and an IPC channel so that it shuts
  * itself down when this process dies, even by SIGKILL (@foundry/runtime's onShutdown).
  */
 export function spawnWorkerProcess(name: string, args: string[], env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN, ...args], {
-    env,
+    env: { ...WORKER_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   let output = "";

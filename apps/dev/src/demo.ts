@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ApiClient, ApiRequestError, type SessionEvent } from "@foundry/client";
 import { freePort, installShutdownHandlers } from "@foundry/devstack";
-import { WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
+import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import { type LocalStack, startLocalStack } from "./local-stack.ts";
 import { API_MAIN, WORKER_MAIN } from "./paths.ts";
 import { type AppProcess, startApp, waitUntilReady } from "./processes.ts";
@@ -118,7 +118,10 @@ async function run(signal: AbortSignal): Promise<number> {
   };
   const url = `http://127.0.0.1:${port}`;
   const api = startApp("api", API_MAIN, [], env);
-  apps.push(api, startApp("worker", WORKER_MAIN, ["--queues", "all"], env, WORKER_NODE_FLAGS));
+  apps.push(
+    api,
+    startApp("worker", WORKER_MAIN, ["--queues", "all"], { ...WORKER_ENV, ...env }, WORKER_NODE_FLAGS),
+  );
   for (const app of apps) {
     void app.exited.then((how) => {
       const log = relative(process.cwd(), app.logFile);

@@ -8,7 +8,7 @@
 import { relative } from "node:path";
 import { removeDevEndpoint, writeDevEndpoint } from "@foundry/client";
 import { freePort, installShutdownHandlers } from "@foundry/devstack";
-import { WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
+import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import { type LocalStack, startLocalStack } from "./local-stack.ts";
 import { API_MAIN, DATA_DIR, WORKER_MAIN } from "./paths.ts";
 import { type AppProcess, startApp, waitUntilReady } from "./processes.ts";
@@ -59,7 +59,11 @@ async function start(): Promise<void> {
   // Two processes cannot listen on one METRICS_PORT: the worker takes the next one.
   const workerMetricsPort =
     env.METRICS_PORT && env.METRICS_PORT !== "0" ? Number(env.METRICS_PORT) + 1 : null;
-  const workerEnv = workerMetricsPort ? { ...env, METRICS_PORT: String(workerMetricsPort) } : env;
+  const workerEnv = {
+    ...WORKER_ENV,
+    ...env,
+    ...(workerMetricsPort ? { METRICS_PORT: String(workerMetricsPort) } : {}),
+  };
   apps.push(api, startApp("worker", WORKER_MAIN, ["--queues", "all"], workerEnv, WORKER_NODE_FLAGS));
   for (const app of apps) {
     void app.exited.then((how) => fail(`the ${app.name} process stopped (${how}):\n${app.tail()}`));

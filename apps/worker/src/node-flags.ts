@@ -1,11 +1,28 @@
 /**
- * Node flags every worker process starts with (`node ${WORKER_NODE_FLAGS} apps/worker/src/main.ts`):
- * docker-compose.yml, the dev stack, the tests and the benchmarks all launch workers with them.
+ * How every worker process is started: `MALLOC_ARENA_MAX=2 node ${WORKER_NODE_FLAGS}
+ * apps/worker/src/main.ts`. docker-compose.yml, the dev stack, the tests and the benchmarks all
+ * launch workers this way (node-flags.test.ts holds docker-compose.yml to it).
  *
- * `--max-semi-space-size=16` caps V8's young generation at two 16 MB semi-spaces, its size before V8
- * began scaling it with the host's memory. On a host without a container memory limit V8 otherwise
- * grows it to two 64 MB semi-spaces (24 GB host), committed for good once a burst of sessions has
- * filled them: `npm run bench:overhead` measured the heaviest worker at 327–331 MB without the flag
- * and 255–267 MB with it, for throughput within the run-to-run noise (bench/README.md).
+ * Both flags size V8's heap for a worker's load, which is many short jobs over a small live heap
+ * (30–45 MB after a full GC, whatever the number of sessions run):
+ * - `--max-semi-space-size=16` caps the young generation at two 16 MB semi-spaces, its size before
+ *   V8 began scaling it with the host's memory. On a host without a container memory limit V8
+ *   otherwise grows it to two 64 MB semi-spaces (24 GB host), committed for good once a burst of
+ *   sessions has filled them.
+ * - `--heap-growing-percent=30` lets the old generation grow to 1.3 times what survived the last
+ *   full GC before the next one, where V8 otherwise allows up to 4 times on a large host: that slack
+ *   is what made the heaviest worker's RSS climb from about 210 MB after 12 sessions to 325 MB after
+ *   100. It is not a cap: a session with a large live set still gets all the heap it needs.
+ *
+ * `npm run bench:overhead -- --soak 100` measured the heaviest worker at 277–325 MB with the first
+ * flag alone and 200–219 MB with both and `WORKER_ENV`, for throughput within the run-to-run noise
+ * (bench/README.md, "Worker memory").
  */
-export const WORKER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16"];
+export const WORKER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16", "--heap-growing-percent=30"];
+
+/**
+ * Environment every worker process starts with, under the caller's own. `MALLOC_ARENA_MAX=2`: glibc
+ * otherwise gives each thread that allocates (libuv's pool, V8's GC helpers) an arena of its own,
+ * together about 20 MB of a worker's RSS that its two arenas then share. musl ignores it.
+ */
+export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
