@@ -63,8 +63,12 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends git ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 
+# NODE_COMPILE_CACHE: Node's cache of compiled, type-stripped modules. A process whose modules are
+# in it loads no TypeScript stripper (about 30 MB less RSS) and starts faster; the first start of a
+# container fills it, the worker health checks that run every 30 s and every later start use it.
 ENV NODE_ENV=production \
-  WORKSPACE_DIR=/data/workspaces
+  WORKSPACE_DIR=/data/workspaces \
+  NODE_COMPILE_CACHE=/tmp/node-compile-cache
 
 # /data is the only writable place: generated projects live in $WORKSPACE_DIR (a volume in
 # docker-compose.yml; a new named volume takes this directory's owner). The code stays root-owned.

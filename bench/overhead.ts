@@ -15,7 +15,7 @@ import { type Simulator, startSimulator } from "@foundry/simulator";
 import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { deleteKeysWithPrefix } from "../test/support/cluster.ts";
+import { COMPILE_CACHE_ENV, deleteKeysWithPrefix } from "../test/support/cluster.ts";
 import { type BenchCluster, cleanUp, createScratchDatabase, defer, startBenchCluster } from "./cluster.ts";
 import { type ProfileSummary, profilerClockMicros, summarizeCpuProfiles } from "./cpu-profile.ts";
 
@@ -176,6 +176,7 @@ async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
   // Started as the workers are (same node flags and environment), so that RSS compares like with like.
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, BARE_WORKER], {
     env: {
+      ...COMPILE_CACHE_ENV,
       ...WORKER_ENV,
       PATH: process.env.PATH ?? "",
       ...sim.env(),

@@ -2,6 +2,8 @@
 // for them to connect, and removing a BullMQ prefix from Redis. Nothing here imports vitest, so
 // `bench/` can use it too.
 import { type ChildProcess, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { QueueName, QueueSet } from "@foundry/queue";
@@ -9,6 +11,15 @@ import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import type { Redis } from "ioredis";
 
 const WORKER_MAIN = fileURLToPath(new URL("../../apps/worker/src/main.ts", import.meta.url));
+
+/**
+ * Node's cache of compiled, type-stripped modules (the directory `enableCompileCache()` uses by
+ * default, as the CLI's bin.js does): a worker process started with it warm loads no TypeScript
+ * stripper, about 30 MB less RSS and a faster start. The Dockerfile sets it for every process.
+ */
+export const COMPILE_CACHE_ENV: Readonly<Record<string, string>> = {
+  NODE_COMPILE_CACHE: join(tmpdir(), "node-compile-cache"),
+};
 
 export interface WorkerProcess {
   /** For messages, e.g. `anthropic-2`. */
@@ -24,12 +35,12 @@ export interface WorkerProcess {
 }
 
 /**
- * `node <WORKER_NODE_FLAGS> apps/worker/src/main.ts ...args` with `env` (over `WORKER_ENV`), and an IPC channel so that it shuts
+ * `node <WORKER_NODE_FLAGS> apps/worker/src/main.ts ...args` with `env` (over `WORKER_ENV` and `COMPILE_CACHE_ENV`), and an IPC channel so that it shuts
  * itself down when this process dies, even by SIGKILL (@foundry/runtime's onShutdown).
  */
 export function spawnWorkerProcess(name: string, args: string[], env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN, ...args], {
-    env: { ...WORKER_ENV, ...env },
+    env: { ...COMPILE_CACHE_ENV, ...WORKER_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   let output = "";

@@ -35,7 +35,8 @@ export function startApp(
   const logFile = join(logs, `${name}.log`);
   const fd = openSync(logFile, "a");
   const child = spawn(process.execPath, [...nodeFlags, main, ...args], {
-    env,
+    // Node's cache of compiled, type-stripped modules: a restart loads no TypeScript stripper.
+    env: { NODE_COMPILE_CACHE: join(DATA_DIR, "compile-cache"), ...env },
     stdio: ["ignore", fd, fd, "ipc"],
     detached: true,
   });
