@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { access, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -105,6 +105,11 @@ describe("commits through git fast-import", () => {
     );
     // The index matches HEAD and the working tree: nothing to commit.
     expect(await git.raw(["status", "--porcelain"])).toBe("");
+    // Each import stays one pack (fast-import did not explode it into loose objects), and the
+    // repository was made without git's template directory (no sample hooks).
+    expect(await git.raw(["count-objects", "-v"])).toMatch(/^count: 0$[\s\S]*^packs: 2$/m);
+    await expect(access(join(root, ".git", "hooks"))).rejects.toThrow();
+    expect(await git.raw(["fsck", "--strict"])).toBe("");
     expect((await openRepository(root)).map((entry) => entry.phase)).toEqual([
       "files",
       "testing",
