@@ -314,20 +314,33 @@ async function waitForSessions(cluster: BenchCluster, ids: string[], timeoutMs: 
 }
 
 /** Previous phase finished → next phase started, for each consecutive pair the database recorded. */
-async function handOffs(cluster: BenchCluster, ids: string[]): Promise<number[]> {
+/**
+ * From the sessions' phase runs: each hand-off (a phase's start minus the previous phase's finish)
+ * and each phase's durations (start to finish), by phase in workflow order.
+ */
+async function phaseTimings(
+  cluster: BenchCluster,
+  ids: string[],
+): Promise<{ handOffs: number[]; durations: Map<string, number[]> }> {
   const runs = await cluster.db.phaseRun.findMany({
     where: { sessionId: { in: ids } },
-    select: { sessionId: true, position: true, startedAt: true, finishedAt: true },
+    select: { sessionId: true, phase: true, position: true, startedAt: true, finishedAt: true },
     orderBy: [{ sessionId: "asc" }, { position: "asc" }],
   });
-  const gaps: number[] = [];
-  for (let index = 1; index < runs.length; index++) {
+  const handOffs: number[] = [];
+  const durations = new Map<string, number[]>();
+  for (const [index, run] of runs.entries()) {
+    if (run.startedAt && run.finishedAt) {
+      const list = durations.get(run.phase) ?? [];
+      list.push(run.finishedAt.getTime() - run.startedAt.getTime());
+      durations.set(run.phase, list);
+    }
     const previous = runs[index - 1];
-    const next = runs[index];
-    if (previous?.sessionId !== next?.sessionId || !previous?.finishedAt || !next?.startedAt) continue;
-    gaps.push(next.startedAt.getTime() - previous.finishedAt.getTime());
+    if (previous?.sessionId !== run.sessionId || !previous?.finishedAt || !run.startedAt) continue;
+    handOffs.push(run.startedAt.getTime() - previous.finishedAt.getTime());
   }
-  return gaps;
+  // Map keeps insertion order: the first session's phases, in its order (ORDER BY position).
+  return { handOffs, durations };
 }
 
 async function runLoad(options: Options, cluster: BenchCluster, runId: string): Promise<LoadResult> {
@@ -355,7 +368,7 @@ async function runLoad(options: Options, cluster: BenchCluster, runId: string): 
     succeeded,
     calls,
     wallMs,
-    handOffs: await handOffs(cluster, ids),
+    handOffs: (await phaseTimings(cluster, ids)).handOffs,
     window: { fromMicros, toMicros },
     cpu,
   };
@@ -365,6 +378,8 @@ interface SequentialResult {
   latencies: number[];
   succeeded: number;
   handOffs: number[];
+  /** Each phase's durations over the sequential sessions, in workflow order. */
+  phaseMs: Map<string, number[]>;
   phases: number;
   calls: number;
 }
@@ -388,7 +403,8 @@ async function runSequential(
   }
   const phases = await cluster.db.phaseRun.count({ where: { sessionId: ids[0] } });
   const calls = await cluster.db.modelCall.count({ where: { sessionId: ids[0], status: "succeeded" } });
-  return { latencies, succeeded, handOffs: await handOffs(cluster, ids), phases, calls };
+  const timings = await phaseTimings(cluster, ids);
+  return { latencies, succeeded, handOffs: timings.handOffs, phaseMs: timings.durations, phases, calls };
 }
 
 /**
@@ -464,6 +480,11 @@ function report(options: Options, results: Results): string {
       "one session, submit → succeeded",
       `${alone.succeeded}/${alone.latencies.length} sequential sessions (${alone.phases} phases, ${alone.calls} calls each)`,
       `p50 **${fixed(sessionP50, 0)} ms**, min ${fixed(Math.min(...alone.latencies), 0)} ms, max ${fixed(Math.max(...alone.latencies), 0)} ms`,
+    ]),
+    row([
+      "phases of one session",
+      "p50 of each phase over the sequential sessions, start → finish",
+      [...alone.phaseMs].map(([phase, ms]) => `${phase} ${fixed(percentile(ms, 50), 0)} ms`).join(", "),
     ]),
     row([
       "phase hand-off, idle",
