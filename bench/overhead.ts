@@ -313,7 +313,6 @@ async function waitForSessions(cluster: BenchCluster, ids: string[], timeoutMs: 
   }
 }
 
-/** Previous phase finished → next phase started, for each consecutive pair the database recorded. */
 /**
  * From the sessions' phase runs: each hand-off (a phase's start minus the previous phase's finish)
  * and each phase's durations (start to finish), by phase in workflow order.

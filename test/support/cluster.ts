@@ -36,8 +36,9 @@ export interface WorkerProcess {
 }
 
 /**
- * `node <WORKER_NODE_FLAGS> apps/worker/src/main.ts ...args` with `env` (over `WORKER_ENV` and `COMPILE_CACHE_ENV`), and an IPC channel so that it shuts
- * itself down when this process dies, even by SIGKILL (@foundry/runtime's onShutdown).
+ * `node <WORKER_NODE_FLAGS> apps/worker/src/main.ts ...args` with `env` (over `WORKER_ENV` and
+ * `COMPILE_CACHE_ENV`), and an IPC channel so that it shuts itself down when this process dies,
+ * even by SIGKILL (@foundry/runtime's onShutdown).
  */
 export function spawnWorkerProcess(name: string, args: string[], env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN, ...args], {

@@ -14,15 +14,15 @@
  *   is what made the heaviest worker's RSS climb from about 210 MB after 12 sessions to 325 MB after
  *   100. It is not a cap: a session with a large live set still gets all the heap it needs.
  *
- * `npm run bench:overhead -- --soak 100` measured the heaviest worker at 277–325 MB with the first
- * flag alone and 200–219 MB with both and `WORKER_ENV`, for throughput within the run-to-run noise
- * (bench/README.md, "Worker memory").
+ * `npm run bench:overhead -- --soak 100` measured the heaviest worker at 328–352 MB with the first
+ * flag alone and 214–243 MB with both and `WORKER_ENV` (queues on Redis and on PostgreSQL), for
+ * throughput within the run-to-run noise (bench/README.md, "Worker memory").
  */
 export const WORKER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16", "--heap-growing-percent=30"];
 
 /**
  * Environment every worker process starts with, under the caller's own. `MALLOC_ARENA_MAX=2`: glibc
  * otherwise gives each thread that allocates (libuv's pool, V8's GC helpers) an arena of its own,
- * together about 20 MB of a worker's RSS that its two arenas then share. musl ignores it.
+ * 10–20 MB more of a worker's RSS than two shared arenas take. musl ignores it.
  */
 export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
