@@ -1,19 +1,22 @@
-import { randomUUID } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteKeysWithPrefix, noRedis, redisUrl, uniquePrefix } from "../../../test/support/redis.ts";
 import { createRedis } from "./connection.ts";
 import { luaScript } from "./lua.ts";
 
-const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-const prefix = `lua-test-${randomUUID()}`;
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
-
 const INCREMENT = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
-describe("luaScript", () => {
+describe.skipIf(noRedis("luaScript"))("luaScript", () => {
+  const prefix = uniquePrefix();
+  let redis: Redis;
+  beforeAll(() => {
+    redis = createRedis(redisUrl());
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(prefix, redis);
+    redis.disconnect();
+  });
+
   it("runs the script with its keys and arguments, by its hash once the server has it", async () => {
     const increment = luaScript(redis, "foundryTestIncrement", INCREMENT, 1);
     expect(await increment(`${prefix}:n`, 2)).toBe(2);

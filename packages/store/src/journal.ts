@@ -206,14 +206,9 @@ export interface PhaseCall extends PendingCall {
 
 const metaSchema = storedRequestSchema.shape.meta;
 
-/** A `model_calls` row as a phase reads it (see readPhaseCalls and startPhaseRun). */
-export interface PhaseCallRow {
-  idempotency_key: string;
-  call_key: string;
+/** A `model_calls` row as a phase reads it (see succeededCalls and startPhaseRun). */
+export interface PhaseCallRow extends PendingRow {
   role: string;
-  provider: string;
-  model: string;
-  fallback_from: string | null;
   status: string;
   response: unknown;
   meta: unknown;
@@ -223,14 +218,8 @@ export interface PhaseCallRow {
 export function phaseCallOf(row: PhaseCallRow, sessionId: string, phase: string): PhaseCall {
   const idempotencyKey = row.idempotency_key;
   return {
-    idempotencyKey,
-    sessionId,
-    phase,
-    callKey: row.call_key,
+    ...pendingCallOf(row, sessionId, phase),
     role: row.role,
-    provider: row.provider,
-    model: row.model,
-    fallbackFrom: row.fallback_from,
     status: callStatusOf({ idempotencyKey, status: row.status }),
     response: row.response,
     meta: parseColumn(metaSchema, row.meta, {
@@ -250,22 +239,6 @@ export function splitPhaseCalls(calls: readonly PhaseCall[]) {
     unanswered: calls.filter((call) => call.status !== "succeeded"),
     answered: calls.filter((call) => call.status === "succeeded"),
   };
-}
-
-/** The phase's calls (only the answered ones with `answeredOnly`), in call key order. */
-async function readPhaseCalls(
-  db: Db,
-  sessionId: string,
-  phase: string,
-  answeredOnly: boolean,
-): Promise<PhaseCall[]> {
-  const rows = await db.$queryRaw<PhaseCallRow[]>`
-    SELECT idempotency_key, call_key, role, provider, model, fallback_from, status, response,
-      request->'meta' AS meta
-    FROM model_calls
-    WHERE session_id = ${sessionId} AND phase = ${phase} AND (NOT ${answeredOnly} OR status = 'succeeded')
-    ORDER BY call_key`;
-  return rows.map((row) => phaseCallOf(row, sessionId, phase));
 }
 
 /** A call with what its run needs of its session (status, budget, cache). */
@@ -659,7 +632,13 @@ async function addBilledUsage(
 
 /** The phase's answered calls, in call key order. */
 export async function succeededCalls(db: Db, sessionId: string, phase: string): Promise<PhaseCall[]> {
-  return readPhaseCalls(db, sessionId, phase, true);
+  const rows = await db.$queryRaw<PhaseCallRow[]>`
+    SELECT idempotency_key, call_key, role, provider, model, fallback_from, status, response,
+      request->'meta' AS meta
+    FROM model_calls
+    WHERE session_id = ${sessionId} AND phase = ${phase} AND status = 'succeeded'
+    ORDER BY call_key`;
+  return rows.map((row) => phaseCallOf(row, sessionId, phase));
 }
 
 export type AnsweredCall = PhaseCall;
