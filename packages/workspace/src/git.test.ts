@@ -1,8 +1,9 @@
-import { access, mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitLine, commitPhases, openRepository, workspaceGit } from "./git.ts";
+import { commitLine, commitPhases, openRepository, phaseCommitMessage, workspaceGit } from "./git.ts";
 import { writeWorkspaceFiles } from "./write.ts";
 
 describe("commit messages from untrusted text", () => {
@@ -59,7 +60,7 @@ describe("commit messages from untrusted text", () => {
   });
 });
 
-describe("commits through git fast-import", () => {
+describe("commits, in-process for a new history and through git fast-import after", () => {
   let root: string;
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), "git-import-"));
@@ -115,5 +116,85 @@ describe("commits through git fast-import", () => {
       "testing",
       "implementation",
     ]);
+  });
+
+  it("writes a new history byte for byte as git commit would, with an index git finds clean", async () => {
+    // Names whose order differs between a tree (a directory sorts as if it ended in "/") and the
+    // index (whole paths), a file changed by a later commit, spaces and non-ASCII names.
+    const phases = [
+      commit("implementation", [
+        { path: "a/b.js", content: "1\n" },
+        { path: "a.b", content: "2\n" },
+        { path: "a-b/c.txt", content: "3\n" },
+        { path: "a0", content: "4\n" },
+        { path: "docs/über uns.md", content: "# ü\n" },
+      ]),
+      commit("testing", [
+        { path: "a/b.js", content: "1 changed\n" },
+        { path: "a/c/d/e.js", content: "deep\n" },
+      ]),
+      commit("files", [{ path: "README.md", content: "".padEnd(5000, "readme ") }]),
+    ];
+    for (const phase of phases) await writeWorkspaceFiles(root, phase.files);
+    const shas = await commitPhases(root, null, phases);
+
+    const git = workspaceGit(root);
+    expect((await git.raw(["rev-list", "HEAD"])).trim().split("\n")).toEqual([...shas].reverse());
+    expect(await git.raw(["status", "--porcelain"])).toBe("");
+    expect(await git.raw(["fsck", "--strict"])).toBe("");
+    expect(await git.raw(["count-objects", "-v"])).toMatch(/^count: 0$[\s\S]*^packs: 1$/m);
+    expect(await git.raw(["show", `${shas[0]}:a/b.js`])).toBe("1\n");
+    expect(await git.raw(["show", "HEAD:a/b.js"])).toBe("1 changed\n");
+    await expect(access(join(root, ".git", "hooks"))).rejects.toThrow();
+
+    // The same commits made by git itself, at the same second, in a repository of its own.
+    const time = (await git.raw(["log", "-1", "--format=%at"])).trim();
+    const oracle = await mkdtemp(join(tmpdir(), "git-oracle-"));
+    try {
+      const env = {
+        ...process.env,
+        GIT_AUTHOR_NAME: "Foundry",
+        GIT_AUTHOR_EMAIL: "foundry@localhost",
+        GIT_AUTHOR_DATE: `@${time} +0000`,
+        GIT_COMMITTER_NAME: "Foundry",
+        GIT_COMMITTER_EMAIL: "foundry@localhost",
+        GIT_COMMITTER_DATE: `@${time} +0000`,
+        GIT_CONFIG_NOSYSTEM: "1",
+      };
+      const gitIn = (...args: string[]) =>
+        execFileSync("git", ["-C", oracle, "-c", "commit.gpgsign=false", ...args], { env, encoding: "utf8" });
+      gitIn("init", "--quiet", "--initial-branch=main");
+      const made: string[] = [];
+      for (const phase of phases) {
+        await writeWorkspaceFiles(oracle, phase.files);
+        gitIn("add", "--", ...phase.files.map((file) => file.path));
+        const message = join(oracle, ".git", "MESSAGE");
+        await writeFile(message, `${phaseCommitMessage(phase)}\n`);
+        gitIn("commit", "--quiet", "--cleanup=verbatim", "-F", message);
+        made.push(gitIn("rev-parse", "HEAD").trim());
+      }
+      expect(shas).toEqual(made);
+    } finally {
+      await rm(oracle, { recursive: true, force: true });
+    }
+  });
+
+  it("creates the repository without git when there is nothing to commit, and never moves a main made meanwhile", async () => {
+    expect(await commitPhases(root, null, [])).toEqual([]);
+    const git = workspaceGit(root);
+    expect(await git.raw(["rev-parse", "--git-dir"])).toBe(".git\n");
+    expect(await git.raw(["symbolic-ref", "HEAD"])).toBe("refs/heads/main\n");
+    expect(await openRepository(root)).toEqual([]);
+
+    const files = [{ path: "a.js", content: "1" }];
+    await writeWorkspaceFiles(root, files);
+    const [first] = await commitPhases(root, null, [commit("implementation", files)]);
+    // A second writer that also found no history (a duplicate delivery of the phase) fails, and
+    // leaves main where the first one put it.
+    await expect(commitPhases(root, null, [commit("testing", files)])).rejects.toThrow(
+      /refs\/heads\/main: it exists already/,
+    );
+    expect((await git.raw(["rev-parse", "main"])).trim()).toBe(first);
+    expect(await git.raw(["fsck", "--strict"])).toBe("");
   });
 });

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { type SimpleGit, simpleGit } from "simple-git";
+import { initRepository, writeFirstCommits } from "./git-pack.ts";
 
 const IDENTITY = [
   "user.name=Foundry",
@@ -93,22 +94,30 @@ export function phaseCommitMessage(commit: Omit<PhaseCommit, "files">): string {
 
 /**
  * Commits each phase's files as one commit on `main`, in order, on top of `parent` (the current
- * HEAD, or null for the first commit), all through a single `git fast-import` (git's own batch
- * interface: one process for any number of commits and files), then brings the index in line with
- * the new HEAD (the working tree already holds the files). The repository is created first when
- * the folder has none (also when there is nothing to commit). Everything runs from one spawned
- * shell: spawning from a large Node process costs far more than git itself. Returns the new
- * commits' shas in order.
+ * HEAD, or null for the first commit), and brings the index in line with the new HEAD (the working
+ * tree already holds the files). The repository is created first when the folder has none (also
+ * when there is nothing to commit). Returns the new commits' shas in order.
+ *
+ * A new history (the usual case: one git phase per session) is written by this process (see
+ * git-pack.ts); starting git from a large Node process cost more than the rest of the phase. Commits
+ * on top of an existing history go through a single `git fast-import` (git's own batch interface:
+ * one process for any number of commits and files, which reads the parent's tree), run with
+ * `git read-tree` from one spawned shell.
  */
 export async function commitPhases(
   root: string,
   parent: string | null,
   commits: readonly PhaseCommit[],
 ): Promise<string[]> {
-  const init = !(await hasRepository(root));
-  if (commits.length === 0) {
-    if (init) await runGit(root, INIT);
-    return [];
+  if (!(await hasRepository(root))) await initRepository(root);
+  if (commits.length === 0) return [];
+  const now = Math.floor(Date.now() / 1000);
+  if (parent === null) {
+    return writeFirstCommits(
+      root,
+      commits.map((commit) => ({ message: `${phaseCommitMessage(commit)}\n`, files: commit.files })),
+      now,
+    );
   }
   const chunks: Buffer[] = [];
   const text = (value: string) => chunks.push(Buffer.from(value, "utf8"));
@@ -118,7 +127,6 @@ export async function commitPhases(
     chunks.push(bytes);
     text("\n");
   };
-  const now = Math.floor(Date.now() / 1000);
   commits.forEach((commit, index) => {
     text(`commit refs/heads/main\nmark :${index + 1}\n`);
     text(
@@ -126,8 +134,7 @@ export async function commitPhases(
     );
     // Ending in a newline, as `git commit` leaves every message.
     data(`${phaseCommitMessage(commit)}\n`);
-    if (index > 0) text(`from :${index}\n`);
-    else if (parent) text(`from ${parent}\n`);
+    text(index > 0 ? `from :${index}\n` : `from ${parent}\n`);
     for (const file of commit.files) {
       text(`M 100644 inline ${quotePath(file.path)}\n`);
       data(file.content);
@@ -143,7 +150,7 @@ export async function commitPhases(
     "sh",
     [
       "-c",
-      `${init ? `${git} ${INIT.join(" ")} && ` : ""}${git} -c fastimport.unpackLimit=1 fast-import --quiet --done --date-format=raw && ${git} read-tree HEAD`,
+      `${git} -c fastimport.unpackLimit=1 fast-import --quiet --done --date-format=raw && ${git} read-tree HEAD`,
       "foundry-commit",
       root,
     ],
@@ -155,13 +162,6 @@ export async function commitPhases(
     throw new Error(`git fast-import returned ${shas.length} commits, expected ${commits.length}`);
   return shas;
 }
-
-/**
- * `git init` for a workspace. `--template=` leaves out git's template directory (sample hooks, the
- * `description` file that only gitweb reads, `info/exclude`): nothing a generated project needs,
- * and copying it was about a fifth of `git init`'s time.
- */
-const INIT = ["init", "--quiet", "--template=", "--initial-branch=main"];
 
 async function hasRepository(root: string): Promise<boolean> {
   return access(join(root, ".git")).then(
