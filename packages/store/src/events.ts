@@ -79,25 +79,9 @@ export async function inSession<T>(
   work: (tx: Prisma.TransactionClient) => Promise<T>,
 ): Promise<T> {
   return db.$transaction(async (tx) => {
-    await lockSession(tx, sessionId);
+    await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
     return work(tx);
   });
-}
-
-/** The sessions whose row each open transaction has locked (so that it is locked once, not per event). */
-const lockedSessions = new WeakMap<Prisma.TransactionClient, Set<string>>();
-
-async function lockSession(tx: Prisma.TransactionClient, sessionId: string): Promise<void> {
-  const locked = lockedSessions.get(tx) ?? new Set<string>();
-  if (locked.has(sessionId)) return;
-  await tx.$executeRaw`SELECT 1 FROM sessions WHERE id = ${sessionId} FOR UPDATE`;
-  locked.add(sessionId);
-  lockedSessions.set(tx, locked);
-}
-
-/** The client itself, not a transaction (which lacks the connection methods: ITXClientDenyList). */
-function isClient(db: Db): db is PrismaClient {
-  return "$connect" in db;
 }
 
 /** Appends several events of one session, in order, under the session's row lock. */
@@ -113,20 +97,18 @@ export async function recordEvents(
     message: event.message,
     ...(event.data !== undefined && { data: event.data }),
   }));
-  const append = async (tx: Prisma.TransactionClient) => {
-    await lockSession(tx, sessionId);
-    // One statement appends the events in order and announces them (NOTIFY is sent on commit, once
-    // per transaction and session however many events it appends).
-    await tx.$executeRaw`
-      WITH appended AS (
-        INSERT INTO session_events (session_id, type, phase, message, data, at)
-        SELECT ${sessionId}, e.value->>'type', e.value->>'phase', e.value->>'message', e.value->'data', clock_timestamp()
-        FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(value, n)
-        ORDER BY e.n
-        RETURNING 1)
-      SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`;
-  };
-  // Inside a transaction: append there (a nested $transaction would cost a savepoint round trip).
-  if (isClient(db)) await db.$transaction(append);
-  else await append(db);
+  // One statement, so one round trip outside a transaction as inside one: lock the session's row
+  // (before the insert draws event ids, see recordEvent), append the events in order and announce
+  // them (NOTIFY is sent on commit, once per transaction and session however many events it
+  // appends). The session id comes through `s` so that the lock is taken first; for a session that
+  // does not exist the insert still fails on its foreign key, as it should.
+  await db.$executeRaw`
+    WITH s AS (SELECT id FROM sessions WHERE id = ${sessionId} FOR UPDATE),
+    appended AS (
+      INSERT INTO session_events (session_id, type, phase, message, data, at)
+      SELECT coalesce(s.id, ${sessionId}), e.value->>'type', e.value->>'phase', e.value->>'message', e.value->'data', clock_timestamp()
+      FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(value, n) LEFT JOIN s ON true
+      ORDER BY e.n
+      RETURNING 1)
+    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`;
 }
