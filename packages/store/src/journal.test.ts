@@ -1,11 +1,16 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout } from "node:timers/promises";
+import { Prisma } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
 import { insertTestSession, loadSeedWorkflow } from "../../../test/support/sessions.ts";
 import {
+  claimCall,
+  completeCall,
   ensureCalls,
+  getCall,
   type PlannedCall,
   splitPhaseCalls,
   succeededCalls,
@@ -219,5 +224,78 @@ describe("waitForPendingCalls", () => {
     expect(await db.prisma.sessionEvent.count({ where: { sessionId: id, type: "phase.waiting" } })).toBe(
       waiting.length,
     );
+  });
+});
+
+describe("the cluster's spend per minute", () => {
+  const shardOf = async (sessionId: string) =>
+    (
+      await db.prisma.$queryRaw<Array<{ shard: number }>>`SELECT (hashtext(${sessionId}) & 15)::int AS shard`
+    )[0]?.shard;
+
+  /** Journals, claims and answers one call of the session's phase at `usd`. */
+  async function answer(session: { id: string; phase: string }, usd: string, maxSpendPerHourUsd?: number) {
+    await ensureCalls(db.prisma, session.id, session.phase, [planned("a", "openai")]);
+    const call = await getCall(db.prisma, `${session.id}.${session.phase}.a`);
+    if (!call) throw new Error("the call was not journaled");
+    const owner = randomUUID();
+    const claim = await claimCall(db.prisma, call, {
+      owner,
+      jobId: "job",
+      host: "test",
+      pid: 1,
+      leaseMs: 60_000,
+      ...(maxSpendPerHourUsd !== undefined && { worstUsd: new Prisma.Decimal("0.1"), maxSpendPerHourUsd }),
+    });
+    if (claim.kind !== "claimed") return claim;
+    const usage = { inputTokens: 10, outputTokens: 5 };
+    const outcome = {
+      value: {},
+      text: "{}",
+      usage,
+      latencyMs: 1,
+      cost: new Prisma.Decimal(usd),
+      priced: true,
+    };
+    return { kind: await completeCall(db.prisma, call, owner, outcome) };
+  }
+
+  it("keeps sessions' spend in rows of their own, so one's open transaction holds up no other's answer, and sums them", async () => {
+    const a = await runningPhase();
+    let b = await runningPhase();
+    while ((await shardOf(b.id)) === (await shardOf(a.id))) b = await runningPhase();
+
+    // A transaction adding to session a's row of this minute, not committed yet.
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query(
+        `INSERT INTO spend_minutes (minute, shard, usd) VALUES (date_trunc('minute', now()), $1, 0.125)
+         ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd`,
+        [await shardOf(a.id)],
+      );
+      // Session b's answer is stored meanwhile (with one row per minute it waited for that commit).
+      const stored = await Promise.race([
+        answer(b, "0.5"),
+        setTimeout(10_000).then(() => ({ kind: "still waiting for the other transaction" })),
+      ]);
+      expect(stored).toEqual({ kind: "stored" });
+      await other.query("COMMIT");
+    } finally {
+      await other.end();
+    }
+    expect(await answer(a, "0.25")).toEqual({ kind: "stored" });
+
+    const rows = await db.prisma.$queryRaw<Array<{ shards: number; usd: Prisma.Decimal }>>`
+      SELECT count(DISTINCT shard)::int AS shards, sum(usd) AS usd FROM spend_minutes`;
+    expect(rows[0]?.shards).toBe(2);
+    expect(rows[0]?.usd.toString()).toBe("0.875");
+    // The hourly limit sees the sum of the rows.
+    expect(await answer(await runningPhase(), "0", 0.9)).toMatchObject({
+      kind: "spend_guard",
+      spentUsd: new Prisma.Decimal("0.875"),
+      limitUsd: 0.9,
+    });
   });
 });

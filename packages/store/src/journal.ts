@@ -539,9 +539,9 @@ async function completeInOneStatement(
         AND c.status = 'running' AND c.lease_owner = ${owner}
       RETURNING 1 AS stored),
     spend AS (
-      INSERT INTO spend_minutes (minute, usd)
-      SELECT date_trunc('minute', now()), ${outcome.cost}::numeric FROM stored WHERE ${outcome.cost}::numeric <> 0
-      ON CONFLICT (minute) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd),
+      INSERT INTO spend_minutes (minute, shard, usd)
+      SELECT date_trunc('minute', now()), ${spendShard(call.sessionId)}, ${outcome.cost}::numeric FROM stored WHERE ${outcome.cost}::numeric <> 0
+      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd),
     totals AS (
       UPDATE sessions SET
         input_tokens = sessions.input_tokens + ${outcome.usage.inputTokens},
@@ -556,6 +556,17 @@ async function completeInOneStatement(
       FROM stored)
     SELECT stored.stored FROM stored, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`;
   return rows.length > 0;
+}
+
+/**
+ * The row of `spend_minutes` (of the current minute) that a session's spend goes to: one of 16, by
+ * the session id's hash. With one row per minute, every stored answer of the cluster waited on that
+ * row's lock for the previous one's commit: under 30 sessions at once, storing an answer took 10 ms
+ * in PostgreSQL instead of 2.4, and half of all statement time. A session's writes keep to one row,
+ * so no transaction locks two of them (and none can deadlock on them). Readers sum the rows.
+ */
+function spendShard(sessionId: string): Prisma.Sql {
+  return Prisma.sql`(hashtext(${sessionId}) & 15)::smallint`;
 }
 
 export interface AttemptFailure {
@@ -653,9 +664,9 @@ async function addToSessionTotals(
   // One statement: the session's totals, and the cluster's spend per minute (for MAX_SPEND_PER_HOUR_USD).
   await tx.$executeRaw`
     WITH spend AS (
-      INSERT INTO spend_minutes (minute, usd)
-      SELECT date_trunc('minute', now()), ${usd}::numeric WHERE ${usd}::numeric <> 0
-      ON CONFLICT (minute) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd)
+      INSERT INTO spend_minutes (minute, shard, usd)
+      SELECT date_trunc('minute', now()), ${spendShard(sessionId)}, ${usd}::numeric WHERE ${usd}::numeric <> 0
+      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd)
     UPDATE sessions SET
       input_tokens = input_tokens + ${usage.inputTokens},
       output_tokens = output_tokens + ${usage.outputTokens},
