@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 
@@ -13,34 +13,28 @@ import { crc32, deflateSync } from "node:zlib";
 // from a large Node process cost more than everything else in the git phase (three git processes
 // and a shell, 50–60 ms for 12 files, against a few milliseconds here). isomorphic-git was measured
 // too: its pure JavaScript SHA-1 and deflate made it no faster than the processes (about 60 ms).
-// The file operations are synchronous, as in write.ts: a dozen small local writes cost less CPU
-// that way than their trips through libuv's thread pool.
 
 /** What `git init --template= --initial-branch=main` writes. */
 const CONFIG =
   "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n";
 
 /** Makes `root/.git` as `git init --template= --initial-branch=main` does, when it is not there. */
-export function initRepository(root: string): void {
+export async function initRepository(root: string): Promise<void> {
   const dir = join(root, ".git");
-  for (const path of [
-    ["objects", "info"],
-    ["objects", "pack"],
-    ["refs", "heads"],
-    ["refs", "tags"],
-  ]) {
-    mkdirSync(join(dir, ...path), { recursive: true });
-  }
-  writeIfAbsent(join(dir, "HEAD"), "ref: refs/heads/main\n");
-  writeIfAbsent(join(dir, "config"), CONFIG);
+  await Promise.all([
+    mkdir(join(dir, "objects", "info"), { recursive: true }),
+    mkdir(join(dir, "objects", "pack"), { recursive: true }),
+    mkdir(join(dir, "refs", "heads"), { recursive: true }),
+    mkdir(join(dir, "refs", "tags"), { recursive: true }),
+  ]);
+  await Promise.all([
+    writeFile(join(dir, "HEAD"), "ref: refs/heads/main\n", { flag: "wx" }).catch(ignoreExists),
+    writeFile(join(dir, "config"), CONFIG, { flag: "wx" }).catch(ignoreExists),
+  ]);
 }
 
-function writeIfAbsent(path: string, content: string): void {
-  try {
-    writeFileSync(path, content, { flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
+function ignoreExists(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EEXIST") throw error;
 }
 
 /** One commit to write: its message (as stored, with its final newline) and the files it adds or changes. */
@@ -70,7 +64,11 @@ interface Directory {
  * of the commits before it. Fails without changing `main` when another writer made it meanwhile.
  * Returns the commits' shas in order.
  */
-export function writeFirstCommits(root: string, commits: readonly NewCommit[], now: number): string[] {
+export async function writeFirstCommits(
+  root: string,
+  commits: readonly NewCommit[],
+  now: number,
+): Promise<string[]> {
   const objects = new Map<string, GitObject>();
   const add = (type: ObjectType, body: Buffer): Buffer => {
     const sha = createHash("sha1").update(`${type} ${body.length}\0`).update(body).digest();
@@ -100,20 +98,20 @@ export function writeFirstCommits(root: string, commits: readonly NewCommit[], n
 
   const git = join(root, ".git");
   // main first: a writer that finds it taken (a duplicate delivery of the phase) writes nothing.
-  const ref = lockNewRef(git, "refs/heads/main", head);
+  const ref = await lockNewRef(git, "refs/heads/main", head);
   try {
     const { pack, index, name } = packOf([...objects.values()]);
     const packs = join(git, "objects", "pack");
-    mkdirSync(packs, { recursive: true });
+    await mkdir(packs, { recursive: true });
     // The pack before its index: a reader finds packs by their index, and then the pack is whole.
-    writeRenamed(join(packs, `pack-${name}.pack`), pack);
-    writeRenamed(join(packs, `pack-${name}.idx`), index);
+    await writeRenamed(join(packs, `pack-${name}.pack`), pack);
+    await writeRenamed(join(packs, `pack-${name}.idx`), index);
   } catch (error) {
-    ref.release();
+    await ref.release();
     throw error;
   }
-  ref.commit();
-  writeLocked(join(git, "index"), indexOf(tracked));
+  await ref.commit();
+  await writeLocked(join(git, "index"), indexOf(tracked));
   return shas;
 }
 
@@ -232,43 +230,42 @@ function indexOf(files: ReadonlyMap<string, Buffer>): Buffer {
 }
 
 /** Writes a file whole or not at all: a temporary file, then a rename. Read-only, as git leaves packs. */
-function writeRenamed(path: string, bytes: Buffer): void {
+async function writeRenamed(path: string, bytes: Buffer): Promise<void> {
   const temporary = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(temporary, bytes, { mode: 0o444 });
-  renameSync(temporary, path);
-}
-
-/** Creates `lock` holding `bytes`; fails naming `what` when it exists (someone else holds it). */
-function createLock(lock: string, bytes: Buffer | string, what: string): void {
-  try {
-    writeFileSync(lock, bytes, { flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST")
-      throw new Error(`${what}: ${lock} exists (another writer)`);
-    throw error;
-  }
+  await writeFile(temporary, bytes, { mode: 0o444 });
+  await rename(temporary, path);
 }
 
 /** Writes `path` through `path.lock` as git does, failing when someone else holds the lock. */
-function writeLocked(path: string, bytes: Buffer): void {
+async function writeLocked(path: string, bytes: Buffer): Promise<void> {
   const lock = `${path}.lock`;
-  createLock(lock, bytes, `cannot write ${path}`);
-  renameSync(lock, path);
+  await writeFile(lock, bytes, { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EEXIST") throw new Error(`${lock} exists: another git process is writing ${path}`);
+    throw error;
+  });
+  await rename(lock, path);
 }
 
 /**
  * Locks `ref`, which must not exist yet, to be created pointing at `sha` by `commit()` (or left
  * alone by `release()`). Fails when the ref or its lock exists: another writer got there first.
  */
-function lockNewRef(git: string, ref: string, sha: string): { commit(): void; release(): void } {
+async function lockNewRef(
+  git: string,
+  ref: string,
+  sha: string,
+): Promise<{ commit(): Promise<void>; release(): Promise<void> }> {
   const path = join(git, ref);
   const lock = `${path}.lock`;
-  createLock(lock, `${sha}\n`, `cannot create ${ref}`);
-  const release = () => rmSync(lock, { force: true });
-  if (existsSync(path)) {
-    const current = readFileSync(path, "utf8").trim();
-    release();
-    throw new Error(`cannot create ${ref}: it exists already (at ${current})`);
+  await writeFile(lock, `${sha}\n`, { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EEXIST") throw new Error(`cannot create ${ref}: ${lock} exists (another writer)`);
+    throw error;
+  });
+  const release = () => rm(lock, { force: true });
+  const current = await readFile(path, "utf8").catch(() => null);
+  if (current !== null) {
+    await release();
+    throw new Error(`cannot create ${ref}: it exists already (at ${current.trim()})`);
   }
-  return { commit: () => renameSync(lock, path), release };
+  return { commit: () => rename(lock, path), release };
 }

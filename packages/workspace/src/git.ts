@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { type SimpleGit, simpleGit } from "simple-git";
 import { initRepository, writeFirstCommits } from "./git-pack.ts";
@@ -46,7 +46,7 @@ export interface WorkspaceCommit {
  * yet (commitPhases creates it).
  */
 export async function openRepository(root: string): Promise<WorkspaceCommit[]> {
-  if (!hasRepository(root)) return [];
+  if (!(await hasRepository(root))) return [];
   const log = await runGit(root, [
     "log",
     "--format=%H%x1f%B%x1f%(trailers:key=Foundry-Phase,valueonly,separator=%x1d)%x1e",
@@ -109,7 +109,7 @@ export async function commitPhases(
   parent: string | null,
   commits: readonly PhaseCommit[],
 ): Promise<string[]> {
-  if (!hasRepository(root)) initRepository(root);
+  if (!(await hasRepository(root))) await initRepository(root);
   if (commits.length === 0) return [];
   const now = Math.floor(Date.now() / 1000);
   if (parent === null) {
@@ -163,8 +163,11 @@ export async function commitPhases(
   return shas;
 }
 
-function hasRepository(root: string): boolean {
-  return existsSync(join(root, ".git"));
+async function hasRepository(root: string): Promise<boolean> {
+  return access(join(root, ".git")).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A path as fast-import reads it: C-style quoted, so spaces, quotes and backslashes stay literal. */
