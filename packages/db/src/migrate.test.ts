@@ -57,6 +57,7 @@ describe("migrate", () => {
         "response_cache",
         "session_events",
         "sessions",
+        "spend_minute_shards",
         "spend_minutes",
         "votes",
       ].sort(),

@@ -271,8 +271,8 @@ describe("the cluster's spend per minute", () => {
     try {
       await other.query("BEGIN");
       await other.query(
-        `INSERT INTO spend_minutes (minute, shard, usd) VALUES (date_trunc('minute', now()), $1, 0.125)
-         ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd`,
+        `INSERT INTO spend_minute_shards (minute, shard, usd) VALUES (date_trunc('minute', now()), $1, 0.125)
+         ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd`,
         [await shardOf(a.id)],
       );
       // Session b's answer is stored meanwhile (with one row per minute it waited for that commit).
@@ -288,13 +288,15 @@ describe("the cluster's spend per minute", () => {
     expect(await answer(a, "0.25")).toEqual({ kind: "stored" });
 
     const rows = await db.prisma.$queryRaw<Array<{ shards: number; usd: Prisma.Decimal }>>`
-      SELECT count(DISTINCT shard)::int AS shards, sum(usd) AS usd FROM spend_minutes`;
+      SELECT count(DISTINCT shard)::int AS shards, sum(usd) AS usd FROM spend_minute_shards`;
     expect(rows[0]?.shards).toBe(2);
     expect(rows[0]?.usd.toString()).toBe("0.875");
-    // The hourly limit sees the sum of the rows.
+    // The hourly limit sees the sum of the rows, and of what workers of the release before wrote.
+    await db.prisma
+      .$executeRaw`INSERT INTO spend_minutes (minute, usd) VALUES (date_trunc('minute', now()), 0.0625)`;
     expect(await answer(await runningPhase(), "0", 0.9)).toMatchObject({
       kind: "spend_guard",
-      spentUsd: new Prisma.Decimal("0.875"),
+      spentUsd: new Prisma.Decimal("0.9375"),
       limitUsd: 0.9,
     });
   });

@@ -393,7 +393,8 @@ async function checkSpend(
   }
   if (claimant.maxSpendPerHourUsd !== undefined) {
     const [spent] = await tx.$queryRaw<Array<{ usd: Prisma.Decimal | null }>>`
-      SELECT sum(usd) AS usd FROM spend_minutes WHERE minute > now() - interval '1 hour'`;
+      SELECT (SELECT coalesce(sum(usd), 0) FROM spend_minute_shards WHERE minute > now() - interval '1 hour')
+        + (SELECT coalesce(sum(usd), 0) FROM spend_minutes WHERE minute > now() - interval '1 hour') AS usd`;
     const spentUsd = spent?.usd ?? new Prisma.Decimal(0);
     if (spentUsd.plus(worst).greaterThan(claimant.maxSpendPerHourUsd)) {
       return { kind: "spend_guard", spentUsd, limitUsd: claimant.maxSpendPerHourUsd };
@@ -539,9 +540,9 @@ async function completeInOneStatement(
         AND c.status = 'running' AND c.lease_owner = ${owner}
       RETURNING 1 AS stored),
     spend AS (
-      INSERT INTO spend_minutes (minute, shard, usd)
+      INSERT INTO spend_minute_shards (minute, shard, usd)
       SELECT date_trunc('minute', now()), ${spendShard(call.sessionId)}, ${outcome.cost}::numeric FROM stored WHERE ${outcome.cost}::numeric <> 0
-      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd),
+      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd),
     totals AS (
       UPDATE sessions SET
         input_tokens = sessions.input_tokens + ${outcome.usage.inputTokens},
@@ -559,11 +560,12 @@ async function completeInOneStatement(
 }
 
 /**
- * The row of `spend_minutes` (of the current minute) that a session's spend goes to: one of 16, by
- * the session id's hash. With one row per minute, every stored answer of the cluster waited on that
- * row's lock for the previous one's commit: under 30 sessions at once, storing an answer took 10 ms
- * in PostgreSQL instead of 2.4, and half of all statement time. A session's writes keep to one row,
- * so no transaction locks two of them (and none can deadlock on them). Readers sum the rows.
+ * The row of `spend_minute_shards` (of the current minute) that a session's spend goes to: one of 16,
+ * by the session id's hash. With one row per minute (`spend_minutes`, still summed for workers of an
+ * older release), every stored answer of the cluster waited on that row's lock for the previous one's
+ * commit: under 30 sessions at once, storing an answer took 10 ms in PostgreSQL instead of 2.4, and
+ * half of all statement time. A session's writes keep to one row, so no transaction locks two of them
+ * (and none can deadlock on them). The hourly limit sums the rows.
  */
 function spendShard(sessionId: string): Prisma.Sql {
   return Prisma.sql`(hashtext(${sessionId}) & 15)::smallint`;
@@ -664,9 +666,9 @@ async function addToSessionTotals(
   // One statement: the session's totals, and the cluster's spend per minute (for MAX_SPEND_PER_HOUR_USD).
   await tx.$executeRaw`
     WITH spend AS (
-      INSERT INTO spend_minutes (minute, shard, usd)
+      INSERT INTO spend_minute_shards (minute, shard, usd)
       SELECT date_trunc('minute', now()), ${spendShard(sessionId)}, ${usd}::numeric WHERE ${usd}::numeric <> 0
-      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minutes.usd + EXCLUDED.usd)
+      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd)
     UPDATE sessions SET
       input_tokens = input_tokens + ${usage.inputTokens},
       output_tokens = output_tokens + ${usage.outputTokens},

@@ -1,11 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { crc32, deflateSync } from "node:zlib";
+import { promisify } from "node:util";
+import { crc32, deflate } from "node:zlib";
+
+const deflateAsync = promisify(deflate);
 
 // A new repository's first commits, written by this process instead of by git: the blobs, trees and
-// commits as one pack (with its index), then `refs/heads/main`, then the index file, each through a
-// lock file and a rename as git does it. These are git's documented formats (gitformat-pack,
+// commits as one pack (with its index, both flushed to disk), then the index file and
+// `refs/heads/main`, each through a lock file and a rename as git does it. These are git's documented formats (gitformat-pack,
 // gitformat-index), version 2 of each, with SHA-1 object names. The commits are byte for byte what
 // `git fast-import` makes of the same input, and git.test.ts holds them to what `git commit` makes.
 //
@@ -97,21 +100,27 @@ export async function writeFirstCommits(
   if (head === undefined) return shas;
 
   const git = join(root, ".git");
-  // main first: a writer that finds it taken (a duplicate delivery of the phase) writes nothing.
+  const main = join(git, "refs", "heads", "main");
+  // A second writer that finds main made already (a duplicate delivery of the phase) writes nothing.
+  await refuseIfExists(main, "refs/heads/main");
+  // The pack (durably) before main points into it. A writer that loses the race for main below
+  // leaves it unreferenced, which is harmless (`git gc` removes it).
+  const { pack, index, name } = await packOf([...objects.values()]);
+  const packs = join(git, "objects", "pack");
+  await mkdir(packs, { recursive: true });
+  // The pack before its index: a reader finds packs by their index, and then the pack is whole.
+  await writeDurably(join(packs, `pack-${name}.pack`), pack);
+  await writeDurably(join(packs, `pack-${name}.idx`), index);
+  // The index under main's lock: once main is there, so is an index that matches it (a retry
+  // that finds the commits made has nothing left to write).
   const ref = await lockNewRef(git, "refs/heads/main", head);
   try {
-    const { pack, index, name } = packOf([...objects.values()]);
-    const packs = join(git, "objects", "pack");
-    await mkdir(packs, { recursive: true });
-    // The pack before its index: a reader finds packs by their index, and then the pack is whole.
-    await writeRenamed(join(packs, `pack-${name}.pack`), pack);
-    await writeRenamed(join(packs, `pack-${name}.idx`), index);
+    await writeLocked(join(git, "index"), indexOf(tracked));
   } catch (error) {
     await ref.release();
     throw error;
   }
   await ref.commit();
-  await writeLocked(join(git, "index"), indexOf(tracked));
   return shas;
 }
 
@@ -160,11 +169,15 @@ function uint32(value: number): Buffer {
   return bytes;
 }
 
-/** A version 2 pack of `objects`, undeltified, its version 2 index, and its name (the pack's checksum). */
-function packOf(objects: readonly GitObject[]): { pack: Buffer; index: Buffer; name: string } {
+/**
+ * A version 2 pack of `objects`, undeltified, its version 2 index, and its name (the pack's
+ * checksum). Compressed on libuv's thread pool: a generated project may hold 20 MiB.
+ */
+async function packOf(objects: readonly GitObject[]): Promise<{ pack: Buffer; index: Buffer; name: string }> {
   const parts: Buffer[] = [Buffer.from("PACK"), uint32(2), uint32(objects.length)];
+  const compressed = await Promise.all(objects.map((object) => deflateAsync(object.body)));
   let offset = 12;
-  const entries = objects.map((object) => {
+  const entries = objects.map((object, position) => {
     // The object's type and size: 3 bits of type and 4 of size, then 7 bits of size per byte.
     const head: number[] = [];
     let size = object.body.length;
@@ -176,7 +189,7 @@ function packOf(objects: readonly GitObject[]): { pack: Buffer; index: Buffer; n
       size = Math.floor(size / 128);
     }
     head.push(byte);
-    const packed = Buffer.concat([Buffer.from(head), deflateSync(object.body)]);
+    const packed = Buffer.concat([Buffer.from(head), compressed[position] as Buffer]);
     parts.push(packed);
     const entry = { sha: object.sha, offset, crc: crc32(packed) };
     offset += packed.length;
@@ -208,8 +221,9 @@ function packOf(objects: readonly GitObject[]): { pack: Buffer; index: Buffer; n
 }
 
 /**
- * A version 2 index of `files` with no stat data, as `git read-tree` leaves it: git compares their
- * content on its next look (`git status`) and finds them unchanged.
+ * A version 2 index of `files` with no stat data, entry for entry as `git read-tree` leaves it (without
+ * its cache-tree extension, which is optional): git compares their content on its next look
+ * (`git status`) and finds them unchanged.
  */
 function indexOf(files: ReadonlyMap<string, Buffer>): Buffer {
   const paths = [...files.keys()]
@@ -229,21 +243,59 @@ function indexOf(files: ReadonlyMap<string, Buffer>): Buffer {
   return Buffer.concat([body, createHash("sha1").update(body).digest()]);
 }
 
-/** Writes a file whole or not at all: a temporary file, then a rename. Read-only, as git leaves packs. */
-async function writeRenamed(path: string, bytes: Buffer): Promise<void> {
+/**
+ * Writes a file whole or not at all, and on disk before it appears (as git does for packs): a
+ * temporary file, flushed, then a rename. Read-only, as git leaves packs.
+ */
+async function writeDurably(path: string, bytes: Buffer): Promise<void> {
   const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, bytes, { mode: 0o444 });
-  await rename(temporary, path);
+  try {
+    const file = await open(temporary, "wx", 0o444);
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Creates `lock` holding `content`, failing with `what` when it exists (someone else holds it). A
+ * lock this call created and could not fill is removed, so that it cannot block the next attempt.
+ */
+async function createLock(lock: string, content: Buffer | string, what: string): Promise<void> {
+  try {
+    await writeFile(lock, content, { flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      throw new Error(`${what}: ${lock} exists (another writer)`);
+    await rm(lock, { force: true });
+    throw error;
+  }
 }
 
 /** Writes `path` through `path.lock` as git does, failing when someone else holds the lock. */
 async function writeLocked(path: string, bytes: Buffer): Promise<void> {
   const lock = `${path}.lock`;
-  await writeFile(lock, bytes, { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "EEXIST") throw new Error(`${lock} exists: another git process is writing ${path}`);
+  await createLock(lock, bytes, `cannot write ${path}`);
+  await rename(lock, path).catch(async (error: unknown) => {
+    await rm(lock, { force: true });
     throw error;
   });
-  await rename(lock, path);
+}
+
+/** Fails naming `ref` when the file at `path` exists; any other error than its absence is thrown. */
+async function refuseIfExists(path: string, ref: string): Promise<void> {
+  const current = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    throw error;
+  });
+  if (current !== null) throw new Error(`cannot create ${ref}: it exists already (at ${current.trim()})`);
 }
 
 /**
@@ -257,15 +309,13 @@ async function lockNewRef(
 ): Promise<{ commit(): Promise<void>; release(): Promise<void> }> {
   const path = join(git, ref);
   const lock = `${path}.lock`;
-  await writeFile(lock, `${sha}\n`, { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "EEXIST") throw new Error(`cannot create ${ref}: ${lock} exists (another writer)`);
-    throw error;
-  });
+  await createLock(lock, `${sha}\n`, `cannot create ${ref}`);
   const release = () => rm(lock, { force: true });
-  const current = await readFile(path, "utf8").catch(() => null);
-  if (current !== null) {
+  try {
+    await refuseIfExists(path, ref);
+  } catch (error) {
     await release();
-    throw new Error(`cannot create ${ref}: it exists already (at ${current.trim()})`);
+    throw error;
   }
   return { commit: () => rename(lock, path), release };
 }

@@ -197,4 +197,26 @@ describe("commits, in-process for a new history and through git fast-import afte
     expect((await git.raw(["rev-parse", "main"])).trim()).toBe(first);
     expect(await git.raw(["fsck", "--strict"])).toBe("");
   });
+
+  it("lets exactly one of two writers racing for a new history make it, leaving a repository git accepts", async () => {
+    const files = [{ path: "src/a.js", content: "1" }];
+    await writeWorkspaceFiles(root, files);
+    const results = await Promise.allSettled([
+      commitPhases(root, null, [commit("implementation", files)]),
+      commitPhases(root, null, [commit("testing", [...files, { path: "b.js", content: "2" }])]),
+    ]);
+    const made = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    expect(made).toHaveLength(1);
+    expect(results.find((result) => result.status === "rejected")).toMatchObject({
+      reason: expect.objectContaining({ message: expect.stringMatching(/refs\/heads\/main/) }),
+    });
+    const git = workspaceGit(root);
+    expect((await git.raw(["rev-parse", "main"])).trim()).toBe(made[0]?.[0]);
+    // The loser's pack may be left unreferenced (dangling), never broken.
+    const fsck = (await git.raw(["fsck", "--strict"])).trim();
+    expect(fsck.split("\n").filter((line) => line !== "" && !line.startsWith("dangling "))).toEqual([]);
+    await writeWorkspaceFiles(root, [{ path: "b.js", content: "2" }]);
+    const status = await git.raw(["status", "--porcelain"]);
+    expect(status === "" || status === "?? b.js\n").toBe(true);
+  });
 });

@@ -66,7 +66,7 @@ export async function runGitPhase(
       files: phaseFiles,
     };
   });
-  // Every new commit in one git process (fast-import), instead of three per commit.
+  // Every new commit at once: written by the worker for a new history, else one git fast-import.
   const shas = await commitPhases(root, existing[0]?.sha ?? null, planned);
   await recordEvents(
     deps.db,
