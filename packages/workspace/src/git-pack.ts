@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { crc32, deflate } from "node:zlib";
@@ -266,17 +266,34 @@ async function writeDurably(path: string, bytes: Buffer): Promise<void> {
 }
 
 /**
- * Creates `lock` holding `content`, failing with `what` when it exists (someone else holds it). A
- * lock this call created and could not fill is removed, so that it cannot block the next attempt.
+ * A lock file older than this was left by a writer that died holding it (SIGKILL, a crash, a lost
+ * machine): this module holds its locks for milliseconds. Git never removes a stale lock by itself;
+ * here it would fail every later run of the phase, so it is taken over.
+ */
+export const STALE_LOCK_MS = 60_000;
+
+/**
+ * Creates `lock` holding `content`, failing with `what` when it exists (someone else holds it),
+ * unless it is stale (see STALE_LOCK_MS). A lock this call created and could not fill is removed, so
+ * that it cannot block the next attempt.
  */
 async function createLock(lock: string, content: Buffer | string, what: string): Promise<void> {
-  try {
-    await writeFile(lock, content, { flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST")
-      throw new Error(`${what}: ${lock} exists (another writer)`);
-    await rm(lock, { force: true });
-    throw error;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lock, content, { flag: "wx" });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        await rm(lock, { force: true });
+        throw error;
+      }
+      const held = await stat(lock).catch(() => null);
+      if (attempt > 0 || (held && Date.now() - held.mtimeMs < STALE_LOCK_MS)) {
+        throw new Error(`${what}: ${lock} exists (another writer)`);
+      }
+      // Stale (or gone meanwhile): taken over, once.
+      await rm(lock, { force: true });
+    }
   }
 }
 

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commitLine, commitPhases, openRepository, phaseCommitMessage, workspaceGit } from "./git.ts";
+import { STALE_LOCK_MS } from "./git-pack.ts";
 import { writeWorkspaceFiles } from "./write.ts";
 
 describe("commit messages from untrusted text", () => {
@@ -218,5 +219,25 @@ describe("commits, in-process for a new history and through git fast-import afte
     await writeWorkspaceFiles(root, [{ path: "b.js", content: "2" }]);
     const status = await git.raw(["status", "--porcelain"]);
     expect(status === "" || status === "?? b.js\n").toBe(true);
+  });
+
+  it("takes over a lock left by a writer that died, and only a stale one", async () => {
+    const files = [{ path: "a.js", content: "1" }];
+    await writeWorkspaceFiles(root, files);
+    expect(await commitPhases(root, null, [])).toEqual([]);
+    const lock = join(root, ".git", "refs", "heads", "main.lock");
+    await writeFile(lock, "");
+    // A live writer's lock: refused.
+    await expect(commitPhases(root, null, [commit("implementation", files)])).rejects.toThrow(
+      /main\.lock exists \(another writer\)/,
+    );
+    // The same lock, older than a writer ever holds it: the writer died.
+    const old = new Date(Date.now() - STALE_LOCK_MS - 1_000);
+    await utimes(lock, old, old);
+    const [sha] = await commitPhases(root, null, [commit("implementation", files)]);
+    const git = workspaceGit(root);
+    expect((await git.raw(["rev-parse", "main"])).trim()).toBe(sha);
+    expect(await git.raw(["status", "--porcelain"])).toBe("");
+    await expect(access(lock)).rejects.toThrow();
   });
 });
