@@ -540,9 +540,7 @@ async function completeInOneStatement(
         AND c.status = 'running' AND c.lease_owner = ${owner}
       RETURNING 1 AS stored),
     spend AS (
-      INSERT INTO spend_minute_shards (minute, shard, usd)
-      SELECT date_trunc('minute', now()), ${spendShard(call.sessionId)}, ${outcome.cost}::numeric FROM stored WHERE ${outcome.cost}::numeric <> 0
-      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd),
+      ${addSpend(call.sessionId, outcome.cost, Prisma.sql`FROM stored`)}),
     totals AS (
       UPDATE sessions SET
         input_tokens = sessions.input_tokens + ${outcome.usage.inputTokens},
@@ -560,15 +558,20 @@ async function completeInOneStatement(
 }
 
 /**
- * The row of `spend_minute_shards` (of the current minute) that a session's spend goes to: one of 16,
- * by the session id's hash. With one row per minute (`spend_minutes`, still summed for workers of an
- * older release), every stored answer of the cluster waited on that row's lock for the previous one's
- * commit: under 30 sessions at once, storing an answer took 10 ms in PostgreSQL instead of 2.4, and
- * half of all statement time. A session's writes keep to one row, so no transaction locks two of them
- * (and none can deadlock on them). The hourly limit sums the rows.
+ * The statement that adds `usd` (when it is not 0) to the session's row of `spend_minute_shards` for
+ * the current minute, once per row of `from` (empty: once). A session's spend goes to one of 16 rows
+ * per minute, by the session id's hash. With one row per minute (`spend_minutes`, still summed for
+ * workers of an older release), every stored answer of the cluster waited on that row's lock for
+ * the previous one's commit: under 30 sessions at once, storing an answer took 10 ms in PostgreSQL
+ * instead of 2.4, and half of all statement time. A session's writes keep to one row, so no
+ * transaction locks two of them (and none can deadlock on them). The hourly limit sums the rows.
  */
-function spendShard(sessionId: string): Prisma.Sql {
-  return Prisma.sql`(hashtext(${sessionId}) & 15)::smallint`;
+function addSpend(sessionId: string, usd: Prisma.Decimal, from: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+      INSERT INTO spend_minute_shards (minute, shard, usd)
+      SELECT date_trunc('minute', now()), (hashtext(${sessionId}) & 15)::smallint, ${usd}::numeric ${from}
+      WHERE ${usd}::numeric <> 0
+      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd`;
 }
 
 export interface AttemptFailure {
@@ -666,9 +669,7 @@ async function addToSessionTotals(
   // One statement: the session's totals, and the cluster's spend per minute (for MAX_SPEND_PER_HOUR_USD).
   await tx.$executeRaw`
     WITH spend AS (
-      INSERT INTO spend_minute_shards (minute, shard, usd)
-      SELECT date_trunc('minute', now()), ${spendShard(sessionId)}, ${usd}::numeric WHERE ${usd}::numeric <> 0
-      ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd)
+      ${addSpend(sessionId, usd, Prisma.empty)})
     UPDATE sessions SET
       input_tokens = input_tokens + ${usage.inputTokens},
       output_tokens = output_tokens + ${usage.outputTokens},

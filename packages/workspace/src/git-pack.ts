@@ -47,6 +47,8 @@ export interface NewCommit {
   files: ReadonlyArray<{ path: string; content: string }>;
 }
 
+const MAIN = "refs/heads/main";
+
 type ObjectType = "commit" | "tree" | "blob";
 const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
 
@@ -84,6 +86,7 @@ export async function writeFirstCommits(
   /** Every file of the history so far, by path, for the index. */
   const tracked = new Map<string, Buffer>();
   const shas: string[] = [];
+  const signature = `Foundry <foundry@localhost> ${now} +0000`;
   let parent: string | null = null;
   for (const commit of commits) {
     for (const file of commit.files) {
@@ -92,7 +95,6 @@ export async function writeFirstCommits(
       tracked.set(file.path, sha);
     }
     const tree = writeTree(top, add).toString("hex");
-    const signature = `Foundry <foundry@localhost> ${now} +0000`;
     const header: string = `tree ${tree}\n${parent ? `parent ${parent}\n` : ""}author ${signature}\ncommitter ${signature}\n\n`;
     parent = add("commit", Buffer.from(header + commit.message, "utf8")).toString("hex");
     shas.push(parent);
@@ -101,9 +103,8 @@ export async function writeFirstCommits(
   if (head === undefined) return shas;
 
   const git = join(root, ".git");
-  const main = join(git, "refs", "heads", "main");
   // A second writer that finds main made already (a duplicate delivery of the phase) writes nothing.
-  await refuseIfExists(main, "refs/heads/main");
+  await refuseIfExists(join(git, MAIN), MAIN);
   // The pack (durably) before main points into it. A writer that loses the race for main below
   // leaves it unreferenced, which is harmless (`git gc` removes it).
   const { pack, index, name } = await packOf([...objects.values()]);
@@ -114,7 +115,7 @@ export async function writeFirstCommits(
   await writeDurably(join(packs, `pack-${name}.idx`), index);
   // The index under main's lock: once main is there, so is an index that matches it (a retry
   // that finds the commits made has nothing left to write).
-  const ref = await lockNewRef(git, "refs/heads/main", head);
+  const ref = await lockNewRef(git, MAIN, head);
   try {
     await writeLocked(join(git, "index"), indexOf(tracked));
   } catch (error) {
