@@ -67,6 +67,20 @@ describe("fallback and the circuit breaker", () => {
     expect(session.error).toMatch(/^openai call requirements\.requirements failed: openai answered HTTP 401/);
     expect(await fallbackEvents(id)).toHaveLength(0);
   });
+
+  it("resets a breaker's count with the next success after a failure", async () => {
+    const settings = { failureThreshold: 2, cooldownMs: 60_000 };
+    stack.sim.injectFault({ provider: "openai", schemaName: "requirements", kind: "server_error", times: 1 });
+    const id = await stack.submit("Build a todo list app");
+    expect((await stack.waitForSession(id, 60_000)).status).toBe("succeeded");
+    expect(requestsFor(stack, `${id}.requirements.requirements`)).toHaveLength(2);
+    // The retry was admitted with one failure counted, so its success was reported and reset it.
+    expect(await stack.deps.breakers.admit("openai/gpt-6-sol", settings)).toEqual({
+      allowed: true,
+      probe: false,
+      clean: true,
+    });
+  });
 });
 
 // Its own stack: the breakers the first tests opened (anthropic's, for a minute) would hold this

@@ -111,7 +111,8 @@ export async function noteProviderSuccess(deps: EngineDeps, call: JournaledCall,
 }
 
 export type Admission =
-  | { kind: "go"; probe: boolean }
+  /** `clean`: the breaker was closed with no failure counted; a success then has nothing to report. */
+  | { kind: "go"; probe: boolean; clean: boolean }
   | { kind: "fallback"; to: Route; why: string }
   /** Every provider of the route is open: look again at `retryAt`. */
   | { kind: "wait"; retryAt: Date; why: string };
@@ -127,7 +128,7 @@ export async function admit(
     () => deps.breakers.admit(breakerKey(call.provider, call.model), settings),
     outage,
   );
-  if (here.allowed) return { kind: "go", probe: here.probe };
+  if (here.allowed) return { kind: "go", probe: here.probe, clean: here.clean };
   const why = `${call.provider} unavailable (breaker open since ${here.openedAt.toISOString().slice(11, 19)} UTC${here.lastError ? `; last error: ${here.lastError}` : ""})`;
   let retryAt = here.retryAt;
   for (const next of fallbacksOf(call)) {

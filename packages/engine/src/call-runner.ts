@@ -342,7 +342,8 @@ export async function runCallJob(
     costUsd: Number(cost),
   });
   if (stored === "late") return settleWithoutLease(run);
-  await noteProviderSuccess(deps, call, outage);
+  // A breaker that was closed and clean at admission has nothing to reset: no round trip.
+  if (!admission.clean) await noteProviderSuccess(deps, call, outage);
   if (cache) {
     const settingsCache = { ...DEFAULT_CACHE, ...deps.cache };
     await throughOutage(

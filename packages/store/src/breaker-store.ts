@@ -10,8 +10,13 @@ export interface BreakerSettings {
 }
 
 export type BreakerAdmission =
-  /** Go ahead; `probe` when this request decides whether the breaker closes. */
-  | { allowed: true; probe: boolean }
+  /**
+   * Go ahead; `probe` when this request decides whether the breaker closes. `clean`: closed with no
+   * failure counted, so this request's success has nothing to reset and need not be reported (one
+   * round trip less per call). A failure counted by another request in the meantime is then reset by
+   * the next success of a request admitted after it.
+   */
+  | { allowed: true; probe: boolean; clean: boolean }
   /** Open: nothing may go before `retryAt`. */
   | { allowed: false; openedAt: Date; retryAt: Date; lastError: string | null };
 

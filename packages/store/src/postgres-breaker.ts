@@ -16,6 +16,7 @@ export class PostgresBreakerStore implements BreakerStore {
     const rows = await this.#db.$queryRaw<
       Array<{
         state: string;
+        failures: number;
         opened_at: Date | null;
         retry_at: Date | null;
         probe_at: Date | null;
@@ -30,11 +31,12 @@ export class PostgresBreakerStore implements BreakerStore {
             OR (state = 'half_open' AND probe_at <= now() - make_interval(secs => ${cooldown})))
         RETURNING key
       )
-      SELECT b.state, b.opened_at, b.retry_at, b.probe_at, b.last_error, (SELECT count(*) FROM probe) AS probe
+      SELECT b.state, b.failures, b.opened_at, b.retry_at, b.probe_at, b.last_error, (SELECT count(*) FROM probe) AS probe
       FROM provider_breakers AS b WHERE b.key = ${key}`;
     const row = rows[0];
-    if (!row || row.state === "closed") return { allowed: true, probe: false };
-    if (row.probe > 0n) return { allowed: true, probe: true };
+    if (!row || row.state === "closed")
+      return { allowed: true, probe: false, clean: !row || row.failures === 0 };
+    if (row.probe > 0n) return { allowed: true, probe: true, clean: false };
     const retryAt =
       row.state === "half_open" && row.probe_at
         ? new Date(row.probe_at.getTime() + settings.cooldownMs)

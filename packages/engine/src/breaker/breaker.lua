@@ -8,7 +8,8 @@
 --   ARGV[3]  failure threshold (failure only)
 --   ARGV[4]  error text (failure only)
 -- Returns:
---   admit    {1, probe(0|1)} when a request may go (probe: it decides whether the breaker closes),
+--   admit    {1, probe(0|1), clean(0|1)} when a request may go (probe: it decides whether the
+--            breaker closes; clean: closed with no failure counted, the hash does not exist),
 --            or {0, opened_at, retry_at, last_error} while open
 --   success  1 when it closed an open or half-open breaker, else 0
 --   failure  {state, opened(0|1)}
@@ -20,12 +21,12 @@ local cooldown = tonumber(ARGV[2])
 local state = redis.call('HGET', key, 'state') or 'closed'
 
 if op == 'admit' then
-  if state == 'closed' then return {1, 0} end
+  if state == 'closed' then return {1, 0, 1 - redis.call('EXISTS', key)} end
   local retry_at = tonumber(redis.call('HGET', key, 'retry_at') or '0')
   local probe_at = tonumber(redis.call('HGET', key, 'probe_at') or '0')
   if (state == 'open' and retry_at <= now) or (state == 'half_open' and probe_at + cooldown <= now) then
     redis.call('HSET', key, 'state', 'half_open', 'probe_at', now)
-    return {1, 1}
+    return {1, 1, 0}
   end
   if state == 'half_open' then retry_at = probe_at + cooldown end
   return {0, redis.call('HGET', key, 'opened_at') or tostring(now), tostring(retry_at), redis.call('HGET', key, 'last_error') or ''}

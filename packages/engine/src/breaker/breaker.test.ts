@@ -37,8 +37,10 @@ describe.each(kinds)("circuit breaker in %s", (kind) => {
 
   it("opens after a run of failures, lets one probe through after the cool-down, and closes on its success", async () => {
     const key = "anthropic/claude-a";
-    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false });
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false, clean: true });
     expect(await store.failure(key, "HTTP 500", settings)).toEqual({ state: "closed", opened: false });
+    // Closed with a failure counted: not clean, so the next success is reported and resets it.
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false, clean: false });
     expect(await store.failure(key, "HTTP 503", settings)).toEqual({ state: "closed", opened: false });
     expect(await store.failure(key, "timed out", settings)).toEqual({ state: "open", opened: true });
     const denied = await store.admit(key, settings);
@@ -56,9 +58,9 @@ describe.each(kinds)("circuit breaker in %s", (kind) => {
     expect((await store.admit(key, settings)).allowed).toBe(false);
 
     await sleep(settings.cooldownMs + 50);
-    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: true });
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: true, clean: false });
     expect(await store.success(key)).toBe(true);
-    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false });
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false, clean: true });
     expect(await store.success(key)).toBe(false);
   });
 
@@ -66,21 +68,23 @@ describe.each(kinds)("circuit breaker in %s", (kind) => {
     const key = "gemini/model-b";
     await store.failure(key, "HTTP 500", settings);
     await store.failure(key, "HTTP 500", settings);
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false, clean: false });
     expect(await store.success(key)).toBe(false);
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: false, clean: true });
     expect(await store.failure(key, "HTTP 500", settings)).toEqual({ state: "closed", opened: false });
     await store.failure(key, "HTTP 500", settings);
     expect((await store.failure(key, "HTTP 500", settings)).opened).toBe(true);
     await sleep(settings.cooldownMs + 50);
-    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: true });
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: true, clean: false });
     // Its worker died: nobody reports; after another cool-down a new probe may go.
     expect((await store.admit(key, settings)).allowed).toBe(false);
     await sleep(settings.cooldownMs + 50);
-    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: true });
+    expect(await store.admit(key, settings)).toEqual({ allowed: true, probe: true, clean: false });
   });
 
   it("keeps breakers of different models apart", async () => {
     for (let i = 0; i < 3; i++) await store.failure("openai/one", "HTTP 500", settings);
     expect((await store.admit("openai/one", settings)).allowed).toBe(false);
-    expect(await store.admit("openai/two", settings)).toEqual({ allowed: true, probe: false });
+    expect(await store.admit("openai/two", settings)).toEqual({ allowed: true, probe: false, clean: true });
   });
 });

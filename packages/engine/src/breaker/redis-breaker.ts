@@ -21,9 +21,9 @@ export class RedisBreakerStore implements BreakerStore {
 
   async admit(key: string, settings: BreakerSettings): Promise<BreakerAdmission> {
     const reply = (await this.#breaker(this.#key(key), "admit", settings.cooldownMs)) as
-      | [1, 0 | 1]
+      | [1, 0 | 1, 0 | 1]
       | [0, string, string, string];
-    if (reply[0] === 1) return { allowed: true, probe: reply[1] === 1 };
+    if (reply[0] === 1) return { allowed: true, probe: reply[1] === 1, clean: reply[2] === 1 };
     return {
       allowed: false,
       openedAt: new Date(Number(reply[1])),
