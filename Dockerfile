@@ -42,7 +42,8 @@ RUN npm run postinstall
 # (development only) and msgpackr-extract (a native speed-up msgpackr does without).
 # --ignore-scripts: the root postinstall needs the prisma CLI; the client comes from the stage above.
 # Then remove what nothing loads at run time: source maps, type declarations, and Prisma's query
-# compilers for the databases other than PostgreSQL.
+# compilers for the databases other than PostgreSQL and in the build the client does not use (it is
+# generated with compilerBuild = "small", prisma/schema.prisma).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=manifests /app/ ./
@@ -52,7 +53,8 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
   && rm -f node_modules/@prisma/client/runtime/query_compiler_*.mysql.* \
     node_modules/@prisma/client/runtime/query_compiler_*.sqlite.* \
     node_modules/@prisma/client/runtime/query_compiler_*.sqlserver.* \
-    node_modules/@prisma/client/runtime/query_compiler_*.cockroachdb.*
+    node_modules/@prisma/client/runtime/query_compiler_*.cockroachdb.* \
+    node_modules/@prisma/client/runtime/query_compiler_fast_*
 
 # ---- runtime --------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
