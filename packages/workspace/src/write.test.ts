@@ -53,6 +53,9 @@ describe("writeWorkspaceFiles", () => {
           { path: "src/b.ts", content: "2" },
         ]),
       ).rejects.toThrow("refusing to write src/b.ts: its directory resolves outside the workspace");
+      // Directories are checked before any file is written: nothing was written.
+      await expect(stat(join(root, "ok/a.ts"))).rejects.toThrow(/ENOENT/);
+      await writeWorkspaceFiles(root, [{ path: "ok/a.ts", content: "1" }]);
       await symlink(join(outside, "x"), join(root, "ok/link.ts"));
       await expect(writeWorkspaceFiles(root, [{ path: "ok/link.ts", content: "3" }])).rejects.toThrow(
         "refusing to write ok/link.ts: a symlink is in the way",
@@ -61,6 +64,17 @@ describe("writeWorkspaceFiles", () => {
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
+  });
+
+  it("writes nested directories and many files at once; a path given twice keeps its last content", async () => {
+    const files = Array.from({ length: 40 }, (_, index) => ({
+      path: `${["a", "a/b", "a/b/c", "d/e/f/g"][index % 4]}/file-${index}.ts`,
+      content: `export const n = ${index};\n`,
+    }));
+    await writeWorkspaceFiles(root, [...files, { path: "a/file-0.ts", content: "last\n" }]);
+    expect(await readFile(join(root, "a/b/c/file-2.ts"), "utf8")).toBe("export const n = 2;\n");
+    expect(await readFile(join(root, "d/e/f/g/file-39.ts"), "utf8")).toBe("export const n = 39;\n");
+    expect(await readFile(join(root, "a/file-0.ts"), "utf8")).toBe("last\n");
   });
 
   it("still refuses a path that leaves the workspace", async () => {

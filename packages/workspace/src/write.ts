@@ -20,33 +20,54 @@ export async function writeWorkspaceFiles(
 ): Promise<void> {
   await mkdir(root, { recursive: true });
   const realRoot = await realpath(root);
-  /** Directories already created and resolved inside the workspace by this call. */
-  const checkedDirectories = new Set<string>([realRoot]);
+  // Every path is checked before anything is written; a path given twice is written once (the last).
+  const targets = new Map<string, { path: string; content: string }>();
   for (const file of files) {
     const checked = checkGeneratedPath(file.path);
     if (!checked.ok) throw new Error(`refusing to write ${JSON.stringify(file.path)}: ${checked.reason}`);
     const target = join(realRoot, checked.path);
-    const directory = dirname(target);
-    if (!checkedDirectories.has(directory)) {
-      await mkdir(directory, { recursive: true });
-      const parent = await realpath(directory);
-      if (parent !== realRoot && !parent.startsWith(realRoot + sep)) {
-        throw new Error(`refusing to write ${checked.path}: its directory resolves outside the workspace`);
-      }
-      checkedDirectories.add(directory);
-    }
-    const existing = await lstat(target).catch(() => null);
-    if (existing?.isSymbolicLink() || existing?.isDirectory()) {
-      throw new Error(
-        `refusing to write ${checked.path}: a ${existing.isDirectory() ? "directory" : "symlink"} is in the way`,
-      );
-    }
     if (relative(realRoot, target).startsWith("..")) throw new Error(`refusing to write ${checked.path}`);
-    const content = Buffer.from(file.content, "utf8");
-    if (existing?.isFile() && existing.size === content.length) {
-      const current = await readFile(target).catch(() => null);
-      if (current?.equals(content)) continue;
-    }
-    await writeFile(target, content);
+    targets.delete(target);
+    targets.set(target, { path: checked.path, content: file.content });
   }
+  // Then each directory is created and resolved inside the workspace before any file goes into it,
+  // and the files are written at once: a dozen files are a few dozen file-system calls, each a trip
+  // through libuv's thread pool, which one after another took most of the files phase.
+  const directories = new Map<string, string>();
+  for (const [target, file] of targets) {
+    const directory = dirname(target);
+    if (directory !== realRoot && !directories.has(directory)) directories.set(directory, file.path);
+  }
+  await settleAll(
+    [...directories].map(async ([directory, path]) => {
+      await mkdir(directory, { recursive: true });
+      const resolved = await realpath(directory);
+      if (resolved !== realRoot && !resolved.startsWith(realRoot + sep)) {
+        throw new Error(`refusing to write ${path}: its directory resolves outside the workspace`);
+      }
+    }),
+  );
+  await settleAll([...targets].map(([target, file]) => writeOne(target, file.path, file.content)));
+}
+
+/** Writes one checked file, unless the same content is already there. */
+async function writeOne(target: string, path: string, text: string): Promise<void> {
+  const existing = await lstat(target).catch(() => null);
+  if (existing?.isSymbolicLink() || existing?.isDirectory()) {
+    throw new Error(
+      `refusing to write ${path}: a ${existing.isDirectory() ? "directory" : "symlink"} is in the way`,
+    );
+  }
+  const content = Buffer.from(text, "utf8");
+  if (existing?.isFile() && existing.size === content.length) {
+    const current = await readFile(target).catch(() => null);
+    if (current?.equals(content)) return;
+  }
+  await writeFile(target, content);
+}
+
+/** Waits for every operation (none is left running), then throws the first failure. */
+async function settleAll(operations: ReadonlyArray<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(operations)).find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
 }
