@@ -20,14 +20,14 @@ export async function writeWorkspaceFiles(
 ): Promise<void> {
   await mkdir(root, { recursive: true });
   const realRoot = await realpath(root);
-  // Every path is checked before anything is written; a path given twice is written once (the last).
+  // Every path is checked before anything is written; a path given twice is written once, with its
+  // last content.
   const targets = new Map<string, { path: string; content: string }>();
   for (const file of files) {
     const checked = checkGeneratedPath(file.path);
     if (!checked.ok) throw new Error(`refusing to write ${JSON.stringify(file.path)}: ${checked.reason}`);
     const target = join(realRoot, checked.path);
     if (relative(realRoot, target).startsWith("..")) throw new Error(`refusing to write ${checked.path}`);
-    targets.delete(target);
     targets.set(target, { path: checked.path, content: file.content });
   }
   // Then each directory is created and resolved inside the workspace before any file goes into it,
