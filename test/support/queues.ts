@@ -63,5 +63,16 @@ export async function forgetQueueContents(queues: QueueSet): Promise<void> {
     await deleteKeysWithPrefix(backend.prefix);
     return;
   }
-  await pool?.query("TRUNCATE job, meta, rate_limit CASCADE");
+  // TRUNCATE takes its tables' locks one after another while the workers hold row locks on them: when
+  // PostgreSQL picks it as a deadlock's victim nothing was truncated, so it tries again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await pool?.query("TRUNCATE job, meta, rate_limit CASCADE");
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt === 5) throw error;
+    }
+  }
 }
+
+const DEADLOCK_DETECTED = "40P01";
