@@ -241,21 +241,52 @@ export function splitPhaseCalls(calls: readonly PhaseCall[]) {
   };
 }
 
-/** A call with what its run needs of its session (status, budget, cache). */
+/**
+ * A call with what its run needs of its session (status, budget, cache): every column but the answer
+ * (a call about to run has none, and reusing one needs only its status). One raw statement: Prisma's
+ * query compiler and result mapping cost more than the read itself (0.8 ms of CPU per call against
+ * 0.3 ms, the request's JSON included).
+ */
 export async function getCallForRun(db: Db, key: string) {
-  const row = await db.modelCall.findUnique({
-    where: { idempotencyKey: key },
-    include: { session: { select: { status: true, budgetUsd: true, cache: true, costUsd: true } } },
-  });
-  return (
-    row && {
-      ...journaled(row),
-      session: { ...row.session, status: sessionStatusOf({ id: row.sessionId, status: row.session.status }) },
-    }
-  );
+  const rows = await db.$queryRaw<Array<CallForRunRow>>`
+    SELECT c.id, c.idempotency_key AS "idempotencyKey", c.session_id AS "sessionId", c.phase,
+      c.call_key AS "callKey", c.role, c.provider, c.model, c.schema_name AS "schemaName", c.request,
+      c.status, c.error, c.error_code AS "errorCode", c.input_tokens AS "inputTokens",
+      c.output_tokens AS "outputTokens", c.cost_usd AS "costUsd", c.latency_ms AS "latencyMs", c.attempts,
+      c.rate_limit_hits AS "rateLimitHits", c.fallback_from AS "fallbackFrom", c.cached, c.repair,
+      c.reserved_usd AS "reservedUsd", c.lease_owner AS "leaseOwner", c.lease_expires_at AS "leaseExpiresAt",
+      c.job_id AS "jobId", c.worker_host AS "workerHost", c.worker_pid AS "workerPid",
+      c.created_at AS "createdAt", c.started_at AS "startedAt", c.finished_at AS "finishedAt",
+      s.status AS "sessionStatus", s.budget_usd AS "sessionBudgetUsd", s.cache AS "sessionCache",
+      s.cost_usd AS "sessionCostUsd"
+    FROM model_calls AS c JOIN sessions AS s ON s.id = c.session_id
+    WHERE c.idempotency_key = ${key}`;
+  const row = rows[0];
+  if (!row) return null;
+  const { sessionStatus, sessionBudgetUsd, sessionCache, sessionCostUsd, ...call } = row;
+  return {
+    ...journaled(call),
+    session: {
+      status: sessionStatusOf({ id: row.sessionId, status: sessionStatus }),
+      budgetUsd: sessionBudgetUsd,
+      cache: sessionCache,
+      costUsd: sessionCostUsd,
+    },
+  };
 }
 
-export type JournaledCall = NonNullable<Awaited<ReturnType<typeof getCall>>>;
+/** A `model_calls` row without its answer, with its session's columns (see getCallForRun). */
+type CallForRunRow = Omit<ModelCallRow, "response" | "responseText"> & {
+  sessionStatus: string;
+  sessionBudgetUsd: Prisma.Decimal | null;
+  sessionCache: boolean;
+  sessionCostUsd: Prisma.Decimal;
+};
+
+type ModelCallRow = NonNullable<Awaited<ReturnType<PrismaClient["modelCall"]["findUnique"]>>>;
+
+/** A journaled call as its run reads it: every column but the answer, parsed where it is JSON. */
+export type JournaledCall = Omit<NonNullable<Awaited<ReturnType<typeof getCall>>>, "response" | "responseText">;
 
 /** Who is about to send a call's request. */
 export interface Claimant {

@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import { sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
-import { type Db, recordEvent } from "./events.ts";
+import { type Db, EVENTS_CHANNEL, recordEvent } from "./events.ts";
 import { type FailureCode, isTerminalSession, type SessionStatus } from "./status.ts";
 
 /** The channel on which a cancel is announced to every worker (PostgreSQL NOTIFY; payload: session id). */
@@ -18,34 +18,32 @@ export interface NewSession {
   cache?: boolean;
 }
 
-/** Creates the session, its phase rows (all pending) and the first event, in one transaction. */
+/**
+ * Creates the session, its phase rows (all pending) and its first event in one statement: one round
+ * trip instead of an interactive transaction's five (BEGIN, three statements, COMMIT). Nobody else can
+ * see the new row before the statement commits, so its first event needs no row lock.
+ */
 export async function insertSession(db: PrismaClient, session: NewSession): Promise<void> {
-  await db.$transaction(async (tx) => {
-    await tx.session.create({
-      data: {
-        id: session.id,
-        request: session.request,
-        workflowName: session.workflowName,
-        workflow: session.workflow as unknown as Prisma.InputJsonValue,
-        status: "queued",
-        publish: session.publish,
-        repoName: session.repoName,
-        budgetUsd: session.budgetUsd ?? null,
-        cache: session.cache ?? false,
-      },
-    });
-    const phases = JSON.stringify(session.workflow.phases.map((phase) => phase.id));
-    await tx.$executeRaw`
+  const budgetUsd = session.budgetUsd ?? null;
+  const cache = session.cache ?? false;
+  const phases = JSON.stringify(session.workflow.phases.map((phase) => phase.id));
+  const message = `submitted with workflow ${session.workflowName}${session.budgetUsd ? `, budget $${session.budgetUsd}` : ""}${cache ? ", response cache on" : ""}`;
+  const data = JSON.stringify({ publish: session.publish, budgetUsd, cache });
+  await db.$executeRaw`
+    WITH s AS (
+      INSERT INTO sessions (id, request, workflow_name, workflow, status, publish, repo_name, budget_usd, cache, updated_at)
+      VALUES (${session.id}, ${session.request}, ${session.workflowName}, ${JSON.stringify(session.workflow)}::jsonb,
+        'queued', ${session.publish}, ${session.repoName}, ${budgetUsd === null ? null : String(budgetUsd)}::numeric,
+        ${cache}, clock_timestamp())
+      RETURNING id),
+    runs AS (
       INSERT INTO phase_runs (id, session_id, phase, position, status)
-      SELECT gen_random_uuid(), ${session.id}, x.phase, x.n - 1, 'pending'
-      FROM jsonb_array_elements_text(${phases}::jsonb) WITH ORDINALITY AS x(phase, n)`;
-    await recordEvent(tx, {
-      sessionId: session.id,
-      type: "session.submitted",
-      message: `submitted with workflow ${session.workflowName}${session.budgetUsd ? `, budget $${session.budgetUsd}` : ""}${session.cache ? ", response cache on" : ""}`,
-      data: { publish: session.publish, budgetUsd: session.budgetUsd ?? null, cache: session.cache ?? false },
-    });
-  });
+      SELECT gen_random_uuid(), s.id, x.phase, x.n - 1, 'pending'
+      FROM s, jsonb_array_elements_text(${phases}::jsonb) WITH ORDINALITY AS x(phase, n)),
+    appended AS (
+      INSERT INTO session_events (session_id, type, phase, message, data, at)
+      SELECT s.id, 'session.submitted', NULL, ${message}, ${data}::jsonb, clock_timestamp() FROM s)
+    SELECT pg_notify(${EVENTS_CHANNEL}, s.id) FROM s`;
 }
 
 /**
