@@ -11,6 +11,7 @@ import {
   completeCall,
   ensureCalls,
   getCall,
+  getCallForRun,
   type PlannedCall,
   splitPhaseCalls,
   succeededCalls,
@@ -224,6 +225,42 @@ describe("waitForPendingCalls", () => {
     expect(await db.prisma.sessionEvent.count({ where: { sessionId: id, type: "phase.waiting" } })).toBe(
       waiting.length,
     );
+  });
+});
+
+describe("getCallForRun", () => {
+  it("reads a call with its parsed request and its session's status, budget, cache and spend, without its answer", async () => {
+    const { id, phase } = await runningPhase();
+    await db.prisma.session.update({
+      where: { id },
+      data: { budgetUsd: "1.5", cache: true, costUsd: "0.25" },
+    });
+    await ensureCalls(db.prisma, id, phase, [planned("a", "openai")]);
+    const key = `${id}.${phase}.a`;
+    await db.prisma.modelCall.update({
+      where: { idempotencyKey: key },
+      data: { repair: { previousText: "not json", error: "expected JSON" } },
+    });
+
+    const call = await getCallForRun(db.prisma, key);
+    const row = await db.prisma.modelCall.findUniqueOrThrow({ where: { idempotencyKey: key } });
+    const { response: _response, responseText: _text, request: _request, repair: _repair, ...columns } = row;
+    expect(call).toMatchObject(columns);
+    expect(call).not.toHaveProperty("response");
+    expect(call).not.toHaveProperty("responseText");
+    expect(call?.status).toBe("pending");
+    expect(call?.request).toMatchObject({ system: "be brief", prompt: "the a prompt", meta: { task: "a" } });
+    expect(call?.repair).toEqual({ previousText: "not json", error: "expected JSON" });
+    expect(call?.session.status).toBe("running");
+    expect(call?.session.budgetUsd?.toString()).toBe("1.5");
+    expect(call?.session.cache).toBe(true);
+    expect(call?.session.costUsd.toString()).toBe("0.25");
+    expect(call?.costUsd).toBeInstanceOf(Prisma.Decimal);
+    expect(call?.createdAt).toBeInstanceOf(Date);
+  });
+
+  it("is null for a call that was never journaled", async () => {
+    expect(await getCallForRun(db.prisma, `${randomUUID()}.requirements.a`)).toBeNull();
   });
 });
 

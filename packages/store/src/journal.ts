@@ -286,7 +286,10 @@ type CallForRunRow = Omit<ModelCallRow, "response" | "responseText"> & {
 type ModelCallRow = NonNullable<Awaited<ReturnType<PrismaClient["modelCall"]["findUnique"]>>>;
 
 /** A journaled call as its run reads it: every column but the answer, parsed where it is JSON. */
-export type JournaledCall = Omit<NonNullable<Awaited<ReturnType<typeof getCall>>>, "response" | "responseText">;
+export type JournaledCall = Omit<
+  NonNullable<Awaited<ReturnType<typeof getCall>>>,
+  "response" | "responseText"
+>;
 
 /** Who is about to send a call's request. */
 export interface Claimant {

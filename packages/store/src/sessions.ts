@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "@foundry/db";
+import type { PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import { sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { type Db, EVENTS_CHANNEL, recordEvent } from "./events.ts";
