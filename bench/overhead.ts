@@ -165,6 +165,8 @@ interface BareResult {
   wallMs: number;
   concurrency: number;
   rssMb: number;
+  /** CPU seconds each part of the machine used during the measured jobs (null where /proc is missing). */
+  cpu: CpuShare[] | null;
 }
 
 async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
@@ -218,12 +220,18 @@ async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
   };
   log(`bare: warming up, then ${options.bareJobs} jobs at concurrency ${concurrency}`);
   await batch(Math.min(100, options.bareJobs), "warm");
+  const named = new Map([
+    [child.pid as number, BARE_PROCESS],
+    [process.pid, BENCHMARK_PROCESS],
+  ]);
+  const ticksBefore = await cpuTicks(named);
   const { failed, wallMs } = await batch(options.bareJobs, "run");
+  const cpu = cpuBetween(ticksBefore, await cpuTicks(named));
   const { rssMb } = await memoryOf(child.pid as number);
   await stopWorker();
   await dropQueue();
   log(`bare: ${options.bareJobs} calls in ${(wallMs / 1000).toFixed(2)} s, ${failed} failed`);
-  return { jobs: options.bareJobs, failed, wallMs, concurrency, rssMb };
+  return { jobs: options.bareJobs, failed, wallMs, concurrency, rssMb, cpu };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -294,6 +302,30 @@ function cpuBetween(
     .sort((a, b) => b.seconds - a.seconds);
 }
 
+/** The processes whose CPU counts as the system's (the benchmark's, the workers', the stores'). */
+const BARE_PROCESS = "bare worker";
+const BENCHMARK_PROCESS = "benchmark (API, simulator)";
+const STORE_COMMANDS = ["postgres", "redis-server"];
+
+/**
+ * Milliseconds of CPU per model call, in all and by process, over the processes that make up the
+ * system under test (`names`, the benchmark's own process and the stores'; not the kernel's threads
+ * nor anything else the machine runs). Unlike a rate, it does not move with how much CPU the machine
+ * gives the run: time stolen by other tenants or spent waiting does not count.
+ */
+function cpuPerCall(
+  cpu: CpuShare[] | null,
+  calls: number,
+  names: readonly string[],
+): { total: number; parts: Array<{ name: string; ms: number }> } | null {
+  if (!cpu || calls === 0) return null;
+  const counted = new Set([...names, BENCHMARK_PROCESS, ...STORE_COMMANDS]);
+  const parts = cpu
+    .filter((share) => counted.has(share.name))
+    .map((share) => ({ name: share.name, ms: (share.seconds * 1000) / calls }));
+  return { total: parts.reduce((sum, part) => sum + part.ms, 0), parts };
+}
+
 async function waitForSessions(cluster: BenchCluster, ids: string[], timeoutMs: number, started: number) {
   let nextReport = started + 5_000;
   for (;;) {
@@ -345,7 +377,7 @@ async function phaseTimings(
 async function runLoad(options: Options, cluster: BenchCluster, runId: string): Promise<LoadResult> {
   log(`full: submitting ${options.sessions} sessions at once`);
   const named = new Map(cluster.workers.map((worker) => [worker.pid, worker.name]));
-  named.set(process.pid, "benchmark (API, simulator)");
+  named.set(process.pid, BENCHMARK_PROCESS);
   const ticksBefore = await cpuTicks(named);
   const fromMicros = profilerClockMicros();
   const started = Date.now();
@@ -439,6 +471,36 @@ interface Results {
   ran: number;
 }
 
+/**
+ * CPU per model call, ours and bare, and their ratio: the throughput ratio measured in CPU instead of
+ * wall-clock time, which stays put when the machine gives the run less CPU (see cpuPerCall).
+ */
+function cpuRows(bare: BareResult, load: LoadResult, workers: Results["workers"]): string[] {
+  const ours = cpuPerCall(
+    load.cpu,
+    load.calls,
+    workers.map((worker) => worker.name),
+  );
+  const baseline = cpuPerCall(bare.cpu, bare.jobs, [BARE_PROCESS]);
+  if (!ours || !baseline) return [];
+  const parts = (cpu: NonNullable<typeof ours>) =>
+    cpu.parts.map((part) => `${part.name} ${fixed(part.ms, 2)}`).join(", ");
+  const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [
+    row([
+      "CPU per model call, bare",
+      "ms by process: the bare worker, the simulator, the stores",
+      `**${fixed(baseline.total, 2)} ms**: ${parts(baseline)}`,
+    ]),
+    row([
+      "CPU per model call, sessions at once",
+      "ms by process: the workers, the API and simulator, the stores",
+      `**${fixed(ours.total, 2)} ms**: ${parts(ours)}`,
+    ]),
+    row(["bare / ours, in CPU per call", "", `**${fixed(baseline.total / ours.total, 3)}**`]),
+  ];
+}
+
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
 function report(options: Options, results: Results): string {
@@ -475,6 +537,7 @@ function report(options: Options, results: Results): string {
             .join(", ")
         : "n/a (no /proc)",
     ]),
+    ...cpuRows(bare, load, workers),
     row([
       "one session, submit → succeeded",
       `${alone.succeeded}/${alone.latencies.length} sequential sessions (${alone.phases} phases, ${alone.calls} calls each)`,
