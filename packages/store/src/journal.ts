@@ -244,8 +244,8 @@ export function splitPhaseCalls(calls: readonly PhaseCall[]) {
 /**
  * A call with what its run needs of its session (status, budget, cache): every column but the answer
  * (a call about to run has none, and reusing one needs only its status). One raw statement: Prisma's
- * query compiler and result mapping cost more than the read itself (0.8 ms of CPU per call against
- * 0.3 ms, the request's JSON included).
+ * model query (`findUnique` with an `include`) took 0.4–0.9 ms of CPU per read, this one 0.3–0.5 ms,
+ * the request's JSON included (bench/README.md, seventh run).
  */
 export async function getCallForRun(db: Db, key: string) {
   const rows = await db.$queryRaw<Array<CallForRunRow>>`
