@@ -1,7 +1,13 @@
 // The generated client through @prisma/adapter-pg against real Postgres (a clone of the migrated template).
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
-import { createPrisma, MAX_PREPARED_PARAMETERS, preparedStatementName } from "./client.ts";
+import {
+  createPrisma,
+  MAX_PREPARED_PARAMETERS,
+  POOL_IDLE_TIMEOUT_MS,
+  preparedStatementName,
+} from "./client.ts";
 import { Prisma } from "./index.ts";
 
 let db: TestDatabase;
@@ -172,4 +178,26 @@ describe("prepared statements", () => {
     const many = Array.from({ length: MAX_PREPARED_PARAMETERS + 1 }, (_, index) => index);
     expect(preparedStatementName({ sql, args: many })).toBe("");
   });
+});
+
+describe("the connection pool", () => {
+  const backendPid = async (client: ReturnType<typeof createPrisma>) =>
+    (await client.$queryRaw<Array<{ pid: number }>>`SELECT pg_backend_pid() AS pid`)[0]?.pid;
+
+  it("keeps an idle connection open past node-postgres' 10 seconds, and closes it after a timeout it is given", async () => {
+    expect(POOL_IDLE_TIMEOUT_MS).toBeGreaterThan(10_000);
+    const kept = createPrisma(db.url, { max: 1 });
+    const short = createPrisma(db.url, { max: 1, idleTimeoutMs: 200 });
+    try {
+      const keptBefore = await backendPid(kept);
+      const shortBefore = await backendPid(short);
+      await sleep(10_500);
+      // The same server backend: the connection, its catalog caches and its prepared plans were kept.
+      expect(await backendPid(kept)).toBe(keptBefore);
+      expect(await backendPid(short)).not.toBe(shortBefore);
+    } finally {
+      await kept.$disconnect();
+      await short.$disconnect();
+    }
+  }, 30_000);
 });
