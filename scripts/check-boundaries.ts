@@ -4,7 +4,10 @@
 //     (`@foundry/engine/src/…`), or reaches into another package by a relative path
 //     (`../../engine/src/…`; also from test/, bench/ and scripts/): use the package's name;
 //   - a file under packages/ or apps/, other than a `*.test.ts`, imports from the top-level test/;
-//   - a file under packages/ imports an app (imports go apps → packages).
+//   - a file under packages/ imports an app (imports go apps → packages);
+//   - a file under packages/ or apps/, other than a `*.test.ts` or one of @foundry/store and
+//     @foundry/db, queries the database itself (`db.session.findMany(…)`, `db.$queryRaw…`): every
+//     statement lives in @foundry/store, behind a function the others call.
 // Exit code 0 when there is nothing to report, 1 otherwise.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -18,12 +21,57 @@ export interface Workspace {
   isApp: boolean;
 }
 
-/** One import that crosses a boundary. `file` is relative to the root. */
+/**
+ * One import that crosses a boundary, or one database query outside the store (`kind: "query"`,
+ * `specifier` then the call: `loginSession.deleteMany`, `$queryRaw`). `file` is relative to the root.
+ */
 export interface Violation {
   file: string;
   line: number;
   specifier: string;
   reason: string;
+  kind?: "import" | "query";
+}
+
+/** The packages that may query the database: the store, and the client it is built on. */
+const DATABASE_PACKAGES = new Set(["@foundry/store", "@foundry/db"]);
+/** Prisma's model methods and raw-query methods: what a database query outside the store calls. */
+const MODEL_METHODS =
+  "findMany|findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert|delete|deleteMany|count|aggregate|groupBy";
+const RAW_QUERY = /\.(\$(?:queryRaw|queryRawUnsafe|executeRaw|executeRawUnsafe|transaction))\b/g;
+
+/** The model delegates of the Prisma schema at `prisma/schema.prisma` (`model LoginSession` → `loginSession`). */
+function modelDelegates(root: string): string[] {
+  let schema: string;
+  try {
+    schema = readFileSync(join(root, "prisma", "schema.prisma"), "utf8");
+  } catch {
+    return [];
+  }
+  return [...schema.matchAll(/^model\s+(\w+)\s*\{/gm)].map(
+    ([, name]) => name![0]!.toLowerCase() + name!.slice(1),
+  );
+}
+
+/** `source` with its comments blanked (newlines kept, so line numbers hold). */
+function withoutComments(source: string): string {
+  return source
+    .replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, " "))
+    .replace(/(^|[^:])\/\/.*$/gm, (_, before: string) => before);
+}
+
+/** The database queries in `source`: a model delegate's method, or a raw query or transaction. */
+function findQueries(source: string, delegates: string[]): Array<{ call: string; line: number }> {
+  const code = withoutComments(source);
+  const lineOf = (index: number) => code.slice(0, index).split("\n").length;
+  const found: Array<{ call: string; line: number }> = [];
+  if (delegates.length > 0) {
+    const model = new RegExp(`\\.(${delegates.join("|")})\\s*\\.\\s*(${MODEL_METHODS})\\s*\\(`, "g");
+    for (const match of code.matchAll(model))
+      found.push({ call: `${match[1]}.${match[2]}`, line: lineOf(match.index) });
+  }
+  for (const match of code.matchAll(RAW_QUERY)) found.push({ call: match[1]!, line: lineOf(match.index) });
+  return found.sort((a, b) => a.line - b.line);
 }
 
 /** The top-level directories whose files are checked. */
@@ -105,6 +153,7 @@ export function checkBoundaries(root: string): Violation[] {
   const byName = new Map(workspaces.map((workspace) => [workspace.name, workspace]));
   const owner = (path: string) => workspaces.find((workspace) => isInside(path, workspace.dir));
   const testDir = join(root, "test");
+  const delegates = modelDelegates(root);
   const violations: Violation[] = [];
 
   for (const top of SCANNED_DIRS) {
@@ -113,7 +162,19 @@ export function checkBoundaries(root: string): Violation[] {
       const from = owner(path);
       const inWorkspace = top === "packages" || top === "apps";
       const isTest = /\.test\.[cm]?[jt]s$/.test(path);
-      for (const { specifier, line } of scanImports(readFileSync(path, "utf8"))) {
+      const source = readFileSync(path, "utf8");
+      if (inWorkspace && !isTest && !(from && DATABASE_PACKAGES.has(from.name))) {
+        for (const { call, line } of findQueries(source, delegates)) {
+          violations.push({
+            file,
+            line,
+            specifier: call,
+            kind: "query",
+            reason: "queries the database outside @foundry/store; add a function to the store and call it",
+          });
+        }
+      }
+      for (const { specifier, line } of scanImports(source)) {
         const report = (reason: string) => violations.push({ file, line, specifier, reason });
         if (specifier.startsWith(".")) {
           const target = resolve(dirname(path), specifier);
@@ -145,12 +206,16 @@ export function checkBoundaries(root: string): Violation[] {
 if (import.meta.main) {
   const root = process.argv[2] ?? join(import.meta.dirname, "..");
   const violations = checkBoundaries(root);
-  for (const { file, line, specifier, reason } of violations) {
-    console.error(`${file}:${line}: import "${specifier}": ${reason}`);
+  for (const { file, line, specifier, reason, kind } of violations) {
+    console.error(
+      `${file}:${line}: ${kind === "query" ? `${specifier}(…)` : `import "${specifier}"`}: ${reason}`,
+    );
   }
   if (violations.length > 0) {
-    console.error(`check-boundaries: ${violations.length} import(s) cross a package boundary`);
+    console.error(`check-boundaries: ${violations.length} import(s) or queries cross a package boundary`);
     process.exit(1);
   }
-  console.log("check-boundaries: no import crosses a package boundary");
+  console.log(
+    "check-boundaries: no import crosses a package boundary, and only the store queries the database",
+  );
 }

@@ -100,6 +100,54 @@ describe("checkBoundaries", () => {
   });
 });
 
+describe("checkBoundaries on database queries", () => {
+  const schema = "model LoginSession {\n  idHash String @id\n}\n\nmodel Session {\n  id String @id\n}\n";
+
+  it("names each model method, raw query and transaction outside the store, and nothing else", async () => {
+    const dir = await workspace({
+      "prisma/schema.prisma": schema,
+      "packages/store/package.json": JSON.stringify({
+        name: "@foundry/store",
+        exports: { ".": "./src/index.ts" },
+      }),
+      "packages/store/src/index.ts": [
+        "export const read = (db) => db.session.findMany({});",
+        "export const ping = (db) => db.$queryRaw`select 1`;",
+      ].join("\n"),
+      "apps/worker/src/main.ts": [
+        "await db.loginSession.deleteMany({});",
+        "// db.session.findMany({}) in a comment",
+        "const rows = await this.#db",
+        "  .$queryRawUnsafe(sql);",
+        "await prisma.session",
+        "  .update({ where: {} });",
+        "await db.$transaction(async (tx) => {});",
+        "const copy = Object.create(null); const list = items.count(); const other = db.unknown.findMany();",
+      ].join("\n"),
+      "packages/engine/src/run.test.ts": "await db.session.findMany({});\n",
+      "test/flow.test.ts": "await db.session.findMany({});\n",
+      "bench/rate.ts": "await db.session.count();\n",
+    });
+    const violations = checkBoundaries(dir).map(
+      ({ file, line, specifier, kind }) => `${kind} ${file}:${line} ${specifier}`,
+    );
+    expect(violations).toEqual([
+      "query apps/worker/src/main.ts:1 loginSession.deleteMany",
+      "query apps/worker/src/main.ts:4 $queryRawUnsafe",
+      "query apps/worker/src/main.ts:5 session.update",
+      "query apps/worker/src/main.ts:7 $transaction",
+    ]);
+    const failed = await run(process.execPath, [script, dir]).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(
+      "apps/worker/src/main.ts:1: loginSession.deleteMany(…): queries the database outside @foundry/store",
+    );
+  });
+});
+
 describe("scanImports", () => {
   it("finds static, type-only, re-export, side-effect, require and dynamic imports", () => {
     const source = [

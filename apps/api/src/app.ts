@@ -4,7 +4,7 @@ import { EventFeed } from "@foundry/engine";
 import type { ProviderName } from "@foundry/llm";
 import { FoundryMetrics } from "@foundry/metrics";
 import type { QueueSet } from "@foundry/queue";
-import { countSessionsByStatus, type RateLimit } from "@foundry/store";
+import { countSessionsByStatus, pingDatabase, type RateLimit } from "@foundry/store";
 import type { WorkflowCatalog } from "@foundry/workflow";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -102,10 +102,7 @@ export function createApp(deps: AppDeps): Hono {
   handle(app, routes.health, (c) => c.json({ ok: true as const }));
   // Unauthenticated, so it says only ready or not: why (hosts, driver messages) goes to the log.
   handle(app, routes.ready, async (c) => {
-    const [postgres, queues] = await Promise.all([
-      probe(deps.db.$queryRaw`select 1`),
-      probe(deps.queues.ping()),
-    ]);
+    const [postgres, queues] = await Promise.all([probe(pingDatabase(deps.db)), probe(deps.queues.ping())]);
     if (postgres === "ok" && queues === "ok") return c.json({ ready: true as const });
     logWarning({ postgres, queues, queueBackend: deps.queues.connection.backend.kind }, "not ready");
     return c.json({ ready: false as const }, 503);

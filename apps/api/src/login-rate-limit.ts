@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
 import type { PrismaClient } from "@foundry/db";
+import { countLoginAttempt } from "@foundry/store";
 import type { Context } from "hono";
-
-const COUNT_ATTEMPT = readFileSync(new URL("./sql/login-attempt.sql", import.meta.url), "utf8");
 
 export interface LoginRateLimit {
   /** Attempts allowed per client address in one window. */
@@ -15,7 +13,7 @@ export type LoginAttemptVerdict = { allowed: true } | { allowed: false; retryAft
 
 /**
  * Sign-in attempts per client address in fixed windows, counted in Postgres so that the limit
- * holds across every API replica (see sql/login-attempt.sql). Every attempt counts, right or
+ * holds across every API replica (see countLoginAttempt in @foundry/store). Every attempt counts, right or
  * wrong: counting before the token is checked means parallel guesses cannot slip past the limit.
  */
 export class LoginRateLimiter {
@@ -29,16 +27,12 @@ export class LoginRateLimiter {
 
   /** Counts one attempt by `client` and says whether it may go ahead. */
   async attempt(client: string): Promise<LoginAttemptVerdict> {
-    const rows = await this.#db.$queryRawUnsafe<Array<{ attempts: number; retry_after: number }>>(
-      COUNT_ATTEMPT,
+    const { attempts, retryAfterSeconds } = await countLoginAttempt(
+      this.#db,
       client.slice(0, 100),
       this.#limit.windowSeconds,
     );
-    const row = rows[0];
-    if (!row) throw new Error("counting a login attempt returned no row");
-    return row.attempts <= this.#limit.max
-      ? { allowed: true }
-      : { allowed: false, retryAfterSeconds: row.retry_after };
+    return attempts <= this.#limit.max ? { allowed: true } : { allowed: false, retryAfterSeconds };
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
+import { deleteLoginSession, insertLoginSession, loginSessionExpiry } from "@foundry/store";
 
 const hashOf = (id: string) => createHash("sha256").update(id).digest("hex");
 
@@ -18,23 +19,18 @@ export class LoginSessions {
   /** Starts a sign-in that lasts until `expiresAt`; returns its id (22 base64url characters). */
   async start(expiresAt: Date): Promise<string> {
     const id = randomBytes(16).toString("base64url");
-    // Expired sign-ins are swept here, where new rows come in, so the table stays small.
-    await this.#db.loginSession.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-    await this.#db.loginSession.create({ data: { idHash: hashOf(id), expiresAt } });
+    await insertLoginSession(this.#db, hashOf(id), expiresAt);
     return id;
   }
 
   /** Whether the sign-in exists (not signed out) and has not expired. */
   async isActive(id: string): Promise<boolean> {
-    const row = await this.#db.loginSession.findUnique({
-      where: { idHash: hashOf(id) },
-      select: { expiresAt: true },
-    });
-    return row !== null && row.expiresAt.getTime() > Date.now();
+    const expiresAt = await loginSessionExpiry(this.#db, hashOf(id));
+    return expiresAt !== null && expiresAt.getTime() > Date.now();
   }
 
   /** Ends a sign-in (signing out). Ending one that is already gone is not an error. */
   async end(id: string): Promise<void> {
-    await this.#db.loginSession.deleteMany({ where: { idHash: hashOf(id) } });
+    await deleteLoginSession(this.#db, hashOf(id));
   }
 }

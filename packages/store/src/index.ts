@@ -48,6 +48,13 @@ export {
 } from "./journal.ts";
 export { releaseLeaderLease, takeLeaderLease } from "./leader-lease.ts";
 export {
+  countLoginAttempt,
+  deleteLoginSession,
+  insertLoginSession,
+  loginSessionExpiry,
+  pingDatabase,
+} from "./logins.ts";
+export {
   finishPhaseRun,
   type KnownSession,
   type PhaseStart,
