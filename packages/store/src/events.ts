@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "@foundry/db";
+import { executeSql, Prisma, type PrismaClient } from "@foundry/db";
 
 /** A client or a transaction: store functions work inside or outside one. */
 export type Db = PrismaClient | Prisma.TransactionClient;
@@ -102,7 +102,9 @@ export async function recordEvents(
   // them (NOTIFY is sent on commit, once per transaction and session however many events it
   // appends). The session id comes through `s` so that the lock is taken first; for a session that
   // does not exist the insert still fails on its foreign key, as it should.
-  await db.$executeRaw`
+  await executeSql(
+    db,
+    Prisma.sql`
     WITH s AS (SELECT id FROM sessions WHERE id = ${sessionId} FOR UPDATE),
     appended AS (
       INSERT INTO session_events (session_id, type, phase, message, data, at)
@@ -110,5 +112,6 @@ export async function recordEvents(
       FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(value, n) LEFT JOIN s ON true
       ORDER BY e.n
       RETURNING 1)
-    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`;
+    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId})`,
+  );
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { GeneratedFile } from "@foundry/contract";
-import type { PrismaClient } from "@foundry/db";
+import { executeSql, Prisma, type PrismaClient } from "@foundry/db";
 import { sessionStatusOf } from "./columns.ts";
 import { EVENTS_CHANNEL } from "./events.ts";
 import type { SessionStatus } from "./status.ts";
@@ -76,7 +76,9 @@ export async function replaceGeneratedFiles(
     message: `${files.length} files (${bytes} bytes) written to ${root}`,
     data: { count: files.length, workspace: root },
   };
-  await db.$executeRaw`
+  await executeSql(
+    db,
+    Prisma.sql`
     WITH s AS (SELECT id FROM sessions WHERE id = ${sessionId} FOR UPDATE),
     x AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
@@ -98,7 +100,8 @@ export async function replaceGeneratedFiles(
       SELECT s.id, 'files.written', ${options.phase}, ${event.message}, ${JSON.stringify(event.data)}::jsonb,
         clock_timestamp()
       FROM s)
-    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s`;
+    SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s`,
+  );
 }
 
 /** A session's files with their content, in path order (every column). */

@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import type { ProviderName, RepairInput, Usage } from "@foundry/llm";
 import { type CallJobIdColumns, idempotencyKey } from "@foundry/queue";
 import type { OutputSchemaName } from "@foundry/workflow";
@@ -87,7 +87,9 @@ export async function ensureCalls(
   // The calls the statement's snapshot shows plus those it inserts (which that snapshot cannot
   // show): complete unless another delivery of the phase journaled some of them meanwhile, and only
   // then are they read again, under a new snapshot.
-  const [row] = await db.$queryRaw<Array<{ complete: boolean; pending: PendingRow[] | null }>>`
+  const [row] = await queryRows<{ complete: boolean; pending: PendingRow[] | null }>(
+    db,
+    Prisma.sql`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         AS x(idempotency_key text, call_key text, role text, provider text, model text, schema_name text, request jsonb)),
@@ -110,7 +112,8 @@ export async function ensureCalls(
     ${waitingFor(sessionId, phase, Prisma.sql`(SELECT ok FROM complete)`)}
     SELECT (SELECT ok FROM complete) AS complete,
       (SELECT jsonb_agg(to_jsonb(p) ORDER BY p.call_key) FROM pending AS p) AS pending,
-      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced`;
+      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced`,
+  );
   if (row?.complete) return (row.pending ?? []).map((call) => pendingCallOf(call, sessionId, phase));
   return waitForPendingCalls(db, sessionId, phase);
 }
@@ -166,13 +169,16 @@ export async function waitForPendingCalls(
   sessionId: string,
   phase: string,
 ): Promise<PendingCall[]> {
-  const pending = await db.$queryRaw<PendingRow[]>`
+  const pending = await queryRows<PendingRow>(
+    db,
+    Prisma.sql`
     WITH pending AS (
       SELECT idempotency_key, call_key, provider, model, fallback_from FROM model_calls
       WHERE session_id = ${sessionId} AND phase = ${phase} AND status <> 'succeeded'),
     ${waitingFor(sessionId, phase, Prisma.sql`true`)}
     SELECT p.*, (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM s) AS n)::int AS announced
-    FROM pending AS p ORDER BY p.call_key`;
+    FROM pending AS p ORDER BY p.call_key`,
+  );
   return pending.map((row) => pendingCallOf(row, sessionId, phase));
 }
 
@@ -248,7 +254,9 @@ export function splitPhaseCalls(calls: readonly PhaseCall[]) {
  * the request's JSON included (bench/README.md, seventh run).
  */
 export async function getCallForRun(db: Db, key: string) {
-  const rows = await db.$queryRaw<Array<CallForRunRow>>`
+  const rows = await queryRows<CallForRunRow>(
+    db,
+    Prisma.sql`
     SELECT c.id, c.idempotency_key AS "idempotencyKey", c.session_id AS "sessionId", c.phase,
       c.call_key AS "callKey", c.role, c.provider, c.model, c.schema_name AS "schemaName", c.request,
       c.status, c.error, c.error_code AS "errorCode", c.input_tokens AS "inputTokens",
@@ -260,27 +268,37 @@ export async function getCallForRun(db: Db, key: string) {
       s.status AS "sessionStatus", s.budget_usd AS "sessionBudgetUsd", s.cache AS "sessionCache",
       s.cost_usd AS "sessionCostUsd"
     FROM model_calls AS c JOIN sessions AS s ON s.id = c.session_id
-    WHERE c.idempotency_key = ${key}`;
+    WHERE c.idempotency_key = ${key}`,
+  );
   const row = rows[0];
   if (!row) return null;
-  const { sessionStatus, sessionBudgetUsd, sessionCache, sessionCostUsd, ...call } = row;
+  const { sessionStatus, sessionBudgetUsd, sessionCache, sessionCostUsd, costUsd, reservedUsd, ...call } =
+    row;
   return {
-    ...journaled(call),
+    ...journaled({ ...call, costUsd: decimal(costUsd), reservedUsd: decimal(reservedUsd) }),
     session: {
       status: sessionStatusOf({ id: row.sessionId, status: sessionStatus }),
-      budgetUsd: sessionBudgetUsd,
+      budgetUsd: sessionBudgetUsd === null ? null : decimal(sessionBudgetUsd),
       cache: sessionCache,
-      costUsd: sessionCostUsd,
+      costUsd: decimal(sessionCostUsd),
     },
   };
 }
 
-/** A `model_calls` row without its answer, with its session's columns (see getCallForRun). */
-type CallForRunRow = Omit<ModelCallRow, "response" | "responseText"> & {
+/** A `numeric` column as a Decimal, whether it was read as text (queryRows) or as a Decimal. */
+const decimal = (value: Prisma.Decimal | string) => new Prisma.Decimal(value);
+
+/**
+ * A `model_calls` row without its answer, with its session's columns (see getCallForRun); `numeric`
+ * columns as read by queryRows.
+ */
+type CallForRunRow = Omit<ModelCallRow, "response" | "responseText" | "costUsd" | "reservedUsd"> & {
+  costUsd: Prisma.Decimal | string;
+  reservedUsd: Prisma.Decimal | string;
   sessionStatus: string;
-  sessionBudgetUsd: Prisma.Decimal | null;
+  sessionBudgetUsd: Prisma.Decimal | string | null;
   sessionCache: boolean;
-  sessionCostUsd: Prisma.Decimal;
+  sessionCostUsd: Prisma.Decimal | string;
 };
 
 type ModelCallRow = NonNullable<Awaited<ReturnType<PrismaClient["modelCall"]["findUnique"]>>>;
@@ -367,7 +385,9 @@ function startedEvent(call: JournaledCall, claimant: Claimant) {
  */
 async function claimInOneStatement(db: Db, call: JournaledCall, claimant: Claimant): Promise<number | null> {
   const started = startedEvent(call, claimant);
-  const rows = await db.$queryRaw<Array<{ attempts: number }>>`
+  const rows = await queryRows<{ attempts: number }>(
+    db,
+    Prisma.sql`
     WITH s AS (
       SELECT id FROM sessions WHERE id = ${call.sessionId} AND status IN ('queued', 'running') FOR UPDATE),
     claimed AS (
@@ -395,7 +415,8 @@ async function claimInOneStatement(db: Db, call: JournaledCall, claimant: Claima
       SELECT ${call.sessionId}, 'call.started', ${call.phase}, ${started.head} || claimed.attempts || ${started.tail},
         ${JSON.stringify(started.data)}::jsonb || jsonb_build_object('attempt', claimed.attempts), clock_timestamp()
       FROM claimed)
-    SELECT claimed.attempts FROM claimed, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`;
+    SELECT claimed.attempts FROM claimed, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`,
+  );
   return rows[0]?.attempts ?? null;
 }
 
@@ -550,7 +571,9 @@ async function completeInOneStatement(
   outcome: CallOutcome,
 ): Promise<boolean> {
   const event = succeededEvent(call, outcome);
-  const rows = await db.$queryRaw<Array<{ stored: number }>>`
+  const rows = await queryRows<{ stored: number }>(
+    db,
+    Prisma.sql`
     WITH s AS (
       SELECT id FROM sessions WHERE id = ${call.sessionId} FOR UPDATE),
     stored AS (
@@ -587,7 +610,8 @@ async function completeInOneStatement(
       INSERT INTO session_events (session_id, type, phase, message, data, at)
       SELECT ${call.sessionId}, 'call.succeeded', ${call.phase}, ${event.message}, ${JSON.stringify(event.data)}::jsonb, clock_timestamp()
       FROM stored)
-    SELECT stored.stored FROM stored, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`;
+    SELECT stored.stored FROM stored, LATERAL (SELECT pg_notify(${EVENTS_CHANNEL}, ${call.sessionId})) AS announced`,
+  );
   return rows.length > 0;
 }
 
@@ -682,12 +706,15 @@ async function addBilledUsage(
 
 /** The phase's answered calls, in call key order. */
 export async function succeededCalls(db: Db, sessionId: string, phase: string): Promise<PhaseCall[]> {
-  const rows = await db.$queryRaw<PhaseCallRow[]>`
+  const rows = await queryRows<PhaseCallRow>(
+    db,
+    Prisma.sql`
     SELECT idempotency_key, call_key, role, provider, model, fallback_from, status, response,
       request->'meta' AS meta
     FROM model_calls
     WHERE session_id = ${sessionId} AND phase = ${phase} AND status = 'succeeded'
-    ORDER BY call_key`;
+    ORDER BY call_key`,
+  );
   return rows.map((row) => phaseCallOf(row, sessionId, phase));
 }
 

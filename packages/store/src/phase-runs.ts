@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import {
   type PhaseOutput,
@@ -79,22 +79,22 @@ export async function startPhaseRun(
 ): Promise<{ start: PhaseStart; session: SessionForRun | null; calls: PhaseCall[] | null }> {
   const { sessionId, run, phase } = start;
   const needWorkflow = known?.workflow === undefined;
-  const rows = await db.$queryRaw<
-    Array<{
-      active: number;
-      started: number;
-      id: string;
-      request: string;
-      run: number;
-      status: string;
-      publish: boolean;
-      repo_name: string | null;
-      repo_url: string | null;
-      workflow: unknown;
-      phases: Array<{ phase: string; status: string }> | null;
-      calls: PhaseCallRow[] | null;
-    }>
-  >`
+  const rows = await queryRows<{
+    active: number;
+    started: number;
+    id: string;
+    request: string;
+    run: number;
+    status: string;
+    publish: boolean;
+    repo_name: string | null;
+    repo_url: string | null;
+    workflow: unknown;
+    phases: Array<{ phase: string; status: string }> | null;
+    calls: PhaseCallRow[] | null;
+  }>(
+    db,
+    Prisma.sql`
     WITH s AS (
       -- The phase's title (its phase.started event's message) from the session's workflow snapshot.
       SELECT id, started_at,
@@ -134,7 +134,8 @@ export async function startPhaseRun(
             'status', c.status, 'response', c.response, 'meta', c.request->'meta') ORDER BY c.call_key)
           FROM model_calls AS c WHERE c.session_id = x.id AND c.phase = ${phase}), '[]'::jsonb)
       END AS calls
-    FROM (SELECT 1) AS one LEFT JOIN sessions AS x ON x.id = ${sessionId}`;
+    FROM (SELECT 1) AS one LEFT JOIN sessions AS x ON x.id = ${sessionId}`,
+  );
   const row = rows[0];
   const outcome: PhaseStart = !row || row.active === 0 ? "ended" : row.started > 0 ? "started" : "already";
   if (!row?.id) return { start: outcome, session: null, calls: null };
@@ -202,7 +203,9 @@ export async function finishPhaseRun(
       : []),
   ]);
   const output = result.output === null ? null : JSON.stringify(result.output);
-  const rows = await db.$queryRaw<Array<{ active: number; finished: number; output: unknown }>>`
+  const rows = await queryRows<{ active: number; finished: number; output: unknown }>(
+    db,
+    Prisma.sql`
     WITH s AS (
       SELECT id FROM sessions WHERE id = ${sessionId} AND status IN ('queued', 'running') FOR UPDATE),
     finished AS (
@@ -223,7 +226,8 @@ export async function finishPhaseRun(
       ORDER BY x.n)
     SELECT (SELECT count(*) FROM s)::int AS active, (SELECT count(*) FROM finished)::int AS finished,
       (SELECT output FROM finished) AS output,
-      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM finished) AS announced)::int AS announced`;
+      (SELECT count(*) FROM (SELECT pg_notify(${EVENTS_CHANNEL}, ${sessionId}) FROM finished) AS announced)::int AS announced`,
+  );
   const row = rows[0];
   if (!row || row.active === 0) return { state: "ended" };
   if (row.finished === 0) return { state: "already" };

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker-store.ts";
 
 /** The breaker's state in PostgreSQL (`provider_breakers`), one atomic statement per operation. */
@@ -13,17 +13,17 @@ export class PostgresBreakerStore implements BreakerStore {
     const cooldown = settings.cooldownMs / 1000;
     // The UPDATE takes the probe slot for exactly one caller (concurrent updaters re-check its WHERE);
     // the SELECT sees the row as it was before, which is what the others are told.
-    const rows = await this.#db.$queryRaw<
-      Array<{
-        state: string;
-        failures: number;
-        opened_at: Date | null;
-        retry_at: Date | null;
-        probe_at: Date | null;
-        last_error: string | null;
-        probe: bigint;
-      }>
-    >`
+    const rows = await queryRows<{
+      state: string;
+      failures: number;
+      opened_at: Date | null;
+      retry_at: Date | null;
+      probe_at: Date | null;
+      last_error: string | null;
+      probe: number;
+    }>(
+      this.#db,
+      Prisma.sql`
       WITH probe AS (
         UPDATE provider_breakers SET state = 'half_open', probe_at = now(), updated_at = now()
         WHERE key = ${key}
@@ -31,12 +31,13 @@ export class PostgresBreakerStore implements BreakerStore {
             OR (state = 'half_open' AND probe_at <= now() - make_interval(secs => ${cooldown})))
         RETURNING key
       )
-      SELECT b.state, b.failures, b.opened_at, b.retry_at, b.probe_at, b.last_error, (SELECT count(*) FROM probe) AS probe
-      FROM provider_breakers AS b WHERE b.key = ${key}`;
+      SELECT b.state, b.failures, b.opened_at, b.retry_at, b.probe_at, b.last_error, (SELECT count(*) FROM probe)::int AS probe
+      FROM provider_breakers AS b WHERE b.key = ${key}`,
+    );
     const row = rows[0];
     if (!row || row.state === "closed")
       return { allowed: true, probe: false, clean: !row || row.failures === 0 };
-    if (row.probe > 0n) return { allowed: true, probe: true, clean: false };
+    if (row.probe > 0) return { allowed: true, probe: true, clean: false };
     const retryAt =
       row.state === "half_open" && row.probe_at
         ? new Date(row.probe_at.getTime() + settings.cooldownMs)

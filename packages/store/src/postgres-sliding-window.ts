@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import { type ProviderLimits, type RateLimiter, type Reservation, WINDOW_MARGIN_MS } from "./rate-limiter.ts";
 
 /**
@@ -28,11 +28,15 @@ export class PostgresSlidingWindowLimiter implements RateLimiter {
     const { requests, tokens } = limits;
     if (!requests && !tokens) return 0;
     const need = Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0);
-    const [row] = await this.#db.$queryRaw<Array<{ wait: bigint }>>`
+    // `wait` is a bigint: text through queryRows, a bigint through Prisma; Number() reads both.
+    const [row] = await queryRows<{ wait: bigint | string }>(
+      this.#db,
+      Prisma.sql`
       SELECT foundry_rate_acquire(${name}, ${reservation.id},
         ${requests?.max ?? null}::int, ${requests ? requests.windowMs + this.#marginMs : null}::bigint,
         ${tokens?.max ?? null}::int, ${tokens ? tokens.windowMs + this.#marginMs : null}::bigint,
-        ${need}::int) AS wait`;
+        ${need}::int) AS wait`,
+    );
     return Number(row?.wait ?? 0);
   }
 

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@foundry/db";
+import { executeSql, Prisma, type PrismaClient } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import { sessionStatusOf, sessionWorkflowOf } from "./columns.ts";
 import { type Db, EVENTS_CHANNEL, recordEvent } from "./events.ts";
@@ -29,7 +29,9 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
   const phases = JSON.stringify(session.workflow.phases.map((phase) => phase.id));
   const message = `submitted with workflow ${session.workflowName}${session.budgetUsd ? `, budget $${session.budgetUsd}` : ""}${cache ? ", response cache on" : ""}`;
   const data = JSON.stringify({ publish: session.publish, budgetUsd, cache });
-  await db.$executeRaw`
+  await executeSql(
+    db,
+    Prisma.sql`
     WITH s AS (
       INSERT INTO sessions (id, request, workflow_name, workflow, status, publish, repo_name, budget_usd, cache, updated_at)
       VALUES (${session.id}, ${session.request}, ${session.workflowName}, ${JSON.stringify(session.workflow)}::jsonb,
@@ -43,7 +45,8 @@ export async function insertSession(db: PrismaClient, session: NewSession): Prom
     appended AS (
       INSERT INTO session_events (session_id, type, phase, message, data, at)
       SELECT s.id, 'session.submitted', NULL, ${message}, ${data}::jsonb, clock_timestamp() FROM s)
-    SELECT pg_notify(${EVENTS_CHANNEL}, s.id) FROM s`;
+    SELECT pg_notify(${EVENTS_CHANNEL}, s.id) FROM s`,
+  );
 }
 
 /**
