@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
 import {
   createPrisma,
+  executeSql,
   MAX_PREPARED_PARAMETERS,
   POOL_IDLE_TIMEOUT_MS,
   preparedStatementName,
+  queryRows,
 } from "./client.ts";
 import { Prisma } from "./index.ts";
 
@@ -177,6 +179,89 @@ describe("prepared statements", () => {
     );
     const many = Array.from({ length: MAX_PREPARED_PARAMETERS + 1 }, (_, index) => index);
     expect(preparedStatementName({ sql, args: many })).toBe("");
+  });
+});
+
+describe("queryRows and executeSql", () => {
+  it("run on the client's own pool as prepared statements, with node-postgres' types and Decimals sent as text", async () => {
+    const prisma = createPrisma(db.url, { max: 1 });
+    try {
+      const rows = await queryRows<{ usd: string; n: string; small: number; at: Date; doc: unknown }>(
+        prisma,
+        Prisma.sql`SELECT ${new Prisma.Decimal("0.000123")}::numeric * 2 AS usd, 7::bigint AS n, 3 AS small,
+          ${new Date("2026-12-03T10:00:00Z")}::timestamptz AS at, ${JSON.stringify({ a: [1] })}::jsonb AS doc`,
+      );
+      expect(rows).toEqual([
+        { usd: "0.000246", n: "7", small: 3, at: new Date("2026-12-03T10:00:00Z"), doc: { a: [1] } },
+      ]);
+      // One connection (max 1), the same one Prisma uses: the statement is prepared on it, by its name.
+      const prepared = await prisma.$queryRaw<Array<{ name: string }>>`
+        SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT $1::numeric * 2 AS usd%'`;
+      expect(prepared.map((row) => row.name)).toEqual([
+        preparedStatementName({
+          sql: Prisma.sql`SELECT ${1}::numeric * 2 AS usd, 7::bigint AS n, 3 AS small,
+          ${2}::timestamptz AS at, ${3}::jsonb AS doc`.text,
+          args: [1, 2, 3],
+        }),
+      ]);
+      // A statement whose last SELECT is of void columns (pg_notify), which Prisma's $queryRaw cannot read.
+      await executeSql(prisma, Prisma.sql`SELECT pg_notify('foundry_test', ${"x"})`);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it("run inside an interactive transaction through it, seeing its uncommitted writes", async () => {
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await executeSql(
+          tx,
+          Prisma.sql`INSERT INTO sessions (id, request, workflow_name, workflow, status, updated_at)
+            VALUES (${"s-in-tx"}, 'r', 'default', '{}'::jsonb, 'queued', now())`,
+        );
+        const seen = await queryRows<{ id: string }>(
+          tx,
+          Prisma.sql`SELECT id FROM sessions WHERE id = ${"s-in-tx"}`,
+        );
+        expect(seen).toEqual([{ id: "s-in-tx" }]);
+        await executeSql(tx, Prisma.sql`SELECT pg_notify('foundry_test', ${"x"})`);
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await queryRows(db.prisma, Prisma.sql`SELECT id FROM sessions WHERE id = ${"s-in-tx"}`)).toEqual(
+      [],
+    );
+  });
+
+  it("connect a client that has not connected yet, and again after $disconnect", async () => {
+    const prisma = createPrisma(db.url, { max: 1 });
+    try {
+      expect(await queryRows(prisma, Prisma.sql`SELECT ${"first"}::text AS said`)).toEqual([
+        { said: "first" },
+      ]);
+      await prisma.$disconnect();
+      expect(await queryRows(prisma, Prisma.sql`SELECT ${"again"}::text AS said`)).toEqual([
+        { said: "again" },
+      ]);
+      expect(await prisma.$queryRaw`SELECT 1::int AS one`).toEqual([{ one: 1 }]);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it("report a broken database as node-postgres does, which isDatabaseUnavailable recognizes", async () => {
+    const { isDatabaseUnavailable } = await import("./faults.ts");
+    const nowhere = createPrisma("postgresql://postgres@127.0.0.1:1/none");
+    try {
+      const error = await queryRows(nowhere, Prisma.sql`SELECT 1`).then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    } finally {
+      await nowhere.$disconnect();
+    }
   });
 });
 
