@@ -9,6 +9,7 @@ import {
   POOL_IDLE_TIMEOUT_MS,
   preparedStatementName,
   queryRows,
+  queryText,
 } from "./client.ts";
 import { Prisma } from "./index.ts";
 
@@ -204,6 +205,13 @@ describe("queryRows and executeSql", () => {
           args: [1, 2, 3],
         }),
       ]);
+      // A statement kept as text (a .sql file) with its values.
+      expect(
+        await queryText(prisma, "SELECT $1::text AS said, $2::numeric AS usd", [
+          "text",
+          new Prisma.Decimal("1.50"),
+        ]),
+      ).toEqual([{ said: "text", usd: "1.5" }]);
       // A statement whose last SELECT is of void columns (pg_notify), which Prisma's $queryRaw cannot read.
       await executeSql(prisma, Prisma.sql`SELECT pg_notify('foundry_test', ${"x"})`);
     } finally {
@@ -224,6 +232,9 @@ describe("queryRows and executeSql", () => {
           Prisma.sql`SELECT id FROM sessions WHERE id = ${"s-in-tx"}`,
         );
         expect(seen).toEqual([{ id: "s-in-tx" }]);
+        expect(await queryText(tx, "SELECT id FROM sessions WHERE id = $1", ["s-in-tx"])).toEqual([
+          { id: "s-in-tx" },
+        ]);
         await executeSql(tx, Prisma.sql`SELECT pg_notify('foundry_test', ${"x"})`);
         throw new Error("roll back");
       }),

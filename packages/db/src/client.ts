@@ -76,9 +76,21 @@ export async function queryRows<T>(
   db: PrismaClient | Prisma.TransactionClient,
   query: Prisma.Sql,
 ): Promise<T[]> {
+  return queryText<T>(db, query.text, query.values);
+}
+
+/**
+ * queryRows for a statement kept as text with `$1`… placeholders (a `.sql` file), and its values.
+ * Outside createPrisma's clients and inside a transaction it runs through `$queryRawUnsafe`.
+ */
+export async function queryText<T>(
+  db: PrismaClient | Prisma.TransactionClient,
+  text: string,
+  values: readonly unknown[],
+): Promise<T[]> {
   const pool = await poolOf(db);
-  if (!pool) return (db as PrismaClient).$queryRaw<T[]>(query);
-  return (await run<T & pg.QueryResultRow>(pool, query)).rows;
+  if (!pool) return (db as PrismaClient).$queryRawUnsafe<T[]>(text, ...values);
+  return (await run<T & pg.QueryResultRow>(pool, text, values)).rows;
 }
 
 /**
@@ -92,7 +104,7 @@ export async function executeSql(
 ): Promise<void> {
   const pool = await poolOf(db);
   if (!pool) await (db as PrismaClient).$executeRaw(query);
-  else await run(pool, query);
+  else await run(pool, query.text, query.values);
 }
 
 /** The pool queryRows and executeSql run on, or null when `db` is not a client createPrisma made. */
@@ -106,11 +118,15 @@ async function poolOf(db: PrismaClient | Prisma.TransactionClient): Promise<pg.P
   return state.pool ?? null;
 }
 
-function run<T extends pg.QueryResultRow>(pool: pg.Pool, query: Prisma.Sql): Promise<pg.QueryResult<T>> {
-  const values = query.values.map((value) => (Prisma.Decimal.isDecimal(value) ? value.toString() : value));
+function run<T extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  text: string,
+  args: readonly unknown[],
+): Promise<pg.QueryResult<T>> {
+  const values = args.map((value) => (Prisma.Decimal.isDecimal(value) ? value.toString() : value));
   return pool.query<T>({
-    name: preparedStatementName({ sql: query.text, args: values }) || undefined,
-    text: query.text,
+    name: preparedStatementName({ sql: text, args: values }) || undefined,
+    text,
     values,
   });
 }

@@ -1,4 +1,4 @@
-export { type CreatePrismaOptions, createPrisma, executeSql, queryRows } from "./client.ts";
+export { type CreatePrismaOptions, createPrisma, executeSql, queryRows, queryText } from "./client.ts";
 export { ensureDatabase } from "./ensure-database.ts";
 export { isDatabaseUnavailable } from "./faults.ts";
 export type {

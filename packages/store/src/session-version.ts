@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { PrismaClient } from "@foundry/db";
+import { type PrismaClient, queryText } from "@foundry/db";
 
 const SESSION_VERSION = readFileSync(new URL("./sql/session-version.sql", import.meta.url), "utf8");
 
@@ -9,6 +9,6 @@ const SESSION_VERSION = readFileSync(new URL("./sql/session-version.sql", import
  * one small query. Null when the session does not exist.
  */
 export async function sessionVersion(db: PrismaClient, sessionId: string): Promise<string | null> {
-  const rows = await db.$queryRawUnsafe<Array<{ version: string }>>(SESSION_VERSION, sessionId);
+  const rows = await queryText<{ version: string }>(db, SESSION_VERSION, [sessionId]);
   return rows[0]?.version ?? null;
 }

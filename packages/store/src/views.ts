@@ -5,7 +5,7 @@ import {
   type SessionSummary,
   type SessionView,
 } from "@foundry/contract";
-import type { PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import type { WorkflowDefinition } from "@foundry/workflow";
 import {
   callStatusOf,
@@ -301,7 +301,15 @@ function summaryView(row: {
 
 /** One session as a list shows it, from its row alone (cheap: for pollers); null when it does not exist. */
 export async function getSessionSummary(db: PrismaClient, id: string): Promise<SessionSummary | null> {
-  const row = await db.session.findUnique({ where: { id }, select: SUMMARY_COLUMNS });
+  // What polling clients read (`?view=summary`): one raw statement on the pool, not a model query.
+  const [row] = await queryRows<Parameters<typeof summaryView>[0]>(
+    db,
+    Prisma.sql`
+    SELECT id, request, workflow_name AS "workflowName", status, current_phase AS "currentPhase", error,
+      error_code AS "errorCode", retries, created_at AS "createdAt", finished_at AS "finishedAt",
+      input_tokens AS "inputTokens", output_tokens AS "outputTokens", cost_usd AS "costUsd", repo_url AS "repoUrl"
+    FROM sessions WHERE id = ${id}`,
+  );
   return row ? summaryView(row) : null;
 }
 
