@@ -249,9 +249,10 @@ export function splitPhaseCalls(calls: readonly PhaseCall[]) {
 
 /**
  * A call with what its run needs of its session (status, budget, cache): every column but the answer
- * (a call about to run has none, and reusing one needs only its status). One raw statement: Prisma's
- * model query (`findUnique` with an `include`) took 0.4–0.9 ms of CPU per read, this one 0.3–0.5 ms,
- * the request's JSON included (bench/README.md, seventh run).
+ * (a call about to run has none, and reusing one needs only its status). One raw statement, run by
+ * queryRows without Prisma's runtime: Prisma's model query (`findUnique` with an `include`) took
+ * 0.4–0.9 ms of CPU per read, this statement 0.38–0.42 ms through `$queryRaw` and 0.18–0.28 ms
+ * through queryRows, with a 4.5 kB request (bench/README.md, seventh and eighth runs).
  */
 export async function getCallForRun(db: Db, key: string) {
   const rows = await queryRows<CallForRunRow>(
