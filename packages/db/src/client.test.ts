@@ -260,6 +260,23 @@ describe("queryRows and executeSql", () => {
     }
   });
 
+  it("need no Prisma engine, and $disconnect ends the pool even when only they used it", async () => {
+    const url = new URL(db.url);
+    url.searchParams.set("application_name", "foundry-query-rows-only");
+    const connections = async () => {
+      const [row] = await db.prisma.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'foundry-query-rows-only'`;
+      return row?.n;
+    };
+    const prisma = createPrisma(url.toString(), { max: 2 });
+    await Promise.all(
+      [1, 2].map((n) => queryRows(prisma, Prisma.sql`SELECT ${n}::int AS n, pg_sleep(0.05)`)),
+    );
+    expect(await connections()).toBe(2);
+    await prisma.$disconnect();
+    await expect.poll(connections, { timeout: 2000 }).toBe(0);
+  });
+
   it("report a broken database as node-postgres does, which isDatabaseUnavailable recognizes", async () => {
     const { isDatabaseUnavailable } = await import("./faults.ts");
     const nowhere = createPrisma("postgresql://postgres@127.0.0.1:1/none");

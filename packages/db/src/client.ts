@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type pg from "pg";
+import pg from "pg";
 import { Prisma, PrismaClient } from "./generated/client.ts";
 
 export interface CreatePrismaOptions {
@@ -34,31 +34,53 @@ export const POOL_IDLE_TIMEOUT_MS = 5 * 60_000;
  * const prisma = createPrisma(env.DATABASE_URL, { max: 5 });
  */
 export function createPrisma(databaseUrl: string, options: CreatePrismaOptions = {}): PrismaClient {
-  const adapter = new PrismaPg(
-    {
-      connectionString: databaseUrl,
-      idleTimeoutMillis: options.idleTimeoutMs ?? POOL_IDLE_TIMEOUT_MS,
-      ...(options.max === undefined ? {} : { max: options.max }),
-    },
-    { statementNameGenerator: preparedStatementName },
-  );
-  // The pool the adapter opens on connecting (again after a $disconnect), for queryRows.
-  const state: { pool?: pg.Pool } = {};
-  const connect = adapter.connect.bind(adapter);
-  adapter.connect = async () => {
-    const connected = await connect();
-    state.pool = connected.underlyingDriver();
-    return connected;
+  const config: pg.PoolConfig = {
+    connectionString: databaseUrl,
+    idleTimeoutMillis: options.idleTimeoutMs ?? POOL_IDLE_TIMEOUT_MS,
+    ...(options.max === undefined ? {} : { max: options.max }),
   };
+  // One pool for Prisma's adapter and queryRows, made here rather than by the adapter so that
+  // queryRows can use it before Prisma's engine has started: a process whose statements all go
+  // through queryRows never starts it (its query compiler is about 20 MB of resident memory).
+  // Whichever needs it first after a $disconnect opens the next one.
+  const state = { pool: openPool(config) };
+  const current = () => {
+    if (state.pool.ending || state.pool.ended) state.pool = openPool(config);
+    return state.pool;
+  };
+  const adapterOptions = { statementNameGenerator: preparedStatementName, disposeExternalPool: true };
+  class SharedPoolAdapter extends PrismaPg {
+    override connect() {
+      return new PrismaPg(current(), adapterOptions).connect();
+    }
+  }
   // Under load a transaction may wait for a pooled connection longer than Prisma's 2 s default, and
   // run longer than its 5 s default: waiting is better than failing a request or a job step.
-  const client = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
-  pools.set(client, state);
+  const client = new PrismaClient({
+    adapter: new SharedPoolAdapter(config, adapterOptions),
+    transactionOptions: { maxWait: 10_000, timeout: 30_000 },
+  });
+  pools.set(client, current);
+  // Prisma disposes of its adapter (ending the pool) only if its engine started: a client used
+  // through queryRows alone ends its pool here.
+  const disconnect = client.$disconnect.bind(client);
+  client.$disconnect = async () => {
+    await disconnect();
+    if (!state.pool.ending && !state.pool.ended) await state.pool.end();
+  };
   return client;
 }
 
-/** The pool of each client createPrisma made, once the client has connected. */
-const pools = new WeakMap<object, { pool?: pg.Pool }>();
+function openPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  // An idle connection that breaks (the server restarted) leaves the pool, and the next statement
+  // opens another; without a listener its 'error' event would end the process.
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** The pool of each client createPrisma made, as of now (a new one after a $disconnect). */
+const pools = new WeakMap<object, () => pg.Pool>();
 
 /**
  * Runs `query` (a `Prisma.sql` template) through node-postgres on the client's own pool, as a
@@ -88,7 +110,7 @@ export async function queryText<T>(
   text: string,
   values: readonly unknown[],
 ): Promise<T[]> {
-  const pool = await poolOf(db);
+  const pool = poolOf(db);
   if (!pool) return (db as PrismaClient).$queryRawUnsafe<T[]>(text, ...values);
   return (await run<T & pg.QueryResultRow>(pool, text, values)).rows;
 }
@@ -102,20 +124,14 @@ export async function executeSql(
   db: PrismaClient | Prisma.TransactionClient,
   query: Prisma.Sql,
 ): Promise<void> {
-  const pool = await poolOf(db);
+  const pool = poolOf(db);
   if (!pool) await (db as PrismaClient).$executeRaw(query);
   else await run(pool, query.text, query.values);
 }
 
 /** The pool queryRows and executeSql run on, or null when `db` is not a client createPrisma made. */
-async function poolOf(db: PrismaClient | Prisma.TransactionClient): Promise<pg.Pool | null> {
-  const state = pools.get(db);
-  if (!state) return null;
-  if (!state.pool || state.pool.ending || state.pool.ended) {
-    // Not connected yet, or disconnected: Prisma (re)connects, and the adapter hands over its pool.
-    await (db as PrismaClient).$connect();
-  }
-  return state.pool ?? null;
+function poolOf(db: PrismaClient | Prisma.TransactionClient): pg.Pool | null {
+  return pools.get(db)?.() ?? null;
 }
 
 function run<T extends pg.QueryResultRow>(
