@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import { callStatusOf, sessionStatusOf } from "./columns.ts";
 import type { Db } from "./events.ts";
 import type { CallStatus, SessionStatus } from "./status.ts";
@@ -55,9 +55,11 @@ export async function answeredCallModels(
   sessionId: string,
   phases: readonly string[],
 ): Promise<Array<{ phase: string; provider: string; model: string; role: string }>> {
-  return db.modelCall.findMany({
-    where: { sessionId, phase: { in: [...phases] }, status: "succeeded" },
-    select: { phase: true, provider: true, model: true, role: true },
-    orderBy: { callKey: "asc" },
-  });
+  return queryRows(
+    db,
+    Prisma.sql`
+    SELECT phase, provider, model, role FROM model_calls
+    WHERE session_id = ${sessionId} AND phase = ANY(${[...phases]}::text[]) AND status = 'succeeded'
+    ORDER BY call_key`,
+  );
 }

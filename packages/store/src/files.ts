@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import type { GeneratedFile } from "@foundry/contract";
-import { executeSql, Prisma, type PrismaClient } from "@foundry/db";
+import {
+  executeSql,
+  type GeneratedFile as GeneratedFileRow,
+  Prisma,
+  type PrismaClient,
+  queryRows,
+} from "@foundry/db";
 import { sessionStatusOf } from "./columns.ts";
 import { EVENTS_CHANNEL } from "./events.ts";
 import type { SessionStatus } from "./status.ts";
@@ -105,8 +111,14 @@ export async function replaceGeneratedFiles(
 }
 
 /** A session's files with their content, in path order (every column). */
-export async function listGeneratedFiles(db: PrismaClient, sessionId: string) {
-  return db.generatedFile.findMany({ where: { sessionId }, orderBy: { path: "asc" } });
+export async function listGeneratedFiles(db: PrismaClient, sessionId: string): Promise<GeneratedFileRow[]> {
+  return queryRows<GeneratedFileRow>(
+    db,
+    Prisma.sql`
+    SELECT id, session_id AS "sessionId", phase, path, content, size_bytes AS "sizeBytes", sha256, purpose,
+      author, created_at AS "createdAt"
+    FROM generated_files WHERE session_id = ${sessionId} ORDER BY path`,
+  );
 }
 
 /** A session's files as paths and contents only, in no particular order. */

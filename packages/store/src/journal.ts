@@ -39,16 +39,6 @@ export interface PlannedCall {
   meta: { task?: string; item?: string; voter?: string };
 }
 
-/** The columns of a call that its job id is made of (see callJobIdFor), as a Prisma `select`. */
-export const CALL_JOB_ID_FIELDS = {
-  sessionId: true,
-  phase: true,
-  callKey: true,
-  provider: true,
-  model: true,
-  fallbackFrom: true,
-} as const;
-
 /** What queueing a call's job needs of it: its job id's columns and its key. */
 export interface PendingCall extends CallJobIdColumns {
   idempotencyKey: string;
