@@ -3,7 +3,7 @@
 #
 #   docker build -t foundry .
 #   docker run ... foundry                                              # the API (default CMD)
-#   docker run -e MALLOC_ARENA_MAX=2 ... foundry node --max-semi-space-size=16 --heap-growing-percent=30 apps/worker/src/main.ts --queues anthropic
+#   docker run -e MALLOC_ARENA_MAX=2 -e MALLOC_MMAP_THRESHOLD_=65536 ... foundry node --max-semi-space-size=16 --heap-growing-percent=30 apps/worker/src/main.ts --queues anthropic
 #   docker run ... foundry node packages/simulator/src/main.ts         # provider simulator
 #
 # docker-compose.yml runs all of them; see docs/docker.md. Only classic Dockerfile features are

@@ -1,5 +1,5 @@
 /**
- * How every worker process is started: `MALLOC_ARENA_MAX=2 node ${WORKER_NODE_FLAGS}
+ * How every worker process is started: `MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node ${WORKER_NODE_FLAGS}
  * apps/worker/src/main.ts`. docker-compose.yml, the dev stack, the tests and the benchmarks all
  * launch workers this way (node-flags.test.ts holds docker-compose.yml to it).
  *
@@ -21,8 +21,18 @@
 export const WORKER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16", "--heap-growing-percent=30"];
 
 /**
- * Environment every worker process starts with, under the caller's own. `MALLOC_ARENA_MAX=2`: glibc
- * otherwise gives each thread that allocates (libuv's pool, V8's GC helpers) an arena of its own,
- * 10–20 MB more of a worker's RSS than two shared arenas take. musl ignores it.
+ * Environment every worker process starts with, under the caller's own (glibc's malloc; musl ignores
+ * both):
+ * - `MALLOC_ARENA_MAX=2`: glibc otherwise gives each thread that allocates (libuv's pool, V8's GC
+ *   helpers) an arena of its own, 10–20 MB more of a worker's RSS than two shared arenas take.
+ * - `MALLOC_MMAP_THRESHOLD_=65536`: blocks of 64 kB and more (V8's compiler zones, large buffers)
+ *   are mapped on their own and given back when freed. Otherwise glibc raises that threshold after
+ *   each large free, up to 32 MB, and serves such blocks from its heap, which keeps what V8's
+ *   compiler once used (a peak of 13–40 MB). The orchestrator ended 100 sessions at 151–153 MB
+ *   instead of 165–185 MB, the provider process at 188–190 MB instead of 193–198 MB, for CPU per
+ *   model call within the runs' noise (bench/README.md, eighth run).
  */
-export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
+export const WORKER_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: "2",
+  MALLOC_MMAP_THRESHOLD_: "65536",
+};
