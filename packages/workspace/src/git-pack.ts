@@ -2,9 +2,20 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { crc32, deflate } from "node:zlib";
+import { crc32, deflate, deflateSync, type ZlibOptions } from "node:zlib";
 
 const deflateAsync = promisify(deflate);
+
+/**
+ * Objects up to this size (nearly all of a generated project's) are deflated at once on this
+ * thread, level 1 as git compresses loose objects, with a 4 KiB window and a small hash table: a
+ * zlib stream of 24 KiB of state instead of 256 KiB, which glibc serves from its heap rather than by
+ * mapping and unmapping pages for each object. 30 objects of 1.6–13 kB took 0.5–1.6 ms of CPU that
+ * way against 2.3–7.2 ms with the default stream on the thread pool. Larger objects still go to the
+ * thread pool with zlib's defaults.
+ */
+const SMALL_OBJECT_BYTES = 64 * 1024;
+const SMALL_OBJECT_DEFLATE: ZlibOptions = { level: 1, windowBits: 12, memLevel: 4 };
 
 // A new repository's first commits, written by this process instead of by git: the blobs, trees and
 // commits as one pack (with its index, both flushed to disk), then the index file and
@@ -173,11 +184,18 @@ function uint32(value: number): Buffer {
 
 /**
  * A version 2 pack of `objects`, undeltified, its version 2 index, and its name (the pack's
- * checksum). Compressed on libuv's thread pool: a generated project may hold 20 MiB.
+ * checksum). Large objects are compressed on libuv's thread pool (a generated project may hold
+ * 20 MiB), small ones at once (SMALL_OBJECT_BYTES).
  */
 async function packOf(objects: readonly GitObject[]): Promise<{ pack: Buffer; index: Buffer; name: string }> {
   const parts: Buffer[] = [Buffer.from("PACK"), uint32(2), uint32(objects.length)];
-  const compressed = await Promise.all(objects.map((object) => deflateAsync(object.body)));
+  const compressed = await Promise.all(
+    objects.map((object) =>
+      object.body.length <= SMALL_OBJECT_BYTES
+        ? deflateSync(object.body, SMALL_OBJECT_DEFLATE)
+        : deflateAsync(object.body),
+    ),
+  );
   let offset = 12;
   const entries = objects.map((object, position) => {
     // The object's type and size: 3 bits of type and 4 of size, then 7 bits of size per byte.

@@ -134,7 +134,14 @@ describe("commits, in-process for a new history and through git fast-import afte
         { path: "a/b.js", content: "1 changed\n" },
         { path: "a/c/d/e.js", content: "deep\n" },
       ]),
-      commit("files", [{ path: "README.md", content: "".padEnd(5000, "readme ") }]),
+      commit("files", [
+        { path: "README.md", content: "".padEnd(5000, "readme ") },
+        // Larger than SMALL_OBJECT_BYTES: deflated on the thread pool with zlib's defaults.
+        {
+          path: "data/large.json",
+          content: JSON.stringify(Array.from({ length: 12_000 }, (_, n) => ({ n }))),
+        },
+      ]),
     ];
     for (const phase of phases) await writeWorkspaceFiles(root, phase.files);
     const shas = await commitPhases(root, null, phases);
@@ -146,6 +153,7 @@ describe("commits, in-process for a new history and through git fast-import afte
     expect(await git.raw(["count-objects", "-v"])).toMatch(/^count: 0$[\s\S]*^packs: 1$/m);
     expect(await git.raw(["show", `${shas[0]}:a/b.js`])).toBe("1\n");
     expect(await git.raw(["show", "HEAD:a/b.js"])).toBe("1 changed\n");
+    expect(await git.raw(["show", "HEAD:data/large.json"])).toBe(phases[2]?.files[1]?.content);
     await expect(access(join(root, ".git", "hooks"))).rejects.toThrow();
 
     // The same commits made by git itself, at the same second, in a repository of its own.
