@@ -30,7 +30,10 @@ export const WORKER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16",
  *   each large free, up to 32 MB, and serves such blocks from its heap, which keeps what V8's
  *   compiler once used (a peak of 13–40 MB). The orchestrator ended 100 sessions at 151–153 MB
  *   instead of 165–185 MB, the provider process at 188–190 MB instead of 193–198 MB, for CPU per
- *   model call within the runs' noise (bench/README.md, eighth run).
+ *   model call within the runs' noise. Since the git pack no longer deflates with 256 KiB zlib
+ *   streams (which this setting made dearer: each one mapped and unmapped), the gain is smaller:
+ *   149–151 MB against 154 MB and 183–189 MB against 194 MB, for 13.0 ms of CPU per call against
+ *   13.6–14.7 ms (bench/README.md, eighth run).
  */
 export const WORKER_ENV: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: "2",
