@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { PrismaClient } from "@foundry/db";
+import { Prisma, type PrismaClient, queryRows, queryText } from "@foundry/db";
 
 const COUNT_ATTEMPT = readFileSync(new URL("./sql/login-attempt.sql", import.meta.url), "utf8");
 
@@ -33,17 +33,19 @@ export async function countLoginAttempt(
   client: string,
   windowSeconds: number,
 ): Promise<{ attempts: number; retryAfterSeconds: number }> {
-  const rows = await db.$queryRawUnsafe<Array<{ attempts: number; retry_after: number }>>(
-    COUNT_ATTEMPT,
+  const rows = await queryText<{ attempts: number; retry_after: number }>(db, COUNT_ATTEMPT, [
     client,
     windowSeconds,
-  );
+  ]);
   const row = rows[0];
   if (!row) throw new Error("counting a login attempt returned no row");
   return { attempts: row.attempts, retryAfterSeconds: row.retry_after };
 }
 
-/** One round trip to the database (`select 1`): resolves when it answers, rejects otherwise. */
+/**
+ * One round trip to the database (`select 1`) on the client's pool: resolves when it answers, rejects
+ * otherwise. It starts no Prisma engine, so a readiness probe costs a statement and nothing more.
+ */
 export async function pingDatabase(db: PrismaClient): Promise<void> {
-  await db.$queryRaw`select 1`;
+  await queryRows(db, Prisma.sql`select 1`);
 }
