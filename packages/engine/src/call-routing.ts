@@ -1,5 +1,5 @@
 import type { ProviderError, ProviderName } from "@foundry/llm";
-import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload } from "@foundry/queue";
+import { callJobIdFor, callJobName, type ModelCallPayload } from "@foundry/queue";
 import { type BreakerSettings, type JournaledCall, recordEvent, rerouteCall } from "@foundry/store";
 import type { Job } from "bullmq";
 import { breakerKey, DEFAULT_BREAKER } from "./breaker/breaker.ts";
@@ -174,7 +174,7 @@ export async function fallBack(
   await throughOutage(
     () =>
       deps.queues.provider(to.provider).add(callJobName(call.phase, call.callKey), data, {
-        ...JOB_CATALOG.modelCall.options,
+        ...deps.queues.jobOptions("modelCall"),
         jobId: callJobIdFor(
           { ...call, provider: to.provider, model: to.model, fallbackFrom: `${call.provider}/${call.model}` },
           run,

@@ -71,7 +71,7 @@ export async function retrySession(
   const workflow = await getSessionWorkflow(deps.db, sessionId);
   if (!workflow) return { ok: false, code: "NOT_FOUND" };
   try {
-    await deps.queues.flows.add(buildFlow(sessionId, workflow, change.run));
+    await deps.queues.flows.add(buildFlow(sessionId, workflow, change.run, deps.queues.jobOptions("phase")));
   } catch (cause) {
     await failSession(deps.db, sessionId, {
       reason: `could not queue the retry: ${(cause as Error).message}`,

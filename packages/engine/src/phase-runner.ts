@@ -1,6 +1,6 @@
 import type { Prisma } from "@foundry/db";
 import type { ProviderName } from "@foundry/llm";
-import { callJobIdFor, callJobName, JOB_CATALOG, type ModelCallPayload, phasePayload } from "@foundry/queue";
+import { callJobIdFor, callJobName, type ModelCallPayload, phasePayload } from "@foundry/queue";
 import {
   type AnsweredCall,
   ensureCalls,
@@ -201,7 +201,7 @@ async function queueCalls(
           return {
             name: callJobName(phase.id, call.callKey),
             data,
-            opts: { ...JOB_CATALOG.modelCall.options, jobId: callJobIdFor(call, session.run), parent },
+            opts: { ...deps.queues.jobOptions("modelCall"), jobId: callJobIdFor(call, session.run), parent },
           };
         }),
       ),

@@ -158,7 +158,9 @@ export class Reconciler {
           const change = await markRequeued(db, session.id, session.run, verdict.why);
           if (!change.ok) break;
           await removeRunJobs(this.#deps, session.id, session.run, { attempts: 1 }).catch(() => {});
-          await this.#deps.queues.flows.add(buildFlow(session.id, workflow, change.run));
+          await this.#deps.queues.flows.add(
+            buildFlow(session.id, workflow, change.run, this.#deps.queues.jobOptions("phase")),
+          );
           log.warn({ sessionId: session.id, run: change.run, why: verdict.why }, "session re-queued");
           report.requeued.push(session.id);
           break;

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
 import {
-  JOB_CATALOG,
   ORCHESTRATOR_QUEUE,
   type PhasePayload,
   phaseJobId,
@@ -11,7 +10,7 @@ import {
 } from "@foundry/queue";
 import { failSession, insertSession } from "@foundry/store";
 import type { WorkflowCatalog, WorkflowDefinition } from "@foundry/workflow";
-import type { FlowJob } from "bullmq";
+import type { FlowJob, JobsOptions } from "bullmq";
 
 export interface SubmitRequest {
   request: string;
@@ -60,7 +59,7 @@ export async function submitSession(
     cache: submission.cache ?? workflow.cache ?? false,
   });
   try {
-    await deps.queues.flows.add(buildFlow(id, workflow, 0));
+    await deps.queues.flows.add(buildFlow(id, workflow, 0, deps.queues.jobOptions("phase")));
   } catch (cause) {
     await failSession(deps.db, id, {
       reason: `could not queue the session: ${(cause as Error).message}`,
@@ -71,8 +70,16 @@ export async function submitSession(
   return { id, workflow: workflowName };
 }
 
-/** Run `run` of the session's phases as one flow: each phase's only child is the phase before it. */
-export function buildFlow(sessionId: string, workflow: WorkflowDefinition, run: number): FlowJob {
+/**
+ * Run `run` of the session's phases as one flow: each phase's only child is the phase before it. Each
+ * phase job gets `options` (QueueSet.jobOptions("phase")) and its id.
+ */
+export function buildFlow(
+  sessionId: string,
+  workflow: WorkflowDefinition,
+  run: number,
+  options: Readonly<JobsOptions>,
+): FlowJob {
   let node: FlowJob | undefined;
   for (const phase of workflow.phases) {
     const data: PhasePayload = { sessionId, phase: phase.id, run };
@@ -80,7 +87,7 @@ export function buildFlow(sessionId: string, workflow: WorkflowDefinition, run: 
       name: phaseJobName(phase.id),
       queueName: ORCHESTRATOR_QUEUE,
       data,
-      opts: { ...JOB_CATALOG.phase.options, jobId: phaseJobId(sessionId, run, phase.id) },
+      opts: { ...options, jobId: phaseJobId(sessionId, run, phase.id) },
       ...(node && { children: [node] }),
     } as FlowJob;
   }

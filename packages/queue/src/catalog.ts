@@ -1,5 +1,6 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
+import type { QueueBackendKind } from "./backend.ts";
 
 // The job catalog: every job kind with its payload schema and its retry policy. Producers build
 // jobs through it and workers validate what they receive against it.
@@ -24,22 +25,53 @@ export type ModelCallPayload = z.input<typeof modelCallPayload>;
 /** Exponential backoff with jitter: 1 s, 2 s, 4 s, … each ±50%. */
 const backoff = { type: "exponential", delay: 1_000, jitter: 0.5 } as const;
 
-/** Completed jobs stay visible in Bull Board for a day; failed ones for a week. */
-const retention = {
-  removeOnComplete: { age: 24 * 3600, count: 50_000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
-} as const;
-
 export const JOB_CATALOG = {
   phase: {
     payload: phasePayload,
-    options: { attempts: 3, backoff, failParentOnFailure: true, ...retention } satisfies JobsOptions,
+    options: { attempts: 3, backoff, failParentOnFailure: true } satisfies JobsOptions,
   },
   modelCall: {
     payload: modelCallPayload,
-    options: { attempts: 5, backoff, failParentOnFailure: true, ...retention } satisfies JobsOptions,
+    options: { attempts: 5, backoff, failParentOnFailure: true } satisfies JobsOptions,
   },
 } as const;
+
+export type JobKind = keyof typeof JOB_CATALOG;
+
+/** How long a completed job stays in its queue (Bull Board shows it): a day. */
+export const COMPLETED_JOB_AGE_S = 24 * 3600;
+/** How long a failed job stays: a week. */
+export const FAILED_JOB_AGE_S = 7 * 24 * 3600;
+/** On Redis, at most this many completed (and as many failed) jobs per queue, whatever their age. */
+export const MAX_FINISHED_JOBS_ON_REDIS = 50_000;
+
+/**
+ * What BullMQ keeps of a finished job, by queue store:
+ * - Redis: a day (completed) or a week (failed), and at most MAX_FINISHED_JOBS_ON_REDIS of each per
+ *   queue, so that memory stays bounded under any load. The cap costs little there (a range of a
+ *   sorted set from the cap on).
+ * - PostgreSQL: by age only; the table is on disk. BullMQ's PostgreSQL backend enforces a count on
+ *   every completion with `DELETE … WHERE id NOT IN (SELECT … ORDER BY finished_at_ms DESC LIMIT
+ *   count)`, which reads every kept job of the queue: a completion took 1.0 ms with no job kept and
+ *   6.2 ms with 9,000, growing all day long towards the cap, where age alone stayed at 0.6–0.7 ms
+ *   (`npm run bench:retention`, bench/README.md). The age's delete is a range of an index.
+ */
+export function jobRetention(
+  backend: QueueBackendKind,
+): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> {
+  if (backend === "postgres") {
+    return { removeOnComplete: { age: COMPLETED_JOB_AGE_S }, removeOnFail: { age: FAILED_JOB_AGE_S } };
+  }
+  return {
+    removeOnComplete: { age: COMPLETED_JOB_AGE_S, count: MAX_FINISHED_JOBS_ON_REDIS },
+    removeOnFail: { age: FAILED_JOB_AGE_S, count: MAX_FINISHED_JOBS_ON_REDIS },
+  };
+}
+
+/** The options a job of `kind` is added with on `backend`: its retry policy and its retention. */
+export function jobOptions(kind: JobKind, backend: QueueBackendKind): JobsOptions {
+  return { ...JOB_CATALOG[kind].options, ...jobRetention(backend) };
+}
 
 /**
  * Job ids are deterministic so that re-adding a job is a no-op and a person can find it in Bull

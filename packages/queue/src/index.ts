@@ -9,11 +9,17 @@ export {
 } from "./backend.ts";
 export {
   type CallJobIdColumns,
+  COMPLETED_JOB_AGE_S,
   callJobId,
   callJobIdFor,
   callJobName,
+  FAILED_JOB_AGE_S,
   idempotencyKey,
   JOB_CATALOG,
+  type JobKind,
+  jobOptions,
+  jobRetention,
+  MAX_FINISHED_JOBS_ON_REDIS,
   type ModelCallPayload,
   modelCallPayload,
   type PhasePayload,

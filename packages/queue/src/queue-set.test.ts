@@ -76,6 +76,26 @@ describe.each(kinds)("queues on %s", (kind) => {
     expect(depths[0]).toMatchObject({ waiting: 0, delayed: 1 });
   });
 
+  it("adds jobs with the catalog's retry policy and, on PostgreSQL, a retention by age only", async () => {
+    const options = queues.jobOptions("modelCall");
+    expect(options).toMatchObject({ attempts: 5, failParentOnFailure: true });
+    expect(queues.jobOptions("phase")).toMatchObject({ attempts: 3, failParentOnFailure: true });
+    // A count on PostgreSQL would read every kept job of the queue at each completion.
+    const cap = kind === "redis" ? { count: 50_000 } : {};
+    for (const jobKind of ["phase", "modelCall"] as const) {
+      expect(queues.jobOptions(jobKind).removeOnComplete).toEqual({ age: 24 * 3600, ...cap });
+      expect(queues.jobOptions(jobKind).removeOnFail).toEqual({ age: 7 * 24 * 3600, ...cap });
+    }
+    const queue = queues.provider("openai");
+    const job = await queue.add("call", { n: 1 }, { ...options, delay: 60_000 });
+    const stored = await queue.getJob(job.id as string);
+    expect(stored?.opts).toMatchObject({
+      attempts: 5,
+      removeOnComplete: options.removeOnComplete,
+      removeOnFail: options.removeOnFail,
+    });
+  });
+
   it("pauses a provider's queue for at least the requested time and never shortens a longer pause", async () => {
     expect(await queues.pauseProvider("anthropic", 5_000)).toBe(5_000);
     const remaining = await queues.pauseProvider("anthropic", 1_000);

@@ -1,5 +1,6 @@
 import type { ProviderName } from "@foundry/llm";
-import type { FlowProducer, Processor, Queue, Worker } from "bullmq";
+import type { FlowProducer, JobsOptions, Processor, Queue, Worker } from "bullmq";
+import { type JobKind, jobOptions } from "./catalog.ts";
 import type { QueueConnection, WorkerSettings } from "./connection.ts";
 import { QUEUE_NAMES, type QueueName } from "./names.ts";
 
@@ -34,11 +35,19 @@ export class QueueSet {
   readonly connection: QueueConnection;
   readonly flows: FlowProducer;
   readonly #queues: Map<QueueName, Queue>;
+  readonly #jobOptions: Readonly<Record<JobKind, Readonly<JobsOptions>>>;
 
   constructor(connection: QueueConnection) {
     this.connection = connection;
     this.flows = connection.flowProducer();
     this.#queues = new Map(QUEUE_NAMES.map((name) => [name, connection.queue(name)]));
+    const backend = connection.backend.kind;
+    this.#jobOptions = { phase: jobOptions("phase", backend), modelCall: jobOptions("modelCall", backend) };
+  }
+
+  /** The options jobs of `kind` are added with on this set's store (retry policy, retention). */
+  jobOptions(kind: JobKind): Readonly<JobsOptions> {
+    return this.#jobOptions[kind];
   }
 
   /** BullMQ's key prefix on Redis, or the schema of its tables on PostgreSQL. */
