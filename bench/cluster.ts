@@ -125,10 +125,15 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
+/** How the provider queues are spread over worker processes (see startBenchCluster). */
+export const BENCH_LAYOUTS = ["shared", "per-provider"] as const;
+export type BenchLayout = (typeof BENCH_LAYOUTS)[number];
+
 /**
  * A scratch database and BullMQ prefix, one orchestrator process and `replicas` processes consuming
  * the three provider queues at `concurrency` each (their environment: the simulator's, `env` on
- * top), and the API in this process for submissions.
+ * top), and the API in this process for submissions. With `layout: "per-provider"`, each replica is
+ * three processes, one per provider queue, as docker-compose.yml runs them.
  */
 export async function startBenchCluster(options: {
   databaseUrl: string;
@@ -140,6 +145,8 @@ export async function startBenchCluster(options: {
   concurrency: number;
   workflowsDir: string;
   env: Record<string, string>;
+  /** `shared`: a replica serves the three provider queues; `per-provider`: one process per queue. @default "shared" */
+  layout?: BenchLayout;
 }): Promise<BenchCluster> {
   const database = await createScratchDatabase(options.databaseUrl);
   const dropDatabase = defer(() => database.drop());
@@ -176,9 +183,18 @@ export async function startBenchCluster(options: {
     ...options.env,
   };
   const processes: WorkerProcess[] = [spawnWorkerProcess("orchestrator", ["--queues", "orchestrator"], env)];
+  const concurrency = ["--concurrency", String(options.concurrency)];
   for (let index = 1; index <= options.replicas; index++) {
-    const args = ["--queues", "openai,anthropic,gemini", "--concurrency", String(options.concurrency)];
-    processes.push(spawnWorkerProcess(`providers-${index}`, args, env));
+    if (options.layout === "per-provider") {
+      for (const provider of ["openai", "anthropic", "gemini"]) {
+        processes.push(
+          spawnWorkerProcess(`${provider}-${index}`, ["--queues", provider, ...concurrency], env),
+        );
+      }
+    } else {
+      const args = ["--queues", "openai,anthropic,gemini", ...concurrency];
+      processes.push(spawnWorkerProcess(`providers-${index}`, args, env));
+    }
   }
   const stopProcesses = defer(() => Promise.all(processes.map((worker) => worker.stop())));
   const { replicas } = options;

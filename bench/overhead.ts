@@ -16,7 +16,15 @@ import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { COMPILE_CACHE_ENV, deleteKeysWithPrefix } from "../test/support/cluster.ts";
-import { type BenchCluster, cleanUp, createScratchDatabase, defer, startBenchCluster } from "./cluster.ts";
+import {
+  BENCH_LAYOUTS,
+  type BenchCluster,
+  type BenchLayout,
+  cleanUp,
+  createScratchDatabase,
+  defer,
+  startBenchCluster,
+} from "./cluster.ts";
 import { type ProfileSummary, profilerClockMicros, summarizeCpuProfiles } from "./cpu-profile.ts";
 
 const WORKFLOWS_DIR = fileURLToPath(new URL("../workflows", import.meta.url));
@@ -78,6 +86,8 @@ interface Options {
   /** Sessions the workers have run in all before their memory is read (0: just the runs above). */
   soak: number;
   concurrency: number;
+  /** How the provider queues are spread over processes (startBenchCluster). */
+  layout: BenchLayout;
   profile: boolean;
   timeoutMs: number;
   databaseUrl: string;
@@ -87,7 +97,7 @@ interface Options {
 function usage(message: string): never {
   console.error(`bench:overhead: ${message}`);
   console.error(
-    "usage: node bench/overhead.ts [--backend redis|postgres] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--soak 100] [--concurrency 8] [--profile] [--timeout 600]\n" +
+    "usage: node bench/overhead.ts [--backend redis|postgres] [--quick] [--sessions 30] [--sequential 10] [--bare-jobs 2000] [--soak 100] [--concurrency 8] [--layout shared|per-provider] [--profile] [--timeout 600]\n" +
       "env: DATABASE_URL (a database on a server where it may create databases), REDIS_URL",
   );
   process.exit(2);
@@ -103,6 +113,7 @@ function parseOptions(): Options {
       "bare-jobs": { type: "string" },
       soak: { type: "string", default: "0" },
       concurrency: { type: "string", default: "8" },
+      layout: { type: "string", default: "shared" },
       profile: { type: "boolean", default: false },
       timeout: { type: "string", default: "600" },
       help: { type: "boolean", short: "h", default: false },
@@ -114,6 +125,9 @@ function parseOptions(): Options {
     usage(
       `--backend: unknown queue backend "${values.backend}"; accepted: ${Object.keys(BACKENDS).join(", ")}`,
     );
+  }
+  if (!(BENCH_LAYOUTS as readonly string[]).includes(values.layout)) {
+    usage(`--layout: unknown layout "${values.layout}"; accepted: ${BENCH_LAYOUTS.join(", ")}`);
   }
   const positive = (name: string, text: string) => {
     const value = Number(text);
@@ -128,6 +142,7 @@ function parseOptions(): Options {
     bareJobs: positive("bare-jobs", values["bare-jobs"] ?? (quick ? "500" : "2000")),
     soak: values.soak === "0" ? 0 : positive("soak", values.soak),
     concurrency: positive("concurrency", values.concurrency),
+    layout: values.layout as BenchLayout,
     profile: values.profile,
     timeoutMs: positive("timeout", values.timeout) * 1000,
     databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -571,8 +586,9 @@ function report(options: Options, results: Results): string {
   const machine =
     `Backend ${options.backend}. Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), ` +
     `${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}, ${process.platform}/${process.arch}; ` +
-    `load average at the end ${load1.join(" ")}. Simulator instant (0 ms); provider process concurrency ` +
-    `${options.concurrency} per queue, orchestrator at its default.${options.profile ? " Workers ran under --cpu-prof." : ""}`;
+    `load average at the end ${load1.join(" ")}. Simulator instant (0 ms); ` +
+    `${options.layout === "per-provider" ? "one process per provider queue" : "one process for the three provider queues"}, ` +
+    `concurrency ${options.concurrency} per queue, orchestrator at its default.${options.profile ? " Workers ran under --cpu-prof." : ""}`;
   const last =
     `overhead: ours ${fixed(ours)} calls/s, bare ${fixed(bareRate)} calls/s, ratio ${fixed(ours / bareRate, 3)}; ` +
     `session p50 ${fixed(sessionP50, 0)} ms; hand-off p50 ${fixed(handOffP50, 0)} ms p99 ${fixed(handOffP99, 0)} ms; ` +
@@ -622,6 +638,7 @@ try {
     sim,
     replicas: 1,
     concurrency: options.concurrency,
+    layout: options.layout,
     workflowsDir: WORKFLOWS_DIR,
     env: {
       OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
