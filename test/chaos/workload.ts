@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "@foundry/client";
 import { createPrisma } from "@foundry/db";
 import { submitSession } from "@foundry/engine";
-import type { QueueSet } from "@foundry/queue";
+import { type JobKind, jobOptions, type QueueSet } from "@foundry/queue";
 import { WorkflowCatalog } from "@foundry/workflow";
 import type { Cluster } from "./cluster.ts";
 
@@ -101,8 +101,12 @@ export function createWorkload(cluster: Cluster, scenario: string, workflowsDir:
     async insertWithoutFlow(count) {
       const db = createPrisma(cluster.databaseUrl, { max: 2 });
       const workflows = await WorkflowCatalog.load(workflowsDir);
-      // A queue set whose flow producer accepts the flow and drops it: nothing reaches the queues.
-      const noFlow = { flows: { add: async () => undefined } } as unknown as QueueSet;
+      // A queue set whose flow producer accepts the flow and drops it: nothing reaches the queues (so
+      // the jobs' options, asked for when the flow is built, are never used).
+      const noFlow = {
+        flows: { add: async () => undefined },
+        jobOptions: (kind: JobKind) => jobOptions(kind, "redis"),
+      } as unknown as QueueSet;
       try {
         for (let index = 0; index < count; index++) {
           const { id } = await submitSession({ db, queues: noFlow, workflows }, { request: nextRequest() });

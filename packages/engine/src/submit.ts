@@ -58,8 +58,10 @@ export async function submitSession(
     budgetUsd: submission.budgetUsd ?? workflow.budget_usd ?? null,
     cache: submission.cache ?? workflow.cache ?? false,
   });
+  // Built before the try: only the queue's refusal is reported as the queue being unavailable.
+  const flow = buildFlow(id, workflow, 0, deps.queues.jobOptions("phase"));
   try {
-    await deps.queues.flows.add(buildFlow(id, workflow, 0, deps.queues.jobOptions("phase")));
+    await deps.queues.flows.add(flow);
   } catch (cause) {
     await failSession(deps.db, id, {
       reason: `could not queue the session: ${(cause as Error).message}`,
