@@ -120,4 +120,30 @@ describe("reconciler", () => {
       stack.pool?.reconciler?.start();
     }
   });
+  it("prunes the spend per minute older than a day, at its first pass and then when housekeeping is due", async () => {
+    const addOldSpend = () => stack.db.prisma.$executeRaw`
+      INSERT INTO spend_minute_shards (minute, shard, usd)
+      VALUES (date_trunc('minute', now() - interval '2 days'), 3, 1) ON CONFLICT DO NOTHING`;
+    const reconciler = new Reconciler(stack.deps, { intervalMs: 60_000, housekeepingEveryMs: 3_600_000 });
+    // The stack's own reconciler may lead (and prune) already; release it for this check.
+    await stack.pool?.reconciler?.stop();
+    await stack.db.prisma.leaderLease.deleteMany({});
+    try {
+      await addOldSpend();
+      expect((await reconciler.tick())?.prunedSpend).toBe(1);
+      await addOldSpend();
+      // Not due again before an hour has passed.
+      expect((await reconciler.tick())?.prunedSpend).toBe(0);
+      const left = await stack.db.prisma.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM spend_minute_shards WHERE minute < now() - interval '1 day'`;
+      expect(left[0]?.n).toBe(1);
+      // Only the leader prunes: another process's pass (not leading) does nothing.
+      const other = new Reconciler(stack.deps, { intervalMs: 60_000, housekeepingEveryMs: 0 });
+      expect(await other.tick()).toBeNull();
+      await other.stop();
+    } finally {
+      await reconciler.stop();
+      stack.pool?.reconciler?.start();
+    }
+  });
 });

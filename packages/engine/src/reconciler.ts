@@ -7,7 +7,9 @@ import {
   listPhaseStatuses,
   listUnansweredCalls,
   markRequeued,
+  pruneSpend,
   releaseLeaderLease,
+  SPEND_KEPT_MS,
   takeLeaderLease,
 } from "@foundry/store";
 import type { WorkflowDefinition } from "@foundry/workflow";
@@ -41,6 +43,11 @@ export interface ReconcilerOptions {
   graceMs: number;
   /** Sessions looked at per pass (the least recently progressed first). @default 500 */
   batch: number;
+  /**
+   * How often the leader prunes what only grows otherwise (the spend per minute older than
+   * SPEND_KEPT_MS), at its first pass and then at most this often. @default 600000
+   */
+  housekeepingEveryMs: number;
 }
 
 const DEFAULT_RECONCILER: ReconcilerOptions = {
@@ -49,6 +56,7 @@ const DEFAULT_RECONCILER: ReconcilerOptions = {
   sessionTimeoutMs: 3_600_000,
   graceMs: 10_000,
   batch: 500,
+  housekeepingEveryMs: 600_000,
 };
 
 export interface ReconcilerDeps {
@@ -63,6 +71,8 @@ export interface ReconcileReport {
   requeued: string[];
   failed: string[];
   deadline: string[];
+  /** Rows of spend per minute pruned by this pass's housekeeping (0 when it had none). */
+  prunedSpend: number;
 }
 
 /** The row of `leader_leases` whose holder runs the reconciler. */
@@ -77,6 +87,8 @@ export class Reconciler {
   /** Sessions that looked lost on the previous pass: a session must look lost twice in a row. */
   #suspects = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  /** When this process last ran the housekeeping (never: the first pass it leads runs it). */
+  #housekeptAt = Number.NEGATIVE_INFINITY;
   #running: Promise<unknown> | undefined;
 
   constructor(deps: ReconcilerDeps, options: Partial<ReconcilerOptions> = {}) {
@@ -109,10 +121,25 @@ export class Reconciler {
     await releaseLeaderLease(this.#deps.db, LEASE_NAME, this.#owner).catch(() => {});
   }
 
-  /** One pass if this process holds (or takes) the leadership lease; null otherwise. */
+  /**
+   * One pass if this process holds (or takes) the leadership lease, with the housekeeping when it is
+   * due; null otherwise.
+   */
   async tick(): Promise<ReconcileReport | null> {
     if (!(await this.#lead())) return null;
-    return this.reconcile();
+    const report = await this.reconcile();
+    report.prunedSpend = await this.#housekeep();
+    return report;
+  }
+
+  /** Prunes the spend per minute older than SPEND_KEPT_MS, when housekeepingEveryMs has passed. */
+  async #housekeep(): Promise<number> {
+    const now = Date.now();
+    if (now - this.#housekeptAt < this.#options.housekeepingEveryMs) return 0;
+    this.#housekeptAt = now;
+    const pruned = await pruneSpend(this.#deps.db, new Date(now - SPEND_KEPT_MS));
+    if (pruned > 0) this.#deps.log.info({ pruned }, "pruned the spend per minute older than a day");
+    return pruned;
   }
 
   async #lead(): Promise<boolean> {
@@ -122,7 +149,7 @@ export class Reconciler {
   /** Looks at every active session once (regardless of leadership: tests call it directly). */
   async reconcile(): Promise<ReconcileReport> {
     const { db, log } = this.#deps;
-    const report: ReconcileReport = { checked: 0, requeued: [], failed: [], deadline: [] };
+    const report: ReconcileReport = { checked: 0, requeued: [], failed: [], deadline: [], prunedSpend: 0 };
     const sessions = await listActiveSessions(db, this.#options.batch);
     const suspects = new Set<string>();
     const now = Date.now();

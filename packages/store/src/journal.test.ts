@@ -13,6 +13,8 @@ import {
   getCall,
   getCallForRun,
   type PlannedCall,
+  pruneSpend,
+  SPEND_KEPT_MS,
   splitPhaseCalls,
   succeededCalls,
   waitForPendingCalls,
@@ -336,5 +338,21 @@ describe("the cluster's spend per minute", () => {
       spentUsd: new Prisma.Decimal("0.9375"),
       limitUsd: 0.9,
     });
+  });
+  it("prunes the spend per minute from before a cutoff and keeps the rest, in both tables", async () => {
+    await db.prisma.$executeRaw`DELETE FROM spend_minute_shards`;
+    await db.prisma.$executeRaw`DELETE FROM spend_minutes`;
+    await db.prisma.$executeRaw`
+      INSERT INTO spend_minute_shards (minute, shard, usd) VALUES
+        (date_trunc('minute', now() - interval '2 days'), 1, 1), (date_trunc('minute', now() - interval '2 days'), 2, 1),
+        (date_trunc('minute', now() - interval '25 hours'), 1, 1), (date_trunc('minute', now() - interval '30 minutes'), 1, 1)`;
+    await db.prisma.$executeRaw`
+      INSERT INTO spend_minutes (minute, usd) VALUES
+        (date_trunc('minute', now() - interval '3 days'), 1), (date_trunc('minute', now()), 1)`;
+    expect(await pruneSpend(db.prisma, new Date(Date.now() - SPEND_KEPT_MS))).toBe(4);
+    const left = await db.prisma.$queryRaw<Array<{ shards: number; legacy: number }>>`
+      SELECT (SELECT count(*) FROM spend_minute_shards)::int AS shards, (SELECT count(*) FROM spend_minutes)::int AS legacy`;
+    expect(left[0]).toEqual({ shards: 1, legacy: 1 });
+    expect(await pruneSpend(db.prisma, new Date(Date.now() - SPEND_KEPT_MS))).toBe(0);
   });
 });

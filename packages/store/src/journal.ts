@@ -623,6 +623,29 @@ function addSpend(sessionId: string, usd: Prisma.Decimal, from: Prisma.Sql): Pri
       ON CONFLICT (minute, shard) DO UPDATE SET usd = spend_minute_shards.usd + EXCLUDED.usd`;
 }
 
+/**
+ * How long the cluster's spend per minute is kept. Only the last hour counts for
+ * MAX_SPEND_PER_HOUR_USD; a day is kept for people looking into the database.
+ */
+export const SPEND_KEPT_MS = 24 * 3_600_000;
+
+/**
+ * Deletes the spend per minute (`spend_minute_shards`, and the older release's `spend_minutes`) from
+ * before `before`; returns how many rows went. Every stored answer with a cost writes to the current
+ * minute's rows (up to 16 a minute), which nothing else removes: the reconciler's leader calls this
+ * now and then. A range of each table's primary key.
+ */
+export async function pruneSpend(db: PrismaClient, before: Date): Promise<number> {
+  const [row] = await queryRows<{ pruned: number }>(
+    db,
+    Prisma.sql`
+      WITH shards AS (DELETE FROM spend_minute_shards WHERE minute < ${before} RETURNING 1),
+        legacy AS (DELETE FROM spend_minutes WHERE minute < ${before} RETURNING 1)
+      SELECT ((SELECT count(*) FROM shards) + (SELECT count(*) FROM legacy))::int AS pruned`,
+  );
+  return row?.pruned ?? 0;
+}
+
 export interface AttemptFailure {
   message: string;
   code: string;
