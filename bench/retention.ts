@@ -4,7 +4,7 @@
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:retention [-- --rounds 8 --jobs 1000]
 import { parseArgs } from "node:util";
-import { COMPLETED_JOB_AGE_S, MAX_FINISHED_JOBS_ON_REDIS, openQueueConnection } from "@foundry/queue";
+import { COMPLETED_JOB_AGE_S, MAX_FINISHED_JOBS, openQueueConnection } from "@foundry/queue";
 import type { JobsOptions } from "bullmq";
 import pg from "pg";
 
@@ -23,7 +23,7 @@ const serverUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5
 const MODES: ReadonlyArray<{ name: string; removeOnComplete: JobsOptions["removeOnComplete"] }> = [
   {
     name: "age and count",
-    removeOnComplete: { age: COMPLETED_JOB_AGE_S, count: MAX_FINISHED_JOBS_ON_REDIS },
+    removeOnComplete: { age: COMPLETED_JOB_AGE_S, count: MAX_FINISHED_JOBS },
   },
   { name: "age only", removeOnComplete: { age: COMPLETED_JOB_AGE_S } },
 ];

@@ -45,7 +45,8 @@ export interface ReconcilerOptions {
   batch: number;
   /**
    * How often the leader prunes what only grows otherwise (the spend per minute older than
-   * SPEND_KEPT_MS), at its first pass and then at most this often. @default 600000
+   * SPEND_KEPT_MS; on PostgreSQL queues, the finished jobs beyond MAX_FINISHED_JOBS), at its first
+   * pass and then at most this often. @default 600000
    */
   housekeepingEveryMs: number;
 }
@@ -73,6 +74,8 @@ export interface ReconcileReport {
   deadline: string[];
   /** Rows of spend per minute pruned by this pass's housekeeping (0 when it had none). */
   prunedSpend: number;
+  /** Finished jobs beyond the cap removed by this pass's housekeeping (PostgreSQL queues only). */
+  cappedJobs: number;
 }
 
 /** The row of `leader_leases` whose holder runs the reconciler. */
@@ -128,18 +131,27 @@ export class Reconciler {
   async tick(): Promise<ReconcileReport | null> {
     if (!(await this.#lead())) return null;
     const report = await this.reconcile();
-    report.prunedSpend = await this.#housekeep();
+    await this.#housekeep(report);
     return report;
   }
 
-  /** Prunes the spend per minute older than SPEND_KEPT_MS, when housekeepingEveryMs has passed. */
-  async #housekeep(): Promise<number> {
+  /**
+   * When housekeepingEveryMs has passed: prunes the spend per minute older than SPEND_KEPT_MS, and on
+   * PostgreSQL queues removes the oldest finished jobs beyond the cap (QueueSet.capFinishedJobs).
+   */
+  async #housekeep(report: ReconcileReport): Promise<void> {
     const now = Date.now();
-    if (now - this.#housekeptAt < this.#options.housekeepingEveryMs) return 0;
+    if (now - this.#housekeptAt < this.#options.housekeepingEveryMs) return;
     this.#housekeptAt = now;
-    const pruned = await pruneSpend(this.#deps.db, new Date(now - SPEND_KEPT_MS));
-    if (pruned > 0) this.#deps.log.info({ pruned }, "pruned the spend per minute older than a day");
-    return pruned;
+    const { db, queues, log } = this.#deps;
+    report.prunedSpend = await pruneSpend(db, new Date(now - SPEND_KEPT_MS));
+    report.cappedJobs = await queues.capFinishedJobs();
+    if (report.prunedSpend > 0 || report.cappedJobs > 0) {
+      log.info(
+        { prunedSpend: report.prunedSpend, cappedJobs: report.cappedJobs },
+        "housekeeping: pruned the spend per minute older than a day and the finished jobs beyond the cap",
+      );
+    }
   }
 
   async #lead(): Promise<boolean> {
@@ -149,7 +161,14 @@ export class Reconciler {
   /** Looks at every active session once (regardless of leadership: tests call it directly). */
   async reconcile(): Promise<ReconcileReport> {
     const { db, log } = this.#deps;
-    const report: ReconcileReport = { checked: 0, requeued: [], failed: [], deadline: [], prunedSpend: 0 };
+    const report: ReconcileReport = {
+      checked: 0,
+      requeued: [],
+      failed: [],
+      deadline: [],
+      prunedSpend: 0,
+      cappedJobs: 0,
+    };
     const sessions = await listActiveSessions(db, this.#options.batch);
     const suspects = new Set<string>();
     const now = Date.now();

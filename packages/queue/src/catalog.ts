@@ -42,15 +42,16 @@ export type JobKind = keyof typeof JOB_CATALOG;
 export const COMPLETED_JOB_AGE_S = 24 * 3600;
 /** How long a failed job stays: a week. */
 export const FAILED_JOB_AGE_S = 7 * 24 * 3600;
-/** On Redis, at most this many completed (and as many failed) jobs per queue, whatever their age. */
-export const MAX_FINISHED_JOBS_ON_REDIS = 50_000;
+/** At most this many completed (and as many failed) jobs per queue, whatever their age. */
+export const MAX_FINISHED_JOBS = 50_000;
 
 /**
- * What BullMQ keeps of a finished job, by queue store:
- * - Redis: a day (completed) or a week (failed), and at most MAX_FINISHED_JOBS_ON_REDIS of each per
- *   queue, so that memory stays bounded under any load. The cap costs little there (a range of a
- *   sorted set from the cap on).
- * - PostgreSQL: by age only; the table is on disk. BullMQ's PostgreSQL backend enforces a count on
+ * What BullMQ keeps of a finished job, by queue store: a day (completed) or a week (failed), and at
+ * most MAX_FINISHED_JOBS of each per queue, so that the store stays bounded under any load.
+ * - Redis: both in the job's options; the cap costs little there (a range of a sorted set from the
+ *   cap on).
+ * - PostgreSQL: the age in the job's options, the cap by QueueSet.capFinishedJobs (the reconciler's
+ *   housekeeping, every 10 minutes). BullMQ's PostgreSQL backend enforces a count in the options on
  *   every completion with `DELETE … WHERE id NOT IN (SELECT … ORDER BY finished_at_ms DESC LIMIT
  *   count)`, which reads every kept job of the queue: a completion took 1.0 ms with no job kept and
  *   6.2 ms with 9,000, growing all day long towards the cap, where age alone stayed at 0.6–0.7 ms
@@ -63,8 +64,8 @@ export function jobRetention(
     return { removeOnComplete: { age: COMPLETED_JOB_AGE_S }, removeOnFail: { age: FAILED_JOB_AGE_S } };
   }
   return {
-    removeOnComplete: { age: COMPLETED_JOB_AGE_S, count: MAX_FINISHED_JOBS_ON_REDIS },
-    removeOnFail: { age: FAILED_JOB_AGE_S, count: MAX_FINISHED_JOBS_ON_REDIS },
+    removeOnComplete: { age: COMPLETED_JOB_AGE_S, count: MAX_FINISHED_JOBS },
+    removeOnFail: { age: FAILED_JOB_AGE_S, count: MAX_FINISHED_JOBS },
   };
 }
 

@@ -19,7 +19,7 @@ export {
   type JobKind,
   jobOptions,
   jobRetention,
-  MAX_FINISHED_JOBS_ON_REDIS,
+  MAX_FINISHED_JOBS,
   type ModelCallPayload,
   modelCallPayload,
   type PhasePayload,

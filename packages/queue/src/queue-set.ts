@@ -1,6 +1,6 @@
 import type { ProviderName } from "@foundry/llm";
 import type { FlowProducer, JobsOptions, Processor, Queue, Worker } from "bullmq";
-import { type JobKind, jobOptions } from "./catalog.ts";
+import { type JobKind, jobOptions, MAX_FINISHED_JOBS } from "./catalog.ts";
 import type { QueueConnection, WorkerSettings } from "./connection.ts";
 import { QUEUE_NAMES, type QueueName } from "./names.ts";
 
@@ -100,6 +100,25 @@ export class QueueSet {
         };
       }),
     );
+  }
+
+  /**
+   * On PostgreSQL, removes the oldest completed and failed jobs of each queue beyond `max` (there the
+   * cap is not in the jobs' options: see jobRetention); returns how many went. On Redis the jobs'
+   * options hold the cap and this does nothing. It counts each queue's finished jobs, so it is for a
+   * periodic task (the reconciler's housekeeping), not for every job.
+   */
+  async capFinishedJobs(max: number = MAX_FINISHED_JOBS): Promise<number> {
+    if (this.connection.backend.kind !== "postgres") return 0;
+    let removed = 0;
+    for (const queue of this.all()) {
+      const counts = await queue.getJobCounts("completed", "failed");
+      for (const state of ["completed", "failed"] as const) {
+        const excess = (counts[state] ?? 0) - max;
+        if (excess > 0) removed += (await queue.clean(0, excess, state)).length;
+      }
+    }
+    return removed;
   }
 
   /** Closes the queues, then the connection. Workers made here must be closed first. */
