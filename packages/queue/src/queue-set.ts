@@ -27,6 +27,14 @@ export interface QueueDepth {
 }
 
 /**
+ * Jobs removed per `Queue.clean` call by capFinishedJobs. BullMQ's `clean(grace, limit)` deletes in
+ * rounds of min(limit, 10,000) until it has deleted `limit` or fewer came back, so a limit above
+ * 10,000 that is not a multiple of it deletes up to a round too many (18,000 asked for, 20,000
+ * deleted): each call here asks for 10,000 at most.
+ */
+const CLEAN_BATCH = 10_000;
+
+/**
  * Every queue of the system on one connection, whichever store it runs on: producers (the API, the
  * engine adding call jobs) and workers get their BullMQ objects here. Closing it closes them and
  * the connection.
@@ -108,14 +116,20 @@ export class QueueSet {
    * options hold the cap and this does nothing. It counts each queue's finished jobs, so it is for a
    * periodic task (the reconciler's housekeeping), not for every job.
    */
-  async capFinishedJobs(max: number = MAX_FINISHED_JOBS): Promise<number> {
+  async capFinishedJobs(max: number = MAX_FINISHED_JOBS, batch: number = CLEAN_BATCH): Promise<number> {
     if (this.connection.backend.kind !== "postgres") return 0;
     let removed = 0;
     for (const queue of this.all()) {
       const counts = await queue.getJobCounts("completed", "failed");
       for (const state of ["completed", "failed"] as const) {
-        const excess = (counts[state] ?? 0) - max;
-        if (excess > 0) removed += (await queue.clean(0, excess, state)).length;
+        let excess = (counts[state] ?? 0) - max;
+        while (excess > 0) {
+          const limit = Math.min(excess, batch);
+          const gone = (await queue.clean(0, limit, state)).length;
+          removed += gone;
+          excess -= gone;
+          if (gone < limit) break;
+        }
       }
     }
     return removed;
