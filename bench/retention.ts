@@ -18,6 +18,8 @@ if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(jobs) || jobs <
   console.error("usage: node bench/retention.ts [--rounds 8] [--jobs 1000] (positive integers)");
   process.exit(2);
 }
+/** A round whose jobs have not all completed by then fails the run (a job failed, say). */
+const ROUND_TIMEOUT_MS = 120_000;
 const serverUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 const MODES: ReadonlyArray<{ name: string; removeOnComplete: JobsOptions["removeOnComplete"] }> = [
@@ -59,7 +61,15 @@ async function run(removeOnComplete: JobsOptions["removeOnComplete"]): Promise<n
         })),
       );
       const started = process.hrtime.bigint();
-      await finished;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`round ${round}: ${jobs} jobs not completed in ${ROUND_TIMEOUT_MS / 1000} s`)),
+          ROUND_TIMEOUT_MS,
+        );
+      });
+      await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
       perJob.push(Number(process.hrtime.bigint() - started) / 1e6 / jobs);
     }
   } finally {

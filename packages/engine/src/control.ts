@@ -70,9 +70,8 @@ export async function retrySession(
   // Gone only when it was cancelled and deleted in the meantime.
   const workflow = await getSessionWorkflow(deps.db, sessionId);
   if (!workflow) return { ok: false, code: "NOT_FOUND" };
-  const flow = buildFlow(sessionId, workflow, change.run, deps.queues.jobOptions("phase"));
   try {
-    await deps.queues.flows.add(flow);
+    await deps.queues.flows.add(buildFlow(sessionId, workflow, change.run, deps.queues.jobOptions("phase")));
   } catch (cause) {
     await failSession(deps.db, sessionId, {
       reason: `could not queue the retry: ${(cause as Error).message}`,

@@ -126,32 +126,57 @@ export class Reconciler {
 
   /**
    * One pass if this process holds (or takes) the leadership lease, with the housekeeping when it is
-   * due; null otherwise.
+   * due (which runs even when the pass failed; the pass's error is thrown after it); null otherwise.
    */
   async tick(): Promise<ReconcileReport | null> {
     if (!(await this.#lead())) return null;
-    const report = await this.reconcile();
-    await this.#housekeep(report);
-    return report;
+    let report: ReconcileReport | undefined;
+    let failure: unknown;
+    try {
+      report = await this.reconcile();
+    } catch (error) {
+      failure = error;
+    }
+    const housekeeping = await this.#housekeep();
+    if (!report) throw failure;
+    return { ...report, ...housekeeping };
   }
 
   /**
    * When housekeepingEveryMs has passed: prunes the spend per minute older than SPEND_KEPT_MS, and on
-   * PostgreSQL queues removes the oldest finished jobs beyond the cap (QueueSet.capFinishedJobs).
+   * PostgreSQL queues removes the finished jobs beyond the cap (QueueSet.capFinishedJobs). Each step
+   * that fails is logged and tried again at the next pass; this never throws.
    */
-  async #housekeep(report: ReconcileReport): Promise<void> {
-    const now = Date.now();
-    if (now - this.#housekeptAt < this.#options.housekeepingEveryMs) return;
-    this.#housekeptAt = now;
+  async #housekeep(): Promise<Pick<ReconcileReport, "prunedSpend" | "cappedJobs">> {
+    const done = { prunedSpend: 0, cappedJobs: 0 };
+    if (Date.now() - this.#housekeptAt < this.#options.housekeepingEveryMs) return done;
     const { db, queues, log } = this.#deps;
-    report.prunedSpend = await pruneSpend(db, new Date(now - SPEND_KEPT_MS));
-    report.cappedJobs = await queues.capFinishedJobs();
-    if (report.prunedSpend > 0 || report.cappedJobs > 0) {
+    const step = async (what: string, run: () => Promise<number>): Promise<number | null> => {
+      try {
+        return await run();
+      } catch (error) {
+        const fault = infrastructureFault(error as Error);
+        log[fault ? "warn" : "error"](
+          { error: (error as Error).message, fault },
+          `housekeeping: could not ${what}`,
+        );
+        return null;
+      }
+    };
+    const pruned = await step("prune the spend per minute", () =>
+      pruneSpend(db, new Date(Date.now() - SPEND_KEPT_MS)),
+    );
+    const capped = await step("cap the finished jobs", () => queues.capFinishedJobs());
+    if (pruned !== null && capped !== null) this.#housekeptAt = Date.now();
+    done.prunedSpend = pruned ?? 0;
+    done.cappedJobs = capped ?? 0;
+    if (done.prunedSpend > 0 || done.cappedJobs > 0) {
       log.info(
-        { prunedSpend: report.prunedSpend, cappedJobs: report.cappedJobs },
+        done,
         "housekeeping: pruned the spend per minute older than a day and the finished jobs beyond the cap",
       );
     }
+    return done;
   }
 
   async #lead(): Promise<boolean> {

@@ -48,6 +48,9 @@ export async function submitSession(
   const workflowName = submission.workflow ?? DEFAULT_WORKFLOW;
   const workflow = deps.workflows.get(workflowName);
   const id = randomUUID();
+  // Built before anything is stored: only the queue's refusal below is reported as the queue being
+  // unavailable, and a flow that cannot be built leaves no session behind.
+  const flow = buildFlow(id, workflow, 0, deps.queues.jobOptions("phase"));
   await insertSession(deps.db, {
     id,
     request: submission.request,
@@ -58,8 +61,6 @@ export async function submitSession(
     budgetUsd: submission.budgetUsd ?? workflow.budget_usd ?? null,
     cache: submission.cache ?? workflow.cache ?? false,
   });
-  // Built before the try: only the queue's refusal is reported as the queue being unavailable.
-  const flow = buildFlow(id, workflow, 0, deps.queues.jobOptions("phase"));
   try {
     await deps.queues.flows.add(flow);
   } catch (cause) {

@@ -2,8 +2,9 @@ import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 import type { QueueBackendKind } from "./backend.ts";
 
-// The job catalog: every job kind with its payload schema and its retry policy. Producers build
-// jobs through it and workers validate what they receive against it.
+// The job catalog: every job kind with its payload schema and its retry policy. Producers add jobs
+// with jobOptions (the retry policy and the queue store's retention; QueueSet.jobOptions) and workers
+// validate what they receive against the payload schemas.
 
 const sessionId = z.uuid();
 const phaseId = z.string().regex(/^[a-z][a-z0-9_]*$/);
@@ -51,7 +52,7 @@ export const MAX_FINISHED_JOBS = 50_000;
  * - Redis: both in the job's options; the cap costs little there (a range of a sorted set from the
  *   cap on).
  * - PostgreSQL: the age in the job's options, the cap by QueueSet.capFinishedJobs (the reconciler's
- *   housekeeping, every 10 minutes). BullMQ's PostgreSQL backend enforces a count in the options on
+ *   housekeeping, every 10 minutes, for jobs finished more than two hours ago). BullMQ's PostgreSQL backend enforces a count in the options on
  *   every completion with `DELETE … WHERE id NOT IN (SELECT … ORDER BY finished_at_ms DESC LIMIT
  *   count)`, which reads every kept job of the queue: a completion took 1.0 ms with no job kept and
  *   6.2 ms with 9,000, growing all day long towards the cap, where age alone stayed at 0.6–0.7 ms

@@ -38,7 +38,7 @@ export {
 } from "./connection.ts";
 export { type LuaScript, luaScript } from "./lua.ts";
 export { ORCHESTRATOR_QUEUE, QUEUE_NAMES, type QueueName } from "./names.ts";
-export { type QueueDepth, QueueSet } from "./queue-set.ts";
+export { FINISHED_JOB_CAP_GRACE_MS, type QueueDepth, QueueSet } from "./queue-set.ts";
 export {
   checkQueueRedis,
   checkRedisDatabase,

@@ -34,6 +34,9 @@ export interface QueueDepth {
  */
 const CLEAN_BATCH = 10_000;
 
+/** capFinishedJobs leaves alone the jobs that finished less than this long ago: two hours. */
+export const FINISHED_JOB_CAP_GRACE_MS = 2 * 3_600_000;
+
 /**
  * Every queue of the system on one connection, whichever store it runs on: producers (the API, the
  * engine adding call jobs) and workers get their BullMQ objects here. Closing it closes them and
@@ -111,12 +114,20 @@ export class QueueSet {
   }
 
   /**
-   * On PostgreSQL, removes the oldest completed and failed jobs of each queue beyond `max` (there the
-   * cap is not in the jobs' options: see jobRetention); returns how many went. On Redis the jobs'
-   * options hold the cap and this does nothing. It counts each queue's finished jobs, so it is for a
-   * periodic task (the reconciler's housekeeping), not for every job.
+   * On PostgreSQL, removes completed and failed jobs of each queue beyond `max` of each, earliest in
+   * the queue first, among those that finished more than `graceMs` ago (there the cap is not in the
+   * jobs' options: see jobRetention); returns how many went. On Redis the jobs' options hold the cap
+   * and this does nothing. It counts each queue's finished jobs, so it is for a periodic task (the
+   * reconciler's housekeeping), not for every job.
+   *
+   * The grace keeps it away from flows still running: BullMQ's `clean` also deletes a cleaned child's
+   * link to its parent and recounts the parent's pending children, which could race with a child
+   * being added to a parent that is still gathering its calls.
    */
-  async capFinishedJobs(max: number = MAX_FINISHED_JOBS, batch: number = CLEAN_BATCH): Promise<number> {
+  async capFinishedJobs(
+    max: number = MAX_FINISHED_JOBS,
+    { graceMs = FINISHED_JOB_CAP_GRACE_MS, batch = CLEAN_BATCH }: { graceMs?: number; batch?: number } = {},
+  ): Promise<number> {
     if (this.connection.backend.kind !== "postgres") return 0;
     let removed = 0;
     for (const queue of this.all()) {
@@ -125,7 +136,7 @@ export class QueueSet {
         let excess = (counts[state] ?? 0) - max;
         while (excess > 0) {
           const limit = Math.min(excess, batch);
-          const gone = (await queue.clean(0, limit, state)).length;
+          const gone = (await queue.clean(graceMs, limit, state)).length;
           removed += gone;
           excess -= gone;
           if (gone < limit) break;
