@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@foundry/db";
-import { callJobIdFor, ORCHESTRATOR_QUEUE, phaseJobId, type QueueSet } from "@foundry/queue";
+import {
+  callJobIdFor,
+  FINISHED_JOB_CAP_GRACE_MS,
+  MAX_FINISHED_JOBS,
+  ORCHESTRATOR_QUEUE,
+  phaseJobId,
+  type QueueSet,
+} from "@foundry/queue";
 import {
   FINISHED_PHASE_STATUSES,
   listActiveSessions,
@@ -166,7 +173,11 @@ export class Reconciler {
     const pruned = await step("prune the spend per minute", () =>
       pruneSpend(db, new Date(Date.now() - SPEND_KEPT_MS)),
     );
-    const capped = await step("cap the finished jobs", () => queues.capFinishedJobs());
+    // Never nearer than a session may go without progress: its flow may still be gathering calls.
+    const graceMs = Math.max(FINISHED_JOB_CAP_GRACE_MS, this.#options.sessionTimeoutMs);
+    const capped = await step("cap the finished jobs", () =>
+      queues.capFinishedJobs(MAX_FINISHED_JOBS, { graceMs }),
+    );
     if (pruned !== null && capped !== null) this.#housekeptAt = Date.now();
     done.prunedSpend = pruned ?? 0;
     done.cappedJobs = capped ?? 0;
