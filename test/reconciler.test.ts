@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { insertSession, Reconciler } from "@foundry/engine";
+import { insertSession, Reconciler, silentLogger } from "@foundry/engine";
 import { WorkflowCatalog } from "@foundry/workflow";
 import { UnrecoverableError } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,6 +141,57 @@ describe("reconciler", () => {
       const other = new Reconciler(stack.deps, { intervalMs: 60_000, housekeepingEveryMs: 0 });
       expect(await other.tick()).toBeNull();
       await other.stop();
+    } finally {
+      await reconciler.stop();
+      stack.pool?.reconciler?.start();
+    }
+  });
+  it("keeps its pass's report when housekeeping fails, says why, and tries again at the next pass", async () => {
+    // The stack's queues, whose capFinishedJobs fails once (as it would with the queue store away).
+    let failures = 1;
+    const queues = new Proxy(stack.deps.queues, {
+      get(target, prop) {
+        if (prop === "capFinishedJobs" && failures > 0) {
+          return async () => {
+            failures -= 1;
+            throw new Error("queue store unreachable");
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const said: string[] = [];
+    const log = {
+      ...silentLogger,
+      warn: (_: object, message?: string) => said.push(`warn ${message}`),
+      error: (_: object, message?: string) => said.push(`error ${message}`),
+    };
+    const reconciler = new Reconciler(
+      { ...stack.deps, queues, log },
+      { intervalMs: 60_000, housekeepingEveryMs: 3_600_000 },
+    );
+    await stack.pool?.reconciler?.stop();
+    await stack.db.prisma.leaderLease.deleteMany({});
+    const addOldSpend = () => stack.db.prisma.$executeRaw`
+      INSERT INTO spend_minute_shards (minute, shard, usd)
+      VALUES (date_trunc('minute', now() - interval '3 days'), 5, 1) ON CONFLICT DO NOTHING`;
+    try {
+      // What an earlier test left aside, so that the counts below are this test's.
+      await stack.db.prisma
+        .$executeRaw`DELETE FROM spend_minute_shards WHERE minute < now() - interval '1 day'`;
+      await addOldSpend();
+      const first = await reconciler.tick();
+      expect(first).toMatchObject({ prunedSpend: 1, cappedJobs: 0 });
+      expect(first?.checked).toBeGreaterThanOrEqual(0);
+      expect(said).toEqual(["error housekeeping: could not cap the finished jobs"]);
+      // Not done, so due again at the next pass, although housekeepingEveryMs has not passed.
+      await addOldSpend();
+      expect(await reconciler.tick()).toMatchObject({ prunedSpend: 1, cappedJobs: 0 });
+      expect(said).toHaveLength(1);
+      // Done now: not due before an hour.
+      await addOldSpend();
+      expect(await reconciler.tick()).toMatchObject({ prunedSpend: 0 });
     } finally {
       await reconciler.stop();
       stack.pool?.reconciler?.start();
