@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { COMPLETED_JOB_AGE_S, MAX_FINISHED_JOBS, openQueueConnection } from "@foundry/queue";
 import type { JobsOptions } from "bullmq";
-import pg from "pg";
+import { createScratchDatabase } from "./cluster.ts";
 
 const { values } = parseArgs({
   options: { rounds: { type: "string", default: "8" }, jobs: { type: "string", default: "1000" } },
@@ -32,13 +32,8 @@ const MODES: ReadonlyArray<{ name: string; removeOnComplete: JobsOptions["remove
 
 /** Milliseconds per completion in each round, with `removeOnComplete`, in a database of its own. */
 async function run(removeOnComplete: JobsOptions["removeOnComplete"]): Promise<number[]> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  const database = `foundry_retention_${process.pid}_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  const connection = await openQueueConnection({ kind: "postgres", url: url.toString() }, { role: "worker" });
+  const database = await createScratchDatabase(serverUrl);
+  const connection = await openQueueConnection({ kind: "postgres", url: database.url }, { role: "worker" });
   const queue = connection.queue("retention");
   let completed = 0;
   let roundDone = () => {};
@@ -76,8 +71,7 @@ async function run(removeOnComplete: JobsOptions["removeOnComplete"]): Promise<n
     await worker.close();
     await queue.close();
     await connection.close();
-    await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
   return perJob;
 }

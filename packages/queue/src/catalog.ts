@@ -42,7 +42,7 @@ export type JobKind = keyof typeof JOB_CATALOG;
 /** How long a completed job stays in its queue (Bull Board shows it): a day. */
 export const COMPLETED_JOB_AGE_S = 24 * 3600;
 /** How long a failed job stays: a week. */
-export const FAILED_JOB_AGE_S = 7 * 24 * 3600;
+const FAILED_JOB_AGE_S = 7 * 24 * 3600;
 /** At most this many completed (and as many failed) jobs per queue, whatever their age. */
 export const MAX_FINISHED_JOBS = 50_000;
 
@@ -52,15 +52,13 @@ export const MAX_FINISHED_JOBS = 50_000;
  * - Redis: both in the job's options; the cap costs little there (a range of a sorted set from the
  *   cap on).
  * - PostgreSQL: the age in the job's options, the cap by QueueSet.capFinishedJobs (the reconciler's
- *   housekeeping, every 10 minutes, for jobs finished more than two hours ago). BullMQ's PostgreSQL backend enforces a count in the options on
- *   every completion with `DELETE … WHERE id NOT IN (SELECT … ORDER BY finished_at_ms DESC LIMIT
- *   count)`, which reads every kept job of the queue: a completion took 1.0 ms with no job kept and
+ *   housekeeping, every 10 minutes, for jobs finished more than two hours ago). BullMQ's PostgreSQL
+ *   backend enforces a count in the options on every completion with `DELETE … WHERE id NOT IN
+ *   (SELECT … ORDER BY finished_at_ms DESC LIMIT count)`, which reads every kept job of the queue: a completion took 1.0 ms with no job kept and
  *   6.2 ms with 9,000, growing all day long towards the cap, where age alone stayed at 0.6–0.7 ms
  *   (`npm run bench:retention`, bench/README.md). The age's delete is a range of an index.
  */
-export function jobRetention(
-  backend: QueueBackendKind,
-): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> {
+function jobRetention(backend: QueueBackendKind): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> {
   if (backend === "postgres") {
     return { removeOnComplete: { age: COMPLETED_JOB_AGE_S }, removeOnFail: { age: FAILED_JOB_AGE_S } };
   }
