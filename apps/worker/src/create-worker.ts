@@ -25,7 +25,7 @@ import {
 /** The engine's settings: its dependencies less the ones createWorker builds. */
 export type EngineSettings = Omit<
   EngineDeps,
-  "db" | "queues" | "log" | "models" | "limiter" | "breakers" | "observe"
+  "db" | "queues" | "log" | "models" | "limiter" | "breakers" | "gate" | "observe"
 >;
 
 /** Everything a worker is configured with, already parsed (see `workerConfigFromEnv`). */

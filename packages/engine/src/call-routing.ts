@@ -1,6 +1,12 @@
 import type { ProviderError, ProviderName } from "@foundry/llm";
 import { callJobIdFor, callJobName, type ModelCallPayload } from "@foundry/queue";
-import { type BreakerSettings, type JournaledCall, recordEvent, rerouteCall } from "@foundry/store";
+import {
+  type BreakerSettings,
+  type JournaledCall,
+  type LimitRequest,
+  recordEvent,
+  rerouteCall,
+} from "@foundry/store";
 import type { Job } from "bullmq";
 import { breakerKey, DEFAULT_BREAKER } from "./breaker/breaker.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -111,24 +117,32 @@ export async function noteProviderSuccess(deps: EngineDeps, call: JournaledCall,
 }
 
 export type Admission =
-  /** `clean`: the breaker was closed with no failure counted; a success then has nothing to report. */
-  | { kind: "go"; probe: boolean; clean: boolean }
+  /**
+   * `clean`: the breaker was closed with no failure counted; a success then has nothing to report.
+   * `wait`: the ms before the limiter admits the request (0: admitted and recorded, or not asked).
+   */
+  | { kind: "go"; probe: boolean; clean: boolean; wait: number }
   | { kind: "fallback"; to: Route; why: string }
   /** Every provider of the route is open: look again at `retryAt`. */
   | { kind: "wait"; retryAt: Date; why: string };
 
-/** Whether the call may go to its provider now, or to which fallback, or how long to wait. */
+/**
+ * Whether the call may go to its provider now, or to which fallback, or how long to wait. The
+ * provider's breaker and, when it lets the call go, the limiter (`limit`, when the call has one) are
+ * asked in one round trip.
+ */
 export async function admit(
   deps: EngineDeps,
   call: JournaledCall,
+  limit: LimitRequest | null,
   outage: OutageOptions,
 ): Promise<Admission> {
   const settings = breakerSettings(deps);
-  const here = await throughOutage(
-    () => deps.breakers.admit(breakerKey(call.provider, call.model), settings),
+  const { breaker: here, wait } = await throughOutage(
+    () => deps.gate.admit({ key: breakerKey(call.provider, call.model), settings }, limit),
     outage,
   );
-  if (here.allowed) return { kind: "go", probe: here.probe, clean: here.clean };
+  if (here.allowed) return { kind: "go", probe: here.probe, clean: here.clean, wait };
   const why = `${call.provider} unavailable (breaker open since ${here.openedAt.toISOString().slice(11, 19)} UTC${here.lastError ? `; last error: ${here.lastError}` : ""})`;
   let retryAt = here.retryAt;
   for (const next of fallbacksOf(call)) {

@@ -132,8 +132,19 @@ export async function runCallJob(
     }
   }
 
+  const model = deps.models[provider];
+  const repair: RepairInput | undefined = call.repair ?? undefined;
+  const schema = OUTPUT_SCHEMAS[call.schemaName] as z.ZodType<unknown>;
+  // Admission for the whole cluster, before anything is claimed or sent: a request slot and the
+  // tokens the request may use (its input and its whole output limit), settled with the usage later.
+  // Asked with the breaker, and only when this worker can send the request.
+  const estimate = estimateTokens({ ...request, schemaName: call.schemaName, schema, repair });
+  const limits = { requests: deps.limits[provider], tokens: deps.tokenLimits?.[provider] };
+  const reservation = { id: randomUUID(), tokens: estimate.input + estimate.maxOutput };
+  const limit = model && (limits.requests || limits.tokens) ? { name: provider, limits, reservation } : null;
+
   // The provider's breaker: open means the next provider of the route, or a wait.
-  const admission = await admit(deps, call, outage);
+  const admission = await admit(deps, call, limit, outage);
   switch (admission.kind) {
     case "go":
       break;
@@ -149,27 +160,15 @@ export async function runCallJob(
       admission satisfies never;
   }
 
-  const model = deps.models[provider];
   if (!model) {
     const message = `no credentials for ${provider} on this worker (set ${provider.toUpperCase()}_API_KEY)`;
     await throughOutage(() => endUnclaimedCall(deps.db, call, "failed", message, "not_configured"), outage);
     throw new SessionFailure(`${where} failed: ${message}`, "config");
   }
-  const repair: RepairInput | undefined = call.repair ?? undefined;
-  const schema = OUTPUT_SCHEMAS[call.schemaName] as z.ZodType<unknown>;
-
-  // Admission for the whole cluster, before anything is claimed or sent: a request slot and the
-  // tokens the request may use (its input and its whole output limit), settled with the usage later.
-  const estimate = estimateTokens({ ...request, schemaName: call.schemaName, schema, repair });
-  const limits = { requests: deps.limits[provider], tokens: deps.tokenLimits?.[provider] };
-  const reservation = { id: randomUUID(), tokens: estimate.input + estimate.maxOutput };
-  if (limits.requests || limits.tokens) {
-    const wait = await throughOutage(() => deps.limiter.acquire(provider, limits, reservation), outage);
-    if (wait > 0) {
-      deps.observe?.limiterWait?.({ provider, waitMs: wait });
-      await throughOutage(() => deps.queues.pauseProvider(provider, wait), outage);
-      throw Worker.RateLimitError();
-    }
+  if (admission.wait > 0) {
+    deps.observe?.limiterWait?.({ provider, waitMs: admission.wait });
+    await throughOutage(() => deps.queues.pauseProvider(provider, admission.wait), outage);
+    throw Worker.RateLimitError();
   }
   /** Replaces the token reservation with what the provider reported (best effort: it expires anyway). */
   const settleTokens = (usage: { inputTokens: number; outputTokens: number } | undefined) => {

@@ -2,17 +2,24 @@ import type { PrismaClient } from "@foundry/db";
 import type { QueueSet } from "@foundry/queue";
 import {
   type BreakerStore,
+  type CallGate,
   PostgresBreakerStore,
+  PostgresCallGate,
   PostgresSlidingWindowLimiter,
   type RateLimiter,
 } from "@foundry/store";
 import { RedisBreakerStore } from "./breaker/redis-breaker.ts";
 import { SlidingWindowLimiter } from "./limits/rate-limit.ts";
+import { RedisCallGate } from "./limits/redis-call-gate.ts";
 
-/** What the workers of a cluster share besides the queues: the rate limiter and the breakers. */
+/**
+ * What the workers of a cluster share besides the queues: the rate limiter and the breakers, and the
+ * gate that asks a call's breaker and the limiter in one round trip.
+ */
 export interface Coordination {
   limiter: RateLimiter;
   breakers: BreakerStore;
+  gate: CallGate;
 }
 
 /**
@@ -26,6 +33,11 @@ export function coordinationFor(queues: QueueSet, db: PrismaClient): Coordinatio
     return {
       limiter: new SlidingWindowLimiter(redis, prefix),
       breakers: new RedisBreakerStore(redis, prefix),
+      gate: new RedisCallGate(redis, prefix),
     };
-  return { limiter: new PostgresSlidingWindowLimiter(db), breakers: new PostgresBreakerStore(db) };
+  return {
+    limiter: new PostgresSlidingWindowLimiter(db),
+    breakers: new PostgresBreakerStore(db),
+    gate: new PostgresCallGate(db),
+  };
 }

@@ -1,7 +1,14 @@
 import type { PrismaClient } from "@foundry/db";
 import type { LanguageModel, ProviderName } from "@foundry/llm";
 import type { QueueSet } from "@foundry/queue";
-import type { BreakerSettings, BreakerStore, CacheSettings, RateLimit, RateLimiter } from "@foundry/store";
+import type {
+  BreakerSettings,
+  BreakerStore,
+  CacheSettings,
+  CallGate,
+  RateLimit,
+  RateLimiter,
+} from "@foundry/store";
 import type { FileLimits, GitHubSettings } from "@foundry/workspace";
 import type { DurabilitySettings } from "./durability.ts";
 import type { Logger } from "./logger.ts";
@@ -35,6 +42,8 @@ export interface EngineDeps {
   durability?: Partial<DurabilitySettings>;
   /** Circuit breakers per provider and model, in the store the queues share. */
   breakers: BreakerStore;
+  /** A call's breaker and limiter admission in one round trip, in the same store (see coordinationFor). */
+  gate: CallGate;
   /** @default DEFAULT_BREAKER (5 failures, 30 s cool-down) */
   breaker?: Partial<BreakerSettings>;
   /** The response cache's TTL and size (sessions opt in). @default DEFAULT_CACHE */

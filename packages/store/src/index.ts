@@ -6,6 +6,7 @@ export {
   recordAudit,
 } from "./audit-log.ts";
 export type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker-store.ts";
+export type { CallGate, GateAdmission, LimitRequest } from "./call-gate.ts";
 export { answeredCallModels, lastCallError, readCallState } from "./calls.ts";
 export { type PhaseOutput, StoredRowError } from "./columns.ts";
 export { EngineError, type Infrastructure, InfrastructureError } from "./errors.ts";
@@ -64,6 +65,7 @@ export {
   startPhaseRun,
 } from "./phase-runs.ts";
 export { PostgresBreakerStore } from "./postgres-breaker.ts";
+export { PostgresCallGate } from "./postgres-call-gate.ts";
 export { PostgresSlidingWindowLimiter } from "./postgres-sliding-window.ts";
 export {
   type ProviderLimits,

@@ -1,6 +1,59 @@
 import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "./breaker-store.ts";
 
+/** A breaker's row as its admission reads it (all null when it has none: closed, nothing counted). */
+export interface BreakerRow {
+  state: string | null;
+  failures: number | null;
+  opened_at: Date | null;
+  retry_at: Date | null;
+  probe_at: Date | null;
+  last_error: string | null;
+  probe: number | null;
+}
+
+/**
+ * The admission of a request by the breaker `key` as one statement, returning one `BreakerRow`, and
+ * `then` as column `gated` when the breaker lets the request go (null otherwise): what the request
+ * does next in the same round trip (PostgresCallGate asks the limiter there).
+ *
+ * The UPDATE takes the probe slot for exactly one caller (concurrent updaters re-check its WHERE);
+ * the SELECT sees the row as it was before, which is what the others are told.
+ */
+export function breakerAdmissionSql(
+  key: string,
+  settings: BreakerSettings,
+  then: Prisma.Sql | null,
+): Prisma.Sql {
+  const cooldown = settings.cooldownMs / 1000;
+  return Prisma.sql`
+    WITH probe AS (
+      UPDATE provider_breakers SET state = 'half_open', probe_at = now(), updated_at = now()
+      WHERE key = ${key}
+        AND ((state = 'open' AND retry_at <= now())
+          OR (state = 'half_open' AND probe_at <= now() - make_interval(secs => ${cooldown})))
+      RETURNING key
+    ), b AS (
+      SELECT b.state, b.failures, b.opened_at, b.retry_at, b.probe_at, b.last_error,
+        (SELECT count(*) FROM probe)::int AS probe
+      FROM provider_breakers AS b WHERE b.key = ${key}
+    )
+    SELECT b.*,
+      CASE WHEN b.state IS NULL OR b.state = 'closed' OR b.probe > 0 THEN ${then ?? Prisma.sql`NULL`} END AS gated
+    FROM (SELECT 1) AS one LEFT JOIN b ON true`;
+}
+
+/** What the breaker answered, from the row `breakerAdmissionSql` returned. */
+export function admissionOf(row: BreakerRow | undefined, settings: BreakerSettings): BreakerAdmission {
+  if (!row?.state || row.state === "closed") return { allowed: true, probe: false, clean: !row?.failures };
+  if (row.probe) return { allowed: true, probe: true, clean: false };
+  const retryAt =
+    row.state === "half_open" && row.probe_at
+      ? new Date(row.probe_at.getTime() + settings.cooldownMs)
+      : (row.retry_at ?? new Date());
+  return { allowed: false, openedAt: row.opened_at ?? new Date(), retryAt, lastError: row.last_error };
+}
+
 /** The breaker's state in PostgreSQL (`provider_breakers`), one atomic statement per operation. */
 export class PostgresBreakerStore implements BreakerStore {
   readonly #db: PrismaClient;
@@ -10,39 +63,8 @@ export class PostgresBreakerStore implements BreakerStore {
   }
 
   async admit(key: string, settings: BreakerSettings): Promise<BreakerAdmission> {
-    const cooldown = settings.cooldownMs / 1000;
-    // The UPDATE takes the probe slot for exactly one caller (concurrent updaters re-check its WHERE);
-    // the SELECT sees the row as it was before, which is what the others are told.
-    const rows = await queryRows<{
-      state: string;
-      failures: number;
-      opened_at: Date | null;
-      retry_at: Date | null;
-      probe_at: Date | null;
-      last_error: string | null;
-      probe: number;
-    }>(
-      this.#db,
-      Prisma.sql`
-      WITH probe AS (
-        UPDATE provider_breakers SET state = 'half_open', probe_at = now(), updated_at = now()
-        WHERE key = ${key}
-          AND ((state = 'open' AND retry_at <= now())
-            OR (state = 'half_open' AND probe_at <= now() - make_interval(secs => ${cooldown})))
-        RETURNING key
-      )
-      SELECT b.state, b.failures, b.opened_at, b.retry_at, b.probe_at, b.last_error, (SELECT count(*) FROM probe)::int AS probe
-      FROM provider_breakers AS b WHERE b.key = ${key}`,
-    );
-    const row = rows[0];
-    if (!row || row.state === "closed")
-      return { allowed: true, probe: false, clean: !row || row.failures === 0 };
-    if (row.probe > 0) return { allowed: true, probe: true, clean: false };
-    const retryAt =
-      row.state === "half_open" && row.probe_at
-        ? new Date(row.probe_at.getTime() + settings.cooldownMs)
-        : (row.retry_at ?? new Date());
-    return { allowed: false, openedAt: row.opened_at ?? new Date(), retryAt, lastError: row.last_error };
+    const [row] = await queryRows<BreakerRow>(this.#db, breakerAdmissionSql(key, settings, null));
+    return admissionOf(row, settings);
   }
 
   async success(key: string): Promise<boolean> {

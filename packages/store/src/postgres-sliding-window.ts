@@ -3,6 +3,25 @@ import { Prisma, type PrismaClient, queryRows } from "@foundry/db";
 import { type ProviderLimits, type RateLimiter, type Reservation, WINDOW_MARGIN_MS } from "./rate-limiter.ts";
 
 /**
+ * The call of `foundry_rate_acquire` that admits `reservation` under `name` (a bigint: the ms to
+ * wait, 0 when admitted and recorded), or null when `limits` has no limit (nothing to ask).
+ */
+export function rateAcquireSql(
+  name: string,
+  limits: ProviderLimits,
+  reservation: Reservation,
+  marginMs: number,
+): Prisma.Sql | null {
+  const { requests, tokens } = limits;
+  if (!requests && !tokens) return null;
+  const need = Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0);
+  return Prisma.sql`foundry_rate_acquire(${name}, ${reservation.id},
+    ${requests?.max ?? null}::int, ${requests ? requests.windowMs + marginMs : null}::bigint,
+    ${tokens?.max ?? null}::int, ${tokens ? tokens.windowMs + marginMs : null}::bigint,
+    ${need}::int)`;
+}
+
+/**
  * The same sliding windows as the engine's limits/sliding-window.lua, in PostgreSQL
  * (`rate_admissions`) for clusters whose queues run there. Each admission is one call of the
  * `foundry_rate_acquire` function (migration `20261202143835_rate_acquire`), so one round trip:
@@ -25,18 +44,10 @@ export class PostgresSlidingWindowLimiter implements RateLimiter {
     limits: ProviderLimits,
     reservation: Reservation = { id: randomUUID(), tokens: 0 },
   ): Promise<number> {
-    const { requests, tokens } = limits;
-    if (!requests && !tokens) return 0;
-    const need = Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0);
+    const acquire = rateAcquireSql(name, limits, reservation, this.#marginMs);
+    if (!acquire) return 0;
     // `wait` is a bigint: text through queryRows, a bigint through Prisma; Number() reads both.
-    const [row] = await queryRows<{ wait: bigint | string }>(
-      this.#db,
-      Prisma.sql`
-      SELECT foundry_rate_acquire(${name}, ${reservation.id},
-        ${requests?.max ?? null}::int, ${requests ? requests.windowMs + this.#marginMs : null}::bigint,
-        ${tokens?.max ?? null}::int, ${tokens ? tokens.windowMs + this.#marginMs : null}::bigint,
-        ${need}::int) AS wait`,
-    );
+    const [row] = await queryRows<{ wait: bigint | string }>(this.#db, Prisma.sql`SELECT ${acquire} AS wait`);
     return Number(row?.wait ?? 0);
   }
 

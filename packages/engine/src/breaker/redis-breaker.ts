@@ -2,7 +2,27 @@ import { readFileSync } from "node:fs";
 import { type LuaScript, luaScript, type RedisClient } from "@foundry/queue";
 import type { BreakerAdmission, BreakerSettings, BreakerStore, BreakerTransition } from "@foundry/store";
 
-const script = readFileSync(new URL("./breaker.lua", import.meta.url), "utf8");
+/** breaker.lua: a breaker's operations on its hash (its contract is at its top). */
+export const BREAKER_LUA = readFileSync(new URL("./breaker.lua", import.meta.url), "utf8");
+
+/** The reply of breaker.lua's `admit`. */
+export type BreakerAdmitReply = [1, 0 | 1, 0 | 1] | [0, string, string, string];
+
+/** What the breaker answered, from breaker.lua's `admit` reply. */
+export function admissionOfReply(reply: BreakerAdmitReply): BreakerAdmission {
+  if (reply[0] === 1) return { allowed: true, probe: reply[1] === 1, clean: reply[2] === 1 };
+  return {
+    allowed: false,
+    openedAt: new Date(Number(reply[1])),
+    retryAt: new Date(Number(reply[2])),
+    lastError: reply[3] || null,
+  };
+}
+
+/** The Redis key of breaker `key` under the queues' prefix. */
+export function breakerRedisKey(prefix: string, key: string): string {
+  return `${prefix}:breaker:${key}`;
+}
 
 /** The breaker's state in Redis (one hash per breaker; see breaker.lua), for clusters queued on Redis. */
 export class RedisBreakerStore implements BreakerStore {
@@ -11,25 +31,17 @@ export class RedisBreakerStore implements BreakerStore {
 
   /** `prefix`: the queues' prefix, so a Redis Cluster hash tag keeps the keys in one slot. */
   constructor(redis: RedisClient, prefix: string) {
-    this.#breaker = luaScript(redis, "foundryBreaker", script, 1);
+    this.#breaker = luaScript(redis, "foundryBreaker", BREAKER_LUA, 1);
     this.#prefix = prefix;
   }
 
   #key(key: string): string {
-    return `${this.#prefix}:breaker:${key}`;
+    return breakerRedisKey(this.#prefix, key);
   }
 
   async admit(key: string, settings: BreakerSettings): Promise<BreakerAdmission> {
-    const reply = (await this.#breaker(this.#key(key), "admit", settings.cooldownMs)) as
-      | [1, 0 | 1, 0 | 1]
-      | [0, string, string, string];
-    if (reply[0] === 1) return { allowed: true, probe: reply[1] === 1, clean: reply[2] === 1 };
-    return {
-      allowed: false,
-      openedAt: new Date(Number(reply[1])),
-      retryAt: new Date(Number(reply[2])),
-      lastError: reply[3] || null,
-    };
+    const reply = await this.#breaker(this.#key(key), "admit", settings.cooldownMs);
+    return admissionOfReply(reply as BreakerAdmitReply);
   }
 
   async success(key: string): Promise<boolean> {

@@ -38,8 +38,35 @@ export function bullmqLimiter(limit: RateLimit): { max: number; duration: number
   return { max: Math.max(1, Math.floor(duration / slot)), duration };
 }
 
-const admitScript = readFileSync(new URL("./sliding-window.lua", import.meta.url), "utf8");
+/** sliding-window.lua: one admission under both limits (its contract is at its top). */
+export const SLIDING_WINDOW_LUA = readFileSync(new URL("./sliding-window.lua", import.meta.url), "utf8");
 const settleScript = readFileSync(new URL("./settle-tokens.lua", import.meta.url), "utf8");
+
+/**
+ * sliding-window.lua's 3 keys and 6 arguments for an admission under `name`, or null when `limits`
+ * has no limit (nothing to ask).
+ */
+export function slidingWindowKeysAndArgs(
+  keyPrefix: string,
+  marginMs: number,
+  name: string,
+  limits: ProviderLimits,
+  reservation: Reservation,
+): Array<string | number> | null {
+  const { requests, tokens } = limits;
+  if (!requests && !tokens) return null;
+  return [
+    `${keyPrefix}:limit:${name}`,
+    `${keyPrefix}:tpm:${name}`,
+    `${keyPrefix}:tpm:${name}:held`,
+    requests?.max ?? 0,
+    (requests?.windowMs ?? 0) + marginMs,
+    tokens?.max ?? 0,
+    (tokens?.windowMs ?? 0) + marginMs,
+    reservation.id,
+    Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0),
+  ];
+}
 
 /**
  * A cluster-wide sliding-window limiter in Redis for requests and tokens together (see
@@ -53,7 +80,7 @@ export class SlidingWindowLimiter implements RateLimiter {
   readonly #marginMs: number;
 
   constructor(redis: RedisClient, keyPrefix: string, options: { marginMs?: number } = {}) {
-    this.#admit = luaScript(redis, "foundryAdmit", admitScript, 3);
+    this.#admit = luaScript(redis, "foundryAdmit", SLIDING_WINDOW_LUA, 3);
     this.#settle = luaScript(redis, "foundrySettleTokens", settleScript, 1);
     this.#keyPrefix = keyPrefix;
     this.#marginMs = options.marginMs ?? WINDOW_MARGIN_MS;
@@ -68,19 +95,9 @@ export class SlidingWindowLimiter implements RateLimiter {
     limits: ProviderLimits,
     reservation: Reservation = { id: randomUUID(), tokens: 0 },
   ): Promise<number> {
-    const { requests, tokens } = limits;
-    if (!requests && !tokens) return 0;
-    const wait = await this.#admit(
-      `${this.#keyPrefix}:limit:${name}`,
-      `${this.#keyPrefix}:tpm:${name}`,
-      `${this.#keyPrefix}:tpm:${name}:held`,
-      requests?.max ?? 0,
-      (requests?.windowMs ?? 0) + this.#marginMs,
-      tokens?.max ?? 0,
-      (tokens?.windowMs ?? 0) + this.#marginMs,
-      reservation.id,
-      Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0),
-    );
+    const keysAndArgs = slidingWindowKeysAndArgs(this.#keyPrefix, this.#marginMs, name, limits, reservation);
+    if (!keysAndArgs) return 0;
+    const wait = await this.#admit(...keysAndArgs);
     return Number(wait);
   }
 
