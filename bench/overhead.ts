@@ -159,17 +159,45 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-/** Resident and peak resident memory of a process, in MB (/proc/<pid>/status; elsewhere `ps`, no peak). */
-async function memoryOf(pid: number): Promise<{ rssMb: number; peakMb: number }> {
+interface Memory {
+  rssMb: number;
+  peakMb: number;
+  anonMb: number;
+  fileMb: number;
+}
+
+/**
+ * Resident and peak resident memory of a process, in MB, and of its resident memory what is its own
+ * (`anonMb`: heap, stacks, V8's spaces) and what maps files (`fileMb`: the node binary and the
+ * libraries, whose pages every process of the machine shares). From /proc/<pid>/status; elsewhere
+ * `ps`, with neither the peak nor the split.
+ */
+async function memoryOf(pid: number): Promise<Memory> {
   try {
     const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const kb = (field: string) =>
-      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+    const mb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024;
+    return { rssMb: mb("VmRSS"), peakMb: mb("VmHWM"), anonMb: mb("RssAnon"), fileMb: mb("RssFile") };
   } catch {
     const { stdout } = await promisify(execFile)("ps", ["-o", "rss=", "-p", String(pid)]);
-    return { rssMb: Number(stdout.trim()) / 1024, peakMb: Number.NaN };
+    return {
+      rssMb: Number(stdout.trim()) / 1024,
+      peakMb: Number.NaN,
+      anonMb: Number.NaN,
+      fileMb: Number.NaN,
+    };
   }
+}
+
+/** `174 MB (peak 183 MB; 131 MB its own, 43 MB mapped from files)`, without what is not known. */
+function describeMemory(memory: Memory): string {
+  const details = [
+    ...(Number.isNaN(memory.peakMb) ? [] : [`peak ${fixed(memory.peakMb, 0)} MB`]),
+    ...(Number.isNaN(memory.anonMb)
+      ? []
+      : [`${fixed(memory.anonMb, 0)} MB its own, ${fixed(memory.fileMb, 0)} MB mapped from files`]),
+  ];
+  return `${fixed(memory.rssMb, 0)} MB${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
 }
 
 // 1. The bare baseline ---------------------------------------------------------------------------
@@ -179,7 +207,7 @@ interface BareResult {
   failed: number;
   wallMs: number;
   concurrency: number;
-  rssMb: number;
+  memory: Memory;
   /** CPU seconds each part of the machine used during the measured jobs (null where /proc is missing). */
   cpu: CpuShare[] | null;
 }
@@ -242,11 +270,11 @@ async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
   const ticksBefore = await cpuTicks(named);
   const { failed, wallMs } = await batch(options.bareJobs, "run");
   const cpu = cpuBetween(ticksBefore, await cpuTicks(named));
-  const { rssMb } = await memoryOf(child.pid as number);
+  const memory = await memoryOf(child.pid as number);
   await stopWorker();
   await dropQueue();
   log(`bare: ${options.bareJobs} calls in ${(wallMs / 1000).toFixed(2)} s, ${failed} failed`);
-  return { jobs: options.bareJobs, failed, wallMs, concurrency, rssMb, cpu };
+  return { jobs: options.bareJobs, failed, wallMs, concurrency, memory, cpu };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -481,7 +509,7 @@ interface Results {
   bare: BareResult;
   load: LoadResult;
   alone: SequentialResult;
-  workers: Array<{ name: string; rssMb: number; peakMb: number }>;
+  workers: Array<{ name: string } & Memory>;
   /** Sessions the workers had run when their memory was read. */
   ran: number;
 }
@@ -577,10 +605,10 @@ function report(options: Options, results: Results): string {
       row([
         `RSS, worker \`${worker.name}\``,
         `after the runs (${ran} sessions in all)`,
-        `${fixed(worker.rssMb, 0)} MB (peak ${fixed(worker.peakMb, 0)} MB)`,
+        describeMemory(worker),
       ]),
     ),
-    row(["RSS, bare worker", `after its ${bare.jobs} jobs`, `${fixed(bare.rssMb, 0)} MB`]),
+    row(["RSS, bare worker", `after its ${bare.jobs} jobs`, describeMemory(bare.memory)]),
   ];
   const load1 = loadavg().map((value) => value.toFixed(2));
   const machine =
