@@ -3,7 +3,7 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/db.ts";
 import { createPrisma } from "./client.ts";
-import { isDatabaseUnavailable } from "./faults.ts";
+import { isDatabaseUnavailable, isOutOfConnections } from "./faults.ts";
 import { listen } from "./notifications.ts";
 
 // Real failures of a real server: an unreachable port, a connection killed mid-query and mid-transaction,
@@ -121,5 +121,36 @@ describe("listen", () => {
     await expect(
       listen(db.url, { channels: ["bad; drop table x"], onNotification: () => {} }),
     ).rejects.toThrow(/not a channel name/);
+  });
+});
+
+// A server with no connection slot left for the role, for real: a role whose CONNECTION LIMIT is 0.
+describe("isOutOfConnections", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it("is true when PostgreSQL refuses a connection for want of a slot, and false for other failures", async () => {
+    const role = `no_slots_${Date.now()}`;
+    await db.prisma.$executeRawUnsafe(`CREATE ROLE "${role}" LOGIN CONNECTION LIMIT 0`);
+    try {
+      const url = new URL(db.url);
+      url.username = role;
+      const client = new Client({ connectionString: url.toString() });
+      const refused = await client.connect().catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: "53300" });
+      expect(isOutOfConnections(refused)).toBe(true);
+      expect(isOutOfConnections(new Error("queueing failed", { cause: refused }))).toBe(true);
+      // Unreachable, or refused as a statement: not a want of slots.
+      const nowhere = new Client({ connectionString: "postgresql://postgres@127.0.0.1:1/none" });
+      expect(isOutOfConnections(await nowhere.connect().catch((e: unknown) => e))).toBe(false);
+      expect(
+        isOutOfConnections(await db.prisma.$queryRawUnsafe("select nope").catch((e: unknown) => e)),
+      ).toBe(false);
+    } finally {
+      await db.prisma.$executeRawUnsafe(`DROP ROLE "${role}"`);
+    }
   });
 });

@@ -90,3 +90,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** SQLSTATE too_many_connections: the server, the database or the role has no connection slot left. */
+const TOO_MANY_CONNECTIONS = "53300";
+
+/**
+ * Whether `error` (from node-postgres, directly or as a cause) is PostgreSQL refusing a new connection
+ * because every slot is taken (`sorry, too many clients already`, or a database's or role's
+ * `CONNECTION LIMIT`): a busy server rather than one that is down, so a slot is usually free again
+ * within moments.
+ */
+export function isOutOfConnections(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 6; depth++) {
+    if ((current as { code?: unknown }).code === TOO_MANY_CONNECTIONS) return true;
+    current = current.cause;
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 export { type CreatePrismaOptions, createPrisma, executeSql, queryRows, queryText } from "./client.ts";
 export { ensureDatabase } from "./ensure-database.ts";
-export { isDatabaseUnavailable } from "./faults.ts";
+export { isDatabaseUnavailable, isOutOfConnections } from "./faults.ts";
 export type {
   GeneratedFile,
   ModelCall,

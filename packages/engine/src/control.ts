@@ -9,7 +9,7 @@ import {
   type SessionStatus,
 } from "@foundry/store";
 import type { Logger } from "./logger.ts";
-import { buildFlow } from "./submit.ts";
+import { addSessionFlow, buildFlow } from "./submit.ts";
 
 // What a person can do to a session besides submitting it: cancel it and retry it. Both change
 // Postgres first (the source of truth: a cancelled session's calls can no longer be claimed, so no
@@ -71,7 +71,10 @@ export async function retrySession(
   const workflow = await getSessionWorkflow(deps.db, sessionId);
   if (!workflow) return { ok: false, code: "NOT_FOUND" };
   try {
-    await deps.queues.flows.add(buildFlow(sessionId, workflow, change.run, deps.queues.jobOptions("phase")));
+    await addSessionFlow(
+      deps.queues,
+      buildFlow(sessionId, workflow, change.run, deps.queues.jobOptions("phase")),
+    );
   } catch (cause) {
     await failSession(deps.db, sessionId, {
       reason: `could not queue the retry: ${(cause as Error).message}`,

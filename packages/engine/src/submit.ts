@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "@foundry/db";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isOutOfConnections, type PrismaClient } from "@foundry/db";
 import { FoundryError } from "@foundry/errors";
 import {
   ORCHESTRATOR_QUEUE,
@@ -62,7 +63,7 @@ export async function submitSession(
     cache: submission.cache ?? workflow.cache ?? false,
   });
   try {
-    await deps.queues.flows.add(flow);
+    await addSessionFlow(deps.queues, flow);
   } catch (cause) {
     await failSession(deps.db, id, {
       reason: `could not queue the session: ${(cause as Error).message}`,
@@ -71,6 +72,33 @@ export async function submitSession(
     throw new EnqueueError("the job queue is unavailable; try again shortly", { cause });
   }
   return { id, workflow: workflowName };
+}
+
+/**
+ * How long adding a session's flow waits for PostgreSQL to have a connection slot again. On the
+ * PostgreSQL queue backend a burst of submissions while every worker is busy can take every slot
+ * the server allows for a moment (`sorry, too many clients already`, SQLSTATE 53300): 2 of 30
+ * sessions submitted at once failed so in `bench:overhead` with an API and four workers on a server
+ * of 100 connections. Any other failure of the queue is answered at once.
+ */
+export const ENQUEUE_SLOT_WAIT_MS = 5_000;
+
+/**
+ * Adds a session's flow (`buildFlow`), trying again while PostgreSQL has no connection slot left, for
+ * at most ENQUEUE_SLOT_WAIT_MS. Safe to repeat: such a failure happens before anything is sent, and
+ * the phase jobs' ids are fixed by session, run and phase.
+ */
+export async function addSessionFlow(queues: QueueSet, flow: FlowJob): Promise<void> {
+  const deadline = Date.now() + ENQUEUE_SLOT_WAIT_MS;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      await queues.flows.add(flow);
+      return;
+    } catch (error) {
+      if (!isOutOfConnections(error) || Date.now() + delay > deadline) throw error;
+      await sleep(delay);
+    }
+  }
 }
 
 /**

@@ -171,7 +171,38 @@ function openRedis(
   };
 }
 
-const PostgresClasses = withBackend(createPostgresBackend);
+/**
+ * BullMQ's PostgreSQL backends, each of which forgets a failed readiness check. A backend (one per
+ * queue, flow producer, worker) and its connection check BullMQ's tables on the first query and
+ * keep that check's promise, a rejected one too: a single refused connection at that moment (the
+ * server restarting, no connection slot left) failed every later query of that object until the
+ * process restarted. Here the next query checks again.
+ */
+const PostgresClasses = withBackend((name, opts, factoryOpts) => {
+  const backend = createPostgresBackend(
+    name,
+    opts as Parameters<typeof createPostgresBackend>[1],
+    factoryOpts,
+  );
+  forgetFailedReadiness(backend.connection);
+  forgetFailedReadiness(backend);
+  return backend;
+});
+
+/** Makes `target.waitUntilReady()` drop a rejected check (its private `readyPromise`) so the next call checks again. */
+function forgetFailedReadiness(target: object): void {
+  const memo = target as { waitUntilReady(): Promise<void>; readyPromise?: Promise<void> };
+  const check = memo.waitUntilReady.bind(memo);
+  memo.waitUntilReady = () => {
+    const ready = check();
+    // Set before the check's first await, so this is the promise the next caller would get.
+    const kept = memo.readyPromise;
+    ready.catch(() => {
+      if (memo.readyPromise === kept) memo.readyPromise = undefined;
+    });
+    return ready;
+  };
+}
 
 // The same contract as extend-pause.lua, on BullMQ's `rate_limit` row (points at the maximum means
 // "paused until expire_at_ms"), atomic under the row lock the upsert takes.
