@@ -1,11 +1,9 @@
-import { createApp } from "@foundry/api";
 import { createPrisma, type PrismaClient } from "@foundry/db";
 import type { QueueSet } from "@foundry/queue";
-import { WorkflowCatalog } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
 import { closeTestQueues, openTestQueues } from "./support/queues.ts";
-import { API_TOKEN, WORKFLOWS_DIR } from "./support/stack.ts";
+import { API_TOKEN, createTestApp } from "./support/stack.ts";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
 
 // The API while PostgreSQL is unreachable: a 503 that says so (and when to try again), not a 500.
@@ -14,7 +12,7 @@ describe("the API without PostgreSQL", () => {
   let proxy: TcpProxy;
   let prisma: PrismaClient;
   let queues: QueueSet;
-  let app: ReturnType<typeof createApp>;
+  let app: Awaited<ReturnType<typeof createTestApp>>;
   const errors: Error[] = [];
   const warnings: string[] = [];
 
@@ -24,14 +22,9 @@ describe("the API without PostgreSQL", () => {
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     prisma = createPrisma(proxy.rewrite(db.url));
     queues = await openTestQueues({ databaseUrl: db.url, role: "producer" });
-    app = createApp({
+    app = await createTestApp({
       db: prisma,
       queues,
-      workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
-      apiToken: API_TOKEN,
-      canPublish: false,
-      workspaceDir: "/nonexistent",
-      maxBodyBytes: 1024 * 1024,
       logError: (error) => errors.push(error),
       logWarning: (_, message) => warnings.push(message),
     });

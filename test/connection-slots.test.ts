@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createApp } from "@foundry/api";
 import { ORCHESTRATOR_QUEUE, openQueueConnection, QueueSet } from "@foundry/queue";
-import { WorkflowCatalog } from "@foundry/workflow";
 import { Client, escapeIdentifier } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
-import { API_TOKEN, WORKFLOWS_DIR } from "./support/stack.ts";
+import { API_TOKEN, createTestApp } from "./support/stack.ts";
 
 // On the PostgreSQL queue backend a burst can take every connection slot the server allows for a
 // moment ("sorry, too many clients already"). A submission then waits for a slot (a few seconds at
@@ -16,7 +14,7 @@ describe("submitting while PostgreSQL has no connection slot left", () => {
   let db: TestDatabase;
   let admin: Client;
   let queues: QueueSet;
-  let app: ReturnType<typeof createApp>;
+  let app: Awaited<ReturnType<typeof createTestApp>>;
   const role = `slots_${randomBytes(4).toString("hex")}`;
 
   beforeAll(async () => {
@@ -39,17 +37,7 @@ describe("submitting while PostgreSQL has no connection slot left", () => {
         { role: "producer", migrate: false },
       ),
     );
-    app = createApp({
-      db: db.prisma,
-      queues,
-      workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
-      apiToken: API_TOKEN,
-      canPublish: false,
-      workspaceDir: "/nonexistent",
-      maxBodyBytes: 1024 * 1024,
-      logError: () => {},
-      logWarning: () => {},
-    });
+    app = await createTestApp({ db: db.prisma, queues });
   });
 
   /** No new connection for the role (and none of its open ones left), until `allowConnections`. */

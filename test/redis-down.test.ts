@@ -1,13 +1,11 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "@foundry/api";
 import { findRedisServer, type LocalRedis, startPrivateRedis } from "@foundry/devstack";
 import { openQueueConnection, QueueSet } from "@foundry/queue";
-import { WorkflowCatalog } from "@foundry/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
-import { API_TOKEN, WORKFLOWS_DIR } from "./support/stack.ts";
+import { API_TOKEN, createTestApp } from "./support/stack.ts";
 
 // The API while Redis is down: submissions answer 503 at once (and the accepted row is marked
 // failed, not left queued forever), and /readyz says "not ready" (why goes to the log), instead of hanging.
@@ -16,7 +14,7 @@ describe.skipIf(findRedisServer() === null)("the API without Redis", () => {
   let redis: LocalRedis;
   let db: TestDatabase;
   let queues: QueueSet;
-  let app: ReturnType<typeof createApp>;
+  let app: Awaited<ReturnType<typeof createTestApp>>;
   const warnings: Array<{ details: Record<string, unknown>; message: string }> = [];
 
   beforeAll(async () => {
@@ -26,15 +24,10 @@ describe.skipIf(findRedisServer() === null)("the API without Redis", () => {
     db = await createTestDatabase();
     const backend = { kind: "redis" as const, url: redis.url, prefix: "redis-down", cluster: false };
     queues = new QueueSet(await openQueueConnection(backend, { role: "producer" }));
-    app = createApp({
+    app = await createTestApp({
       db: db.prisma,
       queues,
-      workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
-      apiToken: API_TOKEN,
-      canPublish: false,
       workspaceDir: dir,
-      maxBodyBytes: 1024 * 1024,
-      logError: () => {},
       logWarning: (details, message) => warnings.push({ details, message }),
     });
   });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { createApp, type LoginRateLimit } from "@foundry/api";
+import { type AppDeps, createApp, type LoginRateLimit } from "@foundry/api";
 import { createPrisma } from "@foundry/db";
 import {
   DEFAULT_FILE_LIMITS,
@@ -39,6 +39,25 @@ import { uniquePrefix } from "./redis.ts";
 
 export const API_TOKEN = "test-token-0123456789abcdef";
 export const WORKFLOWS_DIR = fileURLToPath(new URL("../../workflows", import.meta.url));
+
+/**
+ * The API alone over a database and queues the test opened (no workers): the repository's
+ * workflows, `API_TOKEN`, no publishing; errors and warnings go where the test says (nowhere by default).
+ */
+export async function createTestApp(
+  deps: Pick<AppDeps, "db" | "queues"> & Partial<Pick<AppDeps, "workspaceDir" | "logError" | "logWarning">>,
+): Promise<Hono> {
+  return createApp({
+    workflows: await WorkflowCatalog.load(WORKFLOWS_DIR),
+    apiToken: API_TOKEN,
+    canPublish: false,
+    workspaceDir: "/nonexistent",
+    maxBodyBytes: 1024 * 1024,
+    logError: () => {},
+    logWarning: () => {},
+    ...deps,
+  });
+}
 
 export interface StackOptions {
   simulator?: SimulatorOptions;
