@@ -65,12 +65,15 @@ describe("submitting while PostgreSQL has no connection slot left", () => {
   // made again once a slot is free (BullMQ alone would keep that failure for good).
   it("waits for a slot, then queues the session", async () => {
     await refuseConnections();
+    const started = Date.now();
     const answer = submit();
     // The queue's connections are refused for a while (SQLSTATE 53300), then allowed again.
     await new Promise((resolve) => setTimeout(resolve, 600));
     await allowConnections();
     const response = await answer;
     expect(response.status).toBe(202);
+    // It was refused until then: the answer waited for the slot.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     const { id } = (await response.json()) as { id: string };
     const session = await db.prisma.session.findUniqueOrThrow({ where: { id } });
     expect(session.status).toBe("queued");

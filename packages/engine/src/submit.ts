@@ -77,9 +77,11 @@ export async function submitSession(
 /**
  * How long adding a session's flow waits for PostgreSQL to have a connection slot again. On the
  * PostgreSQL queue backend a burst of submissions while every worker is busy can take every slot
- * the server allows for a moment (`sorry, too many clients already`, SQLSTATE 53300): 2 of 30
- * sessions submitted at once failed so in `bench:overhead` with an API and four workers on a server
- * of 100 connections. Any other failure of the queue is answered at once.
+ * the server allows for a moment (`sorry, too many clients already`, SQLSTATE 53300): in 4 of 17
+ * runs of `bench:overhead --layout per-provider --backend postgres` (an API and four workers on a
+ * server of 100 connections), one or two of 30 sessions submitted at once failed so. Any other
+ * failure of the queue is answered at once (not `throughOutage`, which would also wait out a Redis
+ * that is down, where the API answers 503 at once).
  */
 export const ENQUEUE_SLOT_WAIT_MS = 5_000;
 

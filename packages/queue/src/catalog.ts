@@ -54,9 +54,10 @@ export const MAX_FINISHED_JOBS = 50_000;
  * - PostgreSQL: the age in the job's options, the cap by QueueSet.capFinishedJobs (the reconciler's
  *   housekeeping, every 10 minutes, for jobs finished more than two hours ago). BullMQ's PostgreSQL
  *   backend enforces a count in the options on every completion with `DELETE … WHERE id NOT IN
- *   (SELECT … ORDER BY finished_at_ms DESC LIMIT count)`, which reads every kept job of the queue: a completion took 1.0 ms with no job kept and
- *   6.2 ms with 9,000, growing all day long towards the cap, where age alone stayed at 0.6–0.7 ms
- *   (`npm run bench:retention`, bench/README.md). The age's delete is a range of an index.
+ *   (SELECT … ORDER BY finished_at_ms DESC LIMIT count)`, which reads every kept job of the queue:
+ *   a completion took 1.0 ms with no job kept and 6.2 ms with 9,000, growing all day long towards
+ *   the cap, where age alone stayed at 0.6–0.7 ms (`npm run bench:retention`, bench/README.md). The
+ *   age's delete is a range of an index.
  */
 function jobRetention(backend: QueueBackendKind): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> {
   if (backend === "postgres") {

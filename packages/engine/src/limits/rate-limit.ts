@@ -52,20 +52,20 @@ export function slidingWindowKeysAndArgs(
   name: string,
   limits: ProviderLimits,
   reservation: Reservation,
-): Array<string | number> | null {
+): { keys: string[]; args: Array<string | number> } | null {
   const { requests, tokens } = limits;
   if (!requests && !tokens) return null;
-  return [
-    `${keyPrefix}:limit:${name}`,
-    `${keyPrefix}:tpm:${name}`,
-    `${keyPrefix}:tpm:${name}:held`,
-    requests?.max ?? 0,
-    (requests?.windowMs ?? 0) + marginMs,
-    tokens?.max ?? 0,
-    (tokens?.windowMs ?? 0) + marginMs,
-    reservation.id,
-    Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0),
-  ];
+  return {
+    keys: [`${keyPrefix}:limit:${name}`, `${keyPrefix}:tpm:${name}`, `${keyPrefix}:tpm:${name}:held`],
+    args: [
+      requests?.max ?? 0,
+      (requests?.windowMs ?? 0) + marginMs,
+      tokens?.max ?? 0,
+      (tokens?.windowMs ?? 0) + marginMs,
+      reservation.id,
+      Math.min(Math.max(0, Math.ceil(reservation.tokens)), tokens?.max ?? 0),
+    ],
+  };
 }
 
 /**
@@ -95,9 +95,9 @@ export class SlidingWindowLimiter implements RateLimiter {
     limits: ProviderLimits,
     reservation: Reservation = { id: randomUUID(), tokens: 0 },
   ): Promise<number> {
-    const keysAndArgs = slidingWindowKeysAndArgs(this.#keyPrefix, this.#marginMs, name, limits, reservation);
-    if (!keysAndArgs) return 0;
-    const wait = await this.#admit(...keysAndArgs);
+    const window = slidingWindowKeysAndArgs(this.#keyPrefix, this.#marginMs, name, limits, reservation);
+    if (!window) return 0;
+    const wait = await this.#admit(...window.keys, ...window.args);
     return Number(wait);
   }
 

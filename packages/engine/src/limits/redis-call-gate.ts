@@ -62,9 +62,9 @@ export class RedisCallGate implements CallGate {
     if (!window) return { breaker: await this.#breakers.admit(breaker.key, breaker.settings), wait: 0 };
     const [reply, wait] = (await this.#gate(
       breakerRedisKey(this.#prefix, breaker.key),
-      ...window.slice(0, 3),
+      ...window.keys,
       breaker.settings.cooldownMs,
-      ...window.slice(3),
+      ...window.args,
     )) as [BreakerAdmitReply, number];
     return { breaker: admissionOfReply(reply), wait: Number(wait) };
   }
