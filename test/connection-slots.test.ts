@@ -13,8 +13,8 @@ import { API_TOKEN, createTestApp } from "./support/stack.ts";
 describe("submitting while PostgreSQL has no connection slot left", () => {
   let db: TestDatabase;
   let admin: Client;
-  let queues: QueueSet;
-  let app: Awaited<ReturnType<typeof createTestApp>>;
+  let roleUrl: string;
+  const opened: QueueSet[] = [];
   const role = `slots_${randomBytes(4).toString("hex")}`;
 
   beforeAll(async () => {
@@ -31,30 +31,32 @@ describe("submitting while PostgreSQL has no connection slot left", () => {
       await admin.query(`GRANT ALL ON ALL ${kind} IN SCHEMA bullmq TO ${name}`);
     const url = new URL(db.url);
     url.username = role;
-    queues = new QueueSet(
-      await openQueueConnection(
-        { kind: "postgres", url: url.toString() },
-        { role: "producer", migrate: false },
-      ),
-    );
-    app = await createTestApp({ db: db.prisma, queues });
+    roleUrl = url.toString();
   });
 
-  /** No new connection for the role (and none of its open ones left), until `allowConnections`. */
-  async function refuseConnections(): Promise<void> {
-    await admin.query(`ALTER ROLE ${escapeIdentifier(role)} CONNECTION LIMIT 0`);
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [role]);
+  /**
+   * The API with queues of its own, logged in as the role: a refusal set before it meets the first
+   * connection its queues open (those of an earlier test stay open, and are not used).
+   */
+  async function openApi() {
+    const queues = new QueueSet(
+      await openQueueConnection({ kind: "postgres", url: roleUrl }, { role: "producer", migrate: false }),
+    );
+    opened.push(queues);
+    return { queues, app: await createTestApp({ db: db.prisma, queues }) };
   }
+  /** No new connection for the role until `allowConnections` (those open stay open). */
+  const refuseConnections = () => admin.query(`ALTER ROLE ${escapeIdentifier(role)} CONNECTION LIMIT 0`);
   const allowConnections = () => admin.query(`ALTER ROLE ${escapeIdentifier(role)} CONNECTION LIMIT -1`);
   afterAll(async () => {
-    await queues?.close().catch(() => {});
+    for (const queues of opened) await queues.close().catch(() => {});
     await admin?.query(`DROP OWNED BY ${escapeIdentifier(role)}`).catch(() => {});
     await admin?.query(`DROP ROLE IF EXISTS ${escapeIdentifier(role)}`).catch(() => {});
     await admin?.end();
     await db?.drop();
   });
 
-  const submit = () =>
+  const submit = (app: Awaited<ReturnType<typeof createTestApp>>) =>
     app.request("/api/sessions", {
       method: "POST",
       headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
@@ -65,8 +67,9 @@ describe("submitting while PostgreSQL has no connection slot left", () => {
   // made again once a slot is free (BullMQ alone would keep that failure for good).
   it("waits for a slot, then queues the session", async () => {
     await refuseConnections();
+    const { queues, app } = await openApi();
     const started = Date.now();
-    const answer = submit();
+    const answer = submit(app);
     // The queue's connections are refused for a while (SQLSTATE 53300), then allowed again.
     await new Promise((resolve) => setTimeout(resolve, 600));
     await allowConnections();
@@ -84,8 +87,9 @@ describe("submitting while PostgreSQL has no connection slot left", () => {
 
   it("answers 503 and records the session as failed when no slot frees up in time", async () => {
     await refuseConnections();
+    const { app } = await openApi();
     const started = Date.now();
-    const response = await submit();
+    const response = await submit(app);
     expect(response.status).toBe(503);
     expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
     const sessions = await db.prisma.session.findMany({ where: { status: "failed" } });
