@@ -33,6 +33,12 @@ const BARE_QUEUE = "bare";
 const ENDED = ["succeeded", "failed", "cancelled"];
 const GENEROUS_LIMIT = "1000000/60s";
 const INSTANT = { openai: 0, anthropic: 0, gemini: 0 };
+/**
+ * The workers' IDLE_TRIM_MS here (10 s by default), shorter so that the idle reading costs the run
+ * little; no pause within the runs comes near it. The idle reading is taken this margin later.
+ */
+const IDLE_TRIM_MS = 2_000;
+const IDLE_READ_MARGIN_MS = 1_000;
 
 /** Where the bare worker's queue lives for one run, and the benchmark's handle on it. */
 interface BareQueue {
@@ -509,7 +515,8 @@ interface Results {
   bare: BareResult;
   load: LoadResult;
   alone: SequentialResult;
-  workers: Array<{ name: string } & Memory>;
+  /** Each worker's memory after the runs, and its RSS once it gave memory back after IDLE_TRIM_MS. */
+  workers: Array<{ name: string; idleRssMb: number } & Memory>;
   /** Sessions the workers had run when their memory was read. */
   ran: number;
 }
@@ -604,8 +611,8 @@ function report(options: Options, results: Results): string {
     ...workers.map((worker) =>
       row([
         `RSS, worker \`${worker.name}\``,
-        `after the runs (${ran} sessions in all)`,
-        describeMemory(worker),
+        `after the runs (${ran} sessions in all); then idle for ${(IDLE_TRIM_MS + IDLE_READ_MARGIN_MS) / 1000} s`,
+        `${describeMemory(worker)}; idle ${fixed(worker.idleRssMb, 0)} MB`,
       ]),
     ),
     row(["RSS, bare worker", `after its ${bare.jobs} jobs`, describeMemory(bare.memory)]),
@@ -672,6 +679,7 @@ try {
       OPENAI_RATE_LIMIT: GENEROUS_LIMIT,
       ANTHROPIC_RATE_LIMIT: GENEROUS_LIMIT,
       GEMINI_RATE_LIMIT: GENEROUS_LIMIT,
+      IDLE_TRIM_MS: String(IDLE_TRIM_MS),
       ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
     },
   });
@@ -682,9 +690,15 @@ try {
   const load = await runLoad(options, cluster, runId);
   const alone = await runSequential(options, cluster, runId);
   const ran = await soak(options, cluster, runId, 1 + load.sessions + alone.latencies.length);
-  const workers = await Promise.all(
-    cluster.workers.map(async (worker) => ({ name: worker.name, ...(await memoryOf(worker.pid)) })),
-  );
+  const afterRuns = await Promise.all(cluster.workers.map((worker) => memoryOf(worker.pid)));
+  // Idle now: each worker gives memory back IDLE_TRIM_MS after its last job (apps/worker/src/idle-trim.ts).
+  await sleep(IDLE_TRIM_MS + IDLE_READ_MARGIN_MS);
+  const idle = await Promise.all(cluster.workers.map((worker) => memoryOf(worker.pid)));
+  const workers = cluster.workers.map((worker, index) => ({
+    name: worker.name,
+    ...(afterRuns[index] as Memory),
+    idleRssMb: (idle[index] as Memory).rssMb,
+  }));
   await cluster.stop();
   failed = bare.failed > 0 || load.succeeded < load.sessions || alone.succeeded < alone.latencies.length;
   const parts: string[] = [];

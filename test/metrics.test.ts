@@ -2,9 +2,10 @@
 // worker's metrics on its METRICS_PORT without a token (model calls by provider and outcome, tokens
 // and cost agreeing with the journal, a 429's failure and pause, phases, its queues' job counts);
 // the API's behind the token at /metrics (HTTP requests by route pattern and status, sessions by
-// status, job counts per queue); and the logs of the whole run (the worker's stdout, the API's)
+// status, job counts per queue); the memory the idle worker gave back; and the logs of the whole run (the worker's stdout, the API's)
 // carry session, phase and job ids but none of the provider keys nor the API token.
 import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { FoundryMetrics, type MetricsServer, serveMetrics } from "@foundry/metrics";
 import { createLogger } from "@foundry/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ const KEYS = {
   gemini: "AIza-LEAK-CHECK-19e7d2c4a8",
 };
 const TOKEN = "api-token-LEAK-CHECK-6b2f0e9d3c71";
+const IDLE_TRIM_MS = 400;
 
 let stack: Stack;
 let worker: WorkerProcess;
@@ -48,6 +50,7 @@ beforeAll(async () => {
     METRICS_PORT: "0",
     LOG_LEVEL: "trace",
     MAX_RATE_LIMIT_PAUSE_MS: "1000",
+    IDLE_TRIM_MS: String(IDLE_TRIM_MS),
   });
   await waitUntilConsuming(worker);
   const started = /"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(worker.output());
@@ -146,6 +149,30 @@ describe("the workers' metrics after a session", () => {
       expect(sum(samples, "bullmq_job_count", { queue, state: "completed" }), queue).toBeGreaterThan(0);
       expect(sum(samples, "bullmq_job_count", { queue, state: "active" }), queue).toBe(0);
     }
+  });
+
+  it("count the memory given back once the worker was idle, once per idle spell", async () => {
+    const session = await stack.db.prisma.session.findUniqueOrThrow({ where: { id } });
+    const finishedAt = session.finishedAt?.getTime() as number;
+    const trimsLogged = () =>
+      worker
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"idle: memory given back"'))
+        .map((line) => JSON.parse(line) as { time: number; rssBeforeMb: number; rssAfterMb: number });
+    // The session's last job ended just before its finish was recorded; IDLE_TRIM_MS later, a trim.
+    const deadline = Date.now() + 10_000;
+    while (!trimsLogged().some((trim) => trim.time >= finishedAt) && Date.now() < deadline) await sleep(50);
+    const logged = trimsLogged();
+    const last = logged.at(-1);
+    expect(last?.time).toBeGreaterThanOrEqual(finishedAt);
+    expect(last?.rssAfterMb).toBeLessThanOrEqual(last?.rssBeforeMb as number);
+    const samples = await scrapeWorker();
+    expect(sum(samples, "foundry_memory_trims_total", {})).toBe(logged.length);
+    expect(sum(samples, "foundry_memory_trim_seconds_total", {})).toBeGreaterThan(0);
+    // Still idle three trim delays later: not trimmed again.
+    await sleep(3 * IDLE_TRIM_MS);
+    expect(sum(await scrapeWorker(), "foundry_memory_trims_total", {})).toBe(logged.length);
   });
 });
 

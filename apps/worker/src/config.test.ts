@@ -35,6 +35,14 @@ describe("the worker's configuration from its environment", () => {
       log: silentLogger,
     });
 
+  it("gives memory back after 10 s without a job, or as IDLE_TRIM_MS says; 0 never", () => {
+    expect(configOf({}).idleTrimMs).toBe(10_000);
+    expect(configOf({ IDLE_TRIM_MS: "2500" }).idleTrimMs).toBe(2_500);
+    expect(configOf({ IDLE_TRIM_MS: "0" }).idleTrimMs).toBe(0);
+    expect(() => configOf({ IDLE_TRIM_MS: "-1" })).toThrow(/IDLE_TRIM_MS/);
+    expect(() => configOf({ IDLE_TRIM_MS: "soon" })).toThrow(/IDLE_TRIM_MS/);
+  });
+
   it("applies --concurrency to the provider queues only", () => {
     const config = configOf({ ORCHESTRATOR_CONCURRENCY: "20", OPENAI_CONCURRENCY: "3" }, 2);
     expect(config.concurrency).toEqual({ orchestrator: 20, openai: 2, anthropic: 2, gemini: 2 });

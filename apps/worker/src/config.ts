@@ -64,6 +64,8 @@ export const workerEnvSchema = z.object({
   ORCHESTRATOR_CONCURRENCY: positiveInt(50),
   CALL_TIMEOUT_MS: positiveInt(120_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
+  // Memory: after this long without a job a worker gives its heap's free memory back; 0: never.
+  IDLE_TRIM_MS: z.coerce.number().int().min(0).default(10_000),
   // Durability: leases, outages, 429s, the reconciler (see the README's Configuration).
   CALL_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
   INFRA_OUTAGE_TIMEOUT_MS: positiveInt(600_000),
@@ -155,6 +157,7 @@ export function workerConfigFromEnv(
     },
     providers: options.providers,
     log: options.log,
+    idleTrimMs: env.IDLE_TRIM_MS,
     metricsServer:
       env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
     engine: {

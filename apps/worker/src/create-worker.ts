@@ -21,6 +21,7 @@ import {
   type QueueName,
   QueueSet,
 } from "@foundry/queue";
+import { IdleTrim } from "./idle-trim.ts";
 
 /** The engine's settings: its dependencies less the ones createWorker builds. */
 export type EngineSettings = Omit<
@@ -46,6 +47,11 @@ export interface WorkerConfig {
   engine: EngineSettings;
   /** The rest of `startWorkers`' options: reconciler, job lock, calls in flight, started attempts. */
   pool?: Pick<WorkerPoolOptions, "reconciler" | "lockMs" | "maxInFlight" | "maxStartedAttempts">;
+  /**
+   * After this long without a job, give the heap's free memory back (`IdleTrim`); 0 or absent:
+   * never. @default absent (`IDLE_TRIM_MS`, 10 s, in a worker started from the environment)
+   */
+  idleTrimMs?: number;
   /** Serve GET /metrics here. @default not served */
   metricsServer?: { port: number; host: string };
   log: Logger;
@@ -161,12 +167,17 @@ export async function createWorker(
       observe: metrics.observer,
       ...coordinationFor(queues, db),
     };
+    const trim = config.idleTrimMs
+      ? new IdleTrim({ afterMs: config.idleTrimMs, log, onTrim: (done) => metrics.observeMemoryTrim(done) })
+      : null;
+    if (trim) owned.push(async () => trim.close());
     const pool = await startWorkers({
       ...config.pool,
       deps,
       databaseUrl: config.databaseUrl,
       queues: config.queues,
       concurrency: config.concurrency ?? {},
+      ...(trim && { activity: trim }),
     });
 
     return {

@@ -62,5 +62,5 @@ export type { CallObservation, EngineObserver } from "./observer.ts";
 export { DEFAULT_PRICES, type ModelPrice, type PriceTable } from "./pricing.ts";
 export { type ReconcileReport, Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 export { DEFAULT_WORKFLOW, EnqueueError, type SubmitRequest, submitSession } from "./submit.ts";
-export { startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";
+export { type JobActivity, startWorkers, type WorkerPool, type WorkerPoolOptions } from "./workers.ts";
 export { workflowDetail, workflowSummary } from "./workflow-view.ts";

@@ -58,6 +58,14 @@ export interface WorkerPoolOptions {
    * cannot bound. Set on the queue when the pool starts; a provider left out has its cap removed.
    */
   maxInFlight?: Partial<Record<ProviderName, number>>;
+  /** Told when each job this pool processes starts and ends (the worker's idle memory trim). */
+  activity?: JobActivity;
+}
+
+/** Hears this process's jobs start and end, whatever their outcome (retry, delay, children). */
+export interface JobActivity {
+  started(): void;
+  ended(): void;
 }
 
 export interface WorkerPool {
@@ -108,6 +116,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
       async (job: Job, token?: string, signal?: AbortSignal) => {
         const sessionId = sessionOf(job);
         const jobId = job.id as string;
+        options.activity?.started();
         if (sessionId) {
           const jobs = active.get(sessionId) ?? new Map<string, Worker>();
           jobs.set(jobId, worker);
@@ -144,6 +153,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
           const jobs = sessionId ? active.get(sessionId) : undefined;
           jobs?.delete(jobId);
           if (sessionId && jobs?.size === 0) active.delete(sessionId);
+          options.activity?.ended();
         }
       },
       {

@@ -29,6 +29,20 @@ describe("FoundryMetrics", () => {
     ]);
   });
 
+  it("counts idle memory trims, their time and what they gave back (never less than nothing)", async () => {
+    const metrics = new FoundryMetrics();
+    metrics.observeMemoryTrim({ durationMs: 40, rssBefore: 180 * 2 ** 20, rssAfter: 120 * 2 ** 20 });
+    metrics.observeMemoryTrim({ durationMs: 60, rssBefore: 120 * 2 ** 20, rssAfter: 121 * 2 ** 20 });
+    const text = await metrics.text();
+    expect(line(text, "foundry_memory_trims_total")).toEqual(["foundry_memory_trims_total 2"]);
+    expect(line(text, "foundry_memory_trim_seconds_total")).toEqual([
+      "foundry_memory_trim_seconds_total 0.1",
+    ]);
+    expect(line(text, "foundry_memory_trim_freed_bytes_total")).toEqual([
+      `foundry_memory_trim_freed_bytes_total ${60 * 2 ** 20}`,
+    ]);
+  });
+
   it("counts a failed call by its code and leaves tokens and cost alone when there are none", async () => {
     const metrics = new FoundryMetrics();
     metrics.observer.call?.({

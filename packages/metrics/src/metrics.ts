@@ -58,6 +58,9 @@ export class FoundryMetrics {
   readonly observer: EngineObserver;
   readonly #httpRequests: Counter<"method" | "route" | "status">;
   readonly #httpDuration: Histogram<"method" | "route" | "status">;
+  readonly #memoryTrims: Counter;
+  readonly #memoryTrimSeconds: Counter;
+  readonly #memoryTrimFreed: Counter;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -162,6 +165,22 @@ export class FoundryMetrics {
       registers,
     });
 
+    this.#memoryTrims = new Counter({
+      name: "foundry_memory_trims_total",
+      help: "Memory-reducing collections run after the worker had been idle (IDLE_TRIM_MS).",
+      registers,
+    });
+    this.#memoryTrimSeconds = new Counter({
+      name: "foundry_memory_trim_seconds_total",
+      help: "Time those collections took.",
+      registers,
+    });
+    this.#memoryTrimFreed = new Counter({
+      name: "foundry_memory_trim_freed_bytes_total",
+      help: "Resident memory those collections gave back.",
+      registers,
+    });
+
     this.observer = {
       call(event) {
         const labels = { provider: event.provider, model: event.model, outcome: event.outcome };
@@ -246,6 +265,13 @@ export class FoundryMetrics {
     const labels = { method: request.method, route: request.route, status: String(request.status) };
     this.#httpRequests.inc(labels);
     this.#httpDuration.observe(labels, request.durationMs / 1000);
+  }
+
+  /** Counts one idle memory trim of a worker. */
+  observeMemoryTrim(trim: { durationMs: number; rssBefore: number; rssAfter: number }): void {
+    this.#memoryTrims.inc();
+    this.#memoryTrimSeconds.inc(trim.durationMs / 1000);
+    this.#memoryTrimFreed.inc(Math.max(0, trim.rssBefore - trim.rssAfter));
   }
 
   /** The `Content-Type` of {@link text}'s answer (Prometheus text format 0.0.4). */
