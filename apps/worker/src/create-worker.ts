@@ -141,6 +141,7 @@ export async function createWorker(
     const metrics = new FoundryMetrics({
       defaultLabels: { service: "worker" },
       processMetrics: true,
+      memoryTrims: Boolean(config.idleTrimMs),
       queues: config.queues.map((name) => queues.get(name)),
       onCollectError: (error, collector) =>
         log.warn({ collector, error: error.message }, "metrics: a collector failed; its series are left out"),

@@ -30,7 +30,8 @@ describe("FoundryMetrics", () => {
   });
 
   it("counts idle memory trims, their time and what they gave back (never less than nothing)", async () => {
-    const metrics = new FoundryMetrics();
+    expect(await new FoundryMetrics().text()).not.toContain("foundry_memory_trim");
+    const metrics = new FoundryMetrics({ memoryTrims: true });
     metrics.observeMemoryTrim({ durationMs: 40, rssBefore: 180 * 2 ** 20, rssAfter: 120 * 2 ** 20 });
     metrics.observeMemoryTrim({ durationMs: 60, rssBefore: 120 * 2 ** 20, rssAfter: 121 * 2 ** 20 });
     const text = await metrics.text();

@@ -21,6 +21,8 @@ export interface MetricsOptions {
   sessionStatuses?: readonly string[];
   /** Queues whose job counts (by state) are read at scrape time. @default [] */
   queues?: readonly JobCountSource[];
+  /** The worker's idle memory trims (`observeMemoryTrim`), where the process runs them. @default false */
+  memoryTrims?: boolean;
   /** A collector that fails or takes longer than this leaves its series out of the scrape. @default 2000 */
   collectTimeoutMs?: number;
   /** Told when a collector fails; the scrape goes on without that metric. */
@@ -58,9 +60,7 @@ export class FoundryMetrics {
   readonly observer: EngineObserver;
   readonly #httpRequests: Counter<"method" | "route" | "status">;
   readonly #httpDuration: Histogram<"method" | "route" | "status">;
-  readonly #memoryTrims: Counter;
-  readonly #memoryTrimSeconds: Counter;
-  readonly #memoryTrimFreed: Counter;
+  readonly #memoryTrims: { count: Counter; seconds: Counter; freed: Counter } | null = null;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -165,21 +165,25 @@ export class FoundryMetrics {
       registers,
     });
 
-    this.#memoryTrims = new Counter({
-      name: "foundry_memory_trims_total",
-      help: "Memory-reducing collections run after the worker had been idle (IDLE_TRIM_MS).",
-      registers,
-    });
-    this.#memoryTrimSeconds = new Counter({
-      name: "foundry_memory_trim_seconds_total",
-      help: "Time those collections took.",
-      registers,
-    });
-    this.#memoryTrimFreed = new Counter({
-      name: "foundry_memory_trim_freed_bytes_total",
-      help: "Resident memory those collections gave back.",
-      registers,
-    });
+    if (options.memoryTrims) {
+      this.#memoryTrims = {
+        count: new Counter({
+          name: "foundry_memory_trims_total",
+          help: "Memory-reducing collections run after the worker had been idle (IDLE_TRIM_MS).",
+          registers,
+        }),
+        seconds: new Counter({
+          name: "foundry_memory_trim_seconds_total",
+          help: "Time those collections took.",
+          registers,
+        }),
+        freed: new Counter({
+          name: "foundry_memory_trim_freed_bytes_total",
+          help: "Resident memory those collections gave back.",
+          registers,
+        }),
+      };
+    }
 
     this.observer = {
       call(event) {
@@ -267,11 +271,12 @@ export class FoundryMetrics {
     this.#httpDuration.observe(labels, request.durationMs / 1000);
   }
 
-  /** Counts one idle memory trim of a worker. */
+  /** Counts one idle memory trim of a worker (nothing unless made with `memoryTrims`). */
   observeMemoryTrim(trim: { durationMs: number; rssBefore: number; rssAfter: number }): void {
-    this.#memoryTrims.inc();
-    this.#memoryTrimSeconds.inc(trim.durationMs / 1000);
-    this.#memoryTrimFreed.inc(Math.max(0, trim.rssBefore - trim.rssAfter));
+    if (!this.#memoryTrims) return;
+    this.#memoryTrims.count.inc();
+    this.#memoryTrims.seconds.inc(trim.durationMs / 1000);
+    this.#memoryTrims.freed.inc(Math.max(0, trim.rssBefore - trim.rssAfter));
   }
 
   /** The `Content-Type` of {@link text}'s answer (Prometheus text format 0.0.4). */
