@@ -4,7 +4,8 @@
 // the size it grew to, and the old generation keeps the pages it freed. V8's memory reducer, which
 // would return them, did not run in an idle worker: after 100 sessions the four workers of
 // `npm run bench:overhead -- --soak 100 --layout per-provider` stayed at 162–195 MB for 45 s of
-// idleness. One memory-reducing collection brought them to 107–136 MB (bench/README.md, eleventh run).
+// idleness. One memory-reducing collection brought every worker to 108–144 MB (bench/README.md,
+// eleventh run).
 
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -71,8 +72,8 @@ export class IdleTrim implements JobActivity {
     if (this.#running === 0 && !this.#timer) this.#arm(this.#afterMs);
   }
 
-  /** Gives memory back now, as the idle timer does. */
-  trim(): MemoryTrim {
+  /** Gives memory back now. */
+  #trim(): void {
     const rssBefore = process.memoryUsage.rss();
     const started = performance.now();
     this.#collect();
@@ -87,7 +88,6 @@ export class IdleTrim implements JobActivity {
       "idle: memory given back",
     );
     this.#onTrim?.(trim);
-    return trim;
   }
 
   /** Stops trimming (the worker is shutting down). */
@@ -114,7 +114,7 @@ export class IdleTrim implements JobActivity {
       return;
     }
     try {
-      this.trim();
+      this.#trim();
     } catch (error) {
       this.#log.warn({ error: (error as Error).message }, "idle: could not give memory back");
     }
