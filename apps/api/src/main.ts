@@ -33,7 +33,14 @@ try {
   await checkQueueRedis(backend, log);
   workflows = await WorkflowCatalog.load(env.WORKFLOWS_DIR);
   await migrate(env.DATABASE_URL, { log: (message) => log.info({}, message) });
-  queues = new QueueSet(await openQueueConnection(backend, { role: "producer", poolSize: 10 }));
+  queues = new QueueSet(
+    await openQueueConnection(backend, {
+      role: "producer",
+      poolSize: 10,
+      onError: (error, repeats) =>
+        log.warn({ error: error.message, repeats }, "queue store: connection problem"),
+    }),
+  );
 } catch (error) {
   console.error(`api: ${(error as Error).message}`);
   process.exit(1);

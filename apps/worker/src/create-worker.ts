@@ -113,7 +113,13 @@ export async function createWorker(
       const prisma = createPrisma(config.databaseUrl);
       owned.push(() => prisma.$disconnect());
       db = prisma;
-      const opened = new QueueSet(await openQueueConnection(config.queueBackend, { role: "worker" }));
+      const opened = new QueueSet(
+        await openQueueConnection(config.queueBackend, {
+          role: "worker",
+          onError: (error, repeats) =>
+            log.warn({ error: error.message, repeats }, "queue store: connection problem"),
+        }),
+      );
       owned.push(() => opened.close());
       queues = opened;
     }

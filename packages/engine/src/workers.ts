@@ -201,7 +201,6 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
       for (const id of jobIds) worker.cancelJob(id, ABORT_REASONS.lockLost);
       log.warn({ jobIds }, "lock renewal failed; cancelled");
     });
-    worker.on("error", (error) => log.error({ error: error.message }, "worker error"));
     return worker;
   });
 

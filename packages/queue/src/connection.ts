@@ -15,6 +15,7 @@ import {
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import pg from "pg";
 import { POSTGRES_QUEUE_SCHEMA, type QueueBackend, QueueBackendError } from "./backend.ts";
+import { type QueueErrorListener, throttleErrors, warnOnStderr } from "./connection-errors.ts";
 
 /** ioredis's client for one server or a cluster; both run the Lua scripts the same way. */
 export type RedisClient = Redis | Cluster;
@@ -31,6 +32,12 @@ export interface OpenQueueOptions {
   migrate?: boolean;
   /** PostgreSQL: connections in the pool; each worker holds one for LISTEN. @default 20 */
   poolSize?: number;
+  /**
+   * Told of the connection's errors (the store unreachable, a connection dropped), from every queue,
+   * flow producer, worker and listener built on it: each trouble once, then at most every 30 s
+   * while it lasts (throttleErrors). @default one line on stderr
+   */
+  onError?: QueueErrorListener;
 }
 
 /** Worker options this layer sets itself. */
@@ -69,8 +76,9 @@ export async function openQueueConnection(
   backend: QueueBackend,
   options: OpenQueueOptions,
 ): Promise<QueueConnection> {
-  if (backend.kind === "postgres") return openPostgres(backend, options);
-  const connection = openRedis(backend, options);
+  const onError = throttleErrors(options.onError ?? warnOnStderr);
+  if (backend.kind === "postgres") return openPostgres(backend, options, onError);
+  const connection = openRedis(backend, options, onError);
   // A producer's commands fail while it is not connected: give it the moment a first connect
   // takes, without failing the start of a process whose Redis is not up yet.
   if (options.role === "producer") await connected(connection.redis as RedisClient, 5_000);
@@ -129,9 +137,19 @@ function connected(redis: RedisClient, timeoutMs: number): Promise<void> {
 
 const pauseScript = readFileSync(new URL("./extend-pause.lua", import.meta.url), "utf8");
 
+/** Routes the errors `emitter` emits to `onError` (without a listener BullMQ prints each whole). */
+function reporting<T extends { on(event: "error", listener: (error: Error) => void): unknown }>(
+  emitter: T,
+  onError: (error: Error) => void,
+): T {
+  emitter.on("error", onError);
+  return emitter;
+}
+
 function openRedis(
   backend: Extract<QueueBackend, { kind: "redis" }>,
   options: OpenQueueOptions,
+  onError: (error: Error) => void,
 ): QueueConnection {
   const redis = createRedisClient(backend, options.role);
   // Workers block on their own connections (BullMQ duplicates this one for each).
@@ -143,17 +161,20 @@ function openRedis(
     prefix,
     redis,
     pool: null,
-    queue: (name) => new Queue(name, { connection: redis, prefix }),
-    flowProducer: () => new FlowProducer({ connection: redis, prefix }),
+    queue: (name) => reporting(new Queue(name, { connection: redis, prefix }), onError),
+    flowProducer: () => reporting(new FlowProducer({ connection: redis, prefix }), onError),
     worker(name, processor, settings) {
       workerRedis ??= createRedisClient(backend, "worker");
-      return new Worker(name, processor, { ...settings, connection: workerRedis, prefix });
+      return reporting(
+        new Worker(name, processor, { ...settings, connection: workerRedis, prefix }),
+        onError,
+      );
     },
     queueEvents(name) {
       // BullMQ blocks on this connection and does not close one it was given: it is closed with ours.
       const blocking = createRedisClient(backend, "worker");
       listeners.push(blocking);
-      return new QueueEvents(name, { connection: blocking, prefix });
+      return reporting(new QueueEvents(name, { connection: blocking, prefix }), onError);
     },
     async ping() {
       await redis.ping();
@@ -218,6 +239,7 @@ const PAUSE_SQL = `
 async function openPostgres(
   backend: Extract<QueueBackend, { kind: "postgres" }>,
   options: OpenQueueOptions,
+  onError: (error: Error) => void,
 ): Promise<QueueConnection> {
   const pool = new pg.Pool({
     connectionString: backend.url,
@@ -227,8 +249,9 @@ async function openPostgres(
     options: `-c search_path=${POSTGRES_QUEUE_SCHEMA}`,
     connectionTimeoutMillis: options.role === "producer" ? 5_000 : 0,
   });
-  // An idle connection that drops is replaced by the pool; the error must not end the process.
-  pool.on("error", () => {});
+  // An idle connection that drops is replaced by the pool; the error must not end the process. Every
+  // BullMQ object on the pool re-emits it too, the same object: it is reported once.
+  pool.on("error", onError);
   // Each BullMQ queue and worker on the pool listens for its errors.
   pool.setMaxListeners(0);
   if (options.migrate ?? true) {
@@ -245,11 +268,19 @@ async function openPostgres(
     prefix: POSTGRES_QUEUE_SCHEMA,
     redis: null,
     pool,
-    queue: (name) => new PostgresClasses.Queue(name, { connection }) as unknown as Queue,
-    flowProducer: () => new PostgresClasses.FlowProducer({ connection }) as unknown as FlowProducer,
+    queue: (name) => reporting(new PostgresClasses.Queue(name, { connection }) as unknown as Queue, onError),
+    flowProducer: () =>
+      reporting(new PostgresClasses.FlowProducer({ connection }) as unknown as FlowProducer, onError),
     worker: (name, processor, settings) =>
-      new PostgresClasses.Worker(name, processor as never, { ...settings, connection }) as unknown as Worker,
-    queueEvents: (name) => new PostgresClasses.QueueEvents(name, { connection }) as unknown as QueueEvents,
+      reporting(
+        new PostgresClasses.Worker(name, processor as never, {
+          ...settings,
+          connection,
+        }) as unknown as Worker,
+        onError,
+      ),
+    queueEvents: (name) =>
+      reporting(new PostgresClasses.QueueEvents(name, { connection }) as unknown as QueueEvents, onError),
     async ping() {
       await pool.query("SELECT 1");
     },
