@@ -10,10 +10,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { installShutdownHandlers } from "@foundry/devstack";
-import { openQueueConnection, type QueueBackendKind } from "@foundry/queue";
+import { jobOptions, openQueueConnection, type QueueBackendKind, type QueueConnection } from "@foundry/queue";
 import { type Simulator, startSimulator } from "@foundry/simulator";
 import { WORKER_ENV, WORKER_NODE_FLAGS } from "@foundry/worker/node-flags";
-import type { Queue } from "bullmq";
+import type { FlowJob, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { COMPILE_CACHE_ENV, deleteKeysWithPrefix } from "../test/support/cluster.ts";
 import {
@@ -46,6 +46,8 @@ interface BareQueue {
   env: Record<string, string>;
   /** The benchmark's own handle on the bare queue (to add jobs and read them back). */
   queue: Queue;
+  /** The connection `queue` is on (the hand-off baseline's flows and worker run on it, in this process). */
+  connection: QueueConnection;
   /** Closes the handle and removes what the run stored. */
   close(): Promise<void>;
 }
@@ -60,6 +62,7 @@ const BACKENDS = {
     return {
       env: { BARE_BACKEND: "redis", REDIS_URL: options.redisUrl, BARE_PREFIX: prefix },
       queue,
+      connection,
       async close() {
         await queue.close();
         await deleteKeysWithPrefix(connection.redis as Redis, prefix);
@@ -74,6 +77,7 @@ const BACKENDS = {
     return {
       env: { BARE_BACKEND: "postgres", DATABASE_URL: database.url, BARE_PREFIX: "" },
       queue,
+      connection,
       async close() {
         await queue.close();
         await connection.close();
@@ -281,6 +285,74 @@ async function runBare(options: Options, sim: Simulator): Promise<BareResult> {
   await dropQueue();
   log(`bare: ${options.bareJobs} calls in ${(wallMs / 1000).toFixed(2)} s, ${failed} failed`);
   return { jobs: options.bareJobs, failed, wallMs, concurrency, memory, cpu };
+}
+
+/** Jobs in a bare chain: as many as a session has phases. */
+const CHAIN_LENGTH = 9;
+
+/**
+ * BullMQ's own hand-off on the run's queue store, the floor under the system's: chains of
+ * CHAIN_LENGTH no-op jobs added as one flow (each job the parent of the one before, as a session's
+ * phases are, with a phase job's options), one chain at a time as the sequential sessions run, by a
+ * worker in this process. A hand-off is one job's processor returning to the next one's starting
+ * (performance.now, so below the millisecond the system's timestamps have). A first chain warms up.
+ */
+async function runBareHandOffs(options: Options): Promise<number[]> {
+  const bare = await BACKENDS[options.backend](options);
+  const dropQueue = defer(() => bare.close());
+  const flows = bare.connection.flowProducer();
+  const handOffs: number[] = [];
+  const ended = new Map<string, number>();
+  let chainDone: (() => void) | undefined;
+  const worker = bare.connection.worker(
+    BARE_QUEUE,
+    async (job) => {
+      const started = performance.now();
+      const { id, previous, last } = job.data as { id: string; previous?: string; last: boolean };
+      const before = previous === undefined ? undefined : ended.get(previous);
+      if (before !== undefined) handOffs.push(started - before);
+      ended.set(id, performance.now());
+      if (last) chainDone?.();
+      return null;
+    },
+    { concurrency: options.concurrency },
+  );
+  const opts = jobOptions("phase", options.backend);
+  const chain = (tag: string): FlowJob => {
+    let node: FlowJob | undefined;
+    for (let index = 0; index < CHAIN_LENGTH; index++) {
+      node = {
+        name: `job-${index}`,
+        queueName: BARE_QUEUE,
+        data: {
+          id: `${tag}-${index}`,
+          ...(index > 0 && { previous: `${tag}-${index - 1}` }),
+          last: index === CHAIN_LENGTH - 1,
+        },
+        opts,
+        ...(node && { children: [node] }),
+      };
+    }
+    return node as FlowJob;
+  };
+  try {
+    for (let index = 0; index <= options.sequential; index++) {
+      const done = new Promise<void>((resolve) => {
+        chainDone = resolve;
+      });
+      if (index === 1) handOffs.length = 0;
+      await flows.add(chain(`chain-${index}`));
+      const timedOut = sleep(options.timeoutMs, "timeout" as const, { ref: false });
+      if ((await Promise.race([done, timedOut])) === "timeout")
+        throw new Error("bare: a chain did not finish in time");
+    }
+  } finally {
+    await worker.close();
+    await flows.close();
+    await dropQueue();
+  }
+  log(`bare: ${handOffs.length} hand-offs in ${options.sequential} chains of ${CHAIN_LENGTH} jobs`);
+  return handOffs;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -513,6 +585,8 @@ async function soak(options: Options, cluster: BenchCluster, runId: string, ran:
 
 interface Results {
   bare: BareResult;
+  /** BullMQ's own hand-offs, in ms (runBareHandOffs). */
+  bareHandOffs: number[];
   load: LoadResult;
   alone: SequentialResult;
   /** Each worker's memory after the runs, and its RSS once it gave memory back after IDLE_TRIM_MS. */
@@ -554,7 +628,7 @@ function cpuRows(bare: BareResult, load: LoadResult, workers: Results["workers"]
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
 function report(options: Options, results: Results): string {
-  const { bare, load, alone, workers, ran } = results;
+  const { bare, bareHandOffs, load, alone, workers, ran } = results;
   const bareRate = bare.jobs / (bare.wallMs / 1000);
   const ours = load.calls / (load.wallMs / 1000);
   const perMinute = (load.succeeded / load.wallMs) * 60_000;
@@ -602,6 +676,11 @@ function report(options: Options, results: Results): string {
       "phase hand-off, idle",
       `${alone.handOffs.length} hand-offs of the sequential sessions`,
       `p50 **${fixed(handOffP50, 0)} ms**, p99 **${fixed(handOffP99, 0)} ms**, max ${fixed(Math.max(...alone.handOffs), 0)} ms`,
+    ]),
+    row([
+      "hand-off, bare BullMQ",
+      `${bareHandOffs.length} hand-offs of ${options.sequential} flows of ${CHAIN_LENGTH} no-op jobs, one after another; processor returns → next starts`,
+      `p50 ${fixed(percentile(bareHandOffs, 50), 2)} ms, p99 ${fixed(percentile(bareHandOffs, 99), 2)} ms`,
     ]),
     row([
       "phase hand-off, under load",
@@ -665,6 +744,7 @@ let output: string | undefined;
 let failed = false;
 try {
   const bare = await runBare(options, sim);
+  const bareHandOffs = await runBareHandOffs(options);
   const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "foundry-overhead-prof-")) : undefined;
   const cluster = await startBenchCluster({
     databaseUrl: options.databaseUrl,
@@ -716,7 +796,7 @@ try {
       parts.push(profileReport(worker.name, await summarizeCpuProfiles(mine, load.window)));
     }
   }
-  parts.push(report(options, { bare, load, alone, workers, ran }));
+  parts.push(report(options, { bare, bareHandOffs, load, alone, workers, ran }));
   output = parts.join("\n");
 } catch (error) {
   console.error(`bench:overhead: ${error instanceof Error ? error.message : String(error)}`);
