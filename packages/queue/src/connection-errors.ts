@@ -5,7 +5,7 @@
 export type QueueErrorListener = (error: Error, repeats: number) => void;
 
 /** How often one trouble is reported again while it lasts. */
-export const ERROR_REPEAT_INTERVAL_MS = 30_000;
+const ERROR_REPEAT_INTERVAL_MS = 30_000;
 
 /** Distinct messages remembered at once; the oldest is forgotten first. */
 const REMEMBERED_MESSAGES = 64;

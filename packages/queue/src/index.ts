@@ -34,11 +34,7 @@ export {
   type RedisClient,
   type WorkerSettings,
 } from "./connection.ts";
-export {
-  ERROR_REPEAT_INTERVAL_MS,
-  type QueueErrorListener,
-  throttleErrors,
-} from "./connection-errors.ts";
+export type { QueueErrorListener } from "./connection-errors.ts";
 export { type LuaScript, luaScript } from "./lua.ts";
 export { ORCHESTRATOR_QUEUE, QUEUE_NAMES, type QueueName } from "./names.ts";
 export { FINISHED_JOB_CAP_GRACE_MS, type QueueDepth, QueueSet } from "./queue-set.ts";
