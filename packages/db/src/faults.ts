@@ -1,3 +1,4 @@
+import { isPostgresFault, isTransientSqlState } from "@foundry/errors";
 import { Prisma } from "./generated/client.ts";
 
 // Telling "the database is unavailable" apart from "the database refused this statement". The first is
@@ -24,39 +25,6 @@ const ADAPTER_CONNECTION_KINDS = new Set([
 ]);
 
 /**
- * SQLSTATEs of a server that is going away, starting, overloaded, or that asks for the transaction to
- * be run again: class 08 (connection exception), 53 (insufficient resources), 57P01–57P03 (shutdown,
- * crash shutdown, cannot connect now), 40001 and 40P01 (serialization failure, deadlock).
- */
-function isTransientSqlState(code: string): boolean {
-  return (
-    code.startsWith("08") ||
-    code.startsWith("53") ||
-    /^57P0[1-3]$/.test(code) ||
-    code === "40001" ||
-    code === "40P01"
-  );
-}
-
-/** Socket failures Node reports with a `code` and a `syscall`. */
-const SOCKET_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-]);
-
-// node-postgres throws plain Errors for a broken or closed client; their messages are its constants.
-const PG_CONNECTION_MESSAGES = [
-  "Connection terminated",
-  "Client has encountered a connection error and is not queryable",
-  "Client was closed and is not queryable",
-  "timeout exceeded when trying to connect",
-];
-
-/**
  * Whether `error` (from Prisma over @prisma/adapter-pg, or from node-postgres directly) means that the
  * database is unreachable, the connection broke, or the server asks for the transaction to be run
  * again (deadlock, serialization failure) — rather than that the statement was refused.
@@ -74,18 +42,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     if (current instanceof Prisma.PrismaClientInitializationError) return true;
     if (!(current instanceof Error)) return false;
-    const { code, syscall } = current as { code?: unknown; syscall?: unknown };
-    if (typeof code === "string" && typeof syscall === "string" && SOCKET_CODES.has(code)) return true;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && "severity" in current) {
-      return isTransientSqlState(code);
-    }
-    if (
-      PG_CONNECTION_MESSAGES.some(
-        (message) => current instanceof Error && current.message.startsWith(message),
-      )
-    ) {
-      return true;
-    }
+    if (isPostgresFault(current)) return true;
     current = current.cause;
   }
   return false;

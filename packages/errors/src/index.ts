@@ -30,3 +30,5 @@ export class FoundryError extends Error {
     this.isRetryable = options.isRetryable;
   }
 }
+
+export { isPostgresFault, isPostgresUnavailable, isTransientSqlState } from "./postgres.ts";

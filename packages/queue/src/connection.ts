@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { isPostgresUnavailable } from "@foundry/errors";
 import {
+  ConnectionClosedError,
   createPostgresBackend,
   FlowProducer,
   MINIMUM_POSTGRES_VERSION,
@@ -207,8 +209,43 @@ const PostgresClasses = withBackend((name, opts, factoryOpts) => {
   );
   forgetFailedReadiness(backend.connection);
   forgetFailedReadiness(backend);
+  retryFinishesOnConnectionLoss(backend);
   return backend;
 });
+
+/** The backend's statements that end a job's attempt: completed, failed, retried, delayed for a retry. */
+const FINISHES = ["moveToCompleted", "moveToFailed", "retryJob", "moveToDelayed"] as const;
+
+/**
+ * Makes a finish that PostgreSQL did not take because the server went away (a killed connection, a
+ * restart, a failover; see isPostgresUnavailable) reach BullMQ's worker as a lost connection, as it
+ * does on Redis. The worker then runs the same finish again after its `runRetryDelay`, with the
+ * job's attempt kept, where it otherwise failed the job for good or spent one of its attempts on the
+ * fault (and a job with one attempt left its flow's parent waiting). Running a finish again is safe:
+ * one that did commit before its connection broke is refused the second time (the job is no longer
+ * active under the worker's lock), and the job stays as the first one left it.
+ */
+function retryFinishesOnConnectionLoss(target: object): void {
+  const backend = target as Record<(typeof FINISHES)[number], (...args: unknown[]) => Promise<unknown>>;
+  for (const name of FINISHES) {
+    const finish = backend[name].bind(backend);
+    backend[name] = async (...args) => {
+      try {
+        return await finish(...args);
+      } catch (error) {
+        if (isPostgresUnavailable(error)) throw new ConnectionClosedError((error as Error).message, error);
+        throw error;
+      }
+    };
+  }
+}
+
+/**
+ * How long a PostgreSQL worker waits before it runs again a finish or a fetch that met a lost
+ * connection (BullMQ's `runRetryDelay`, 15 s by default). The pool opens a new connection for the next
+ * statement at once, and a job's lock is not renewed while its finish waits.
+ */
+const POSTGRES_RUN_RETRY_DELAY_MS = 1_000;
 
 /** Makes `target.waitUntilReady()` drop a rejected check (its private `readyPromise`) so the next call checks again. */
 function forgetFailedReadiness(target: object): void {
@@ -274,6 +311,7 @@ async function openPostgres(
     worker: (name, processor, settings) =>
       reporting(
         new PostgresClasses.Worker(name, processor as never, {
+          runRetryDelay: POSTGRES_RUN_RETRY_DELAY_MS,
           ...settings,
           connection,
         }) as unknown as Worker,
