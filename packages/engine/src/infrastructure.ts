@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDatabaseUnavailable } from "@foundry/db";
+import { isSocketFailure } from "@foundry/errors";
 import { type Infrastructure, InfrastructureError } from "@foundry/store";
 import { ErrorCode } from "bullmq";
 
@@ -9,14 +10,6 @@ import { ErrorCode } from "bullmq";
 
 /** ioredis (and Redis) errors that mean "not reachable right now". */
 const QUEUE_REPLY_PREFIXES = ["LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY"];
-const SOCKET_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-]);
 
 /** Whether `error` says the job queue's store (Redis) is unreachable or not ready. */
 function isQueueUnavailable(error: unknown): boolean {
@@ -24,8 +17,7 @@ function isQueueUnavailable(error: unknown): boolean {
     if (current.name === "MaxRetriesPerRequestError") return true;
     // ioredis's CONNECTION_CLOSED_ERROR_MSG: a command on a connection that is closed for good.
     if (current.message === "Connection is closed.") return true;
-    const { code, syscall } = current as { code?: unknown; syscall?: unknown };
-    if (typeof code === "string" && typeof syscall === "string" && SOCKET_CODES.has(code)) return true;
+    if (isSocketFailure(current)) return true;
     const message = current.message;
     if (current.name === "ReplyError" && QUEUE_REPLY_PREFIXES.some((prefix) => message.startsWith(prefix))) {
       return true;

@@ -31,4 +31,4 @@ export class FoundryError extends Error {
   }
 }
 
-export { isPostgresFault, isPostgresUnavailable, isTransientSqlState } from "./postgres.ts";
+export { isPostgresFault, isPostgresUnavailable, isSocketFailure, isTransientSqlState } from "./postgres.ts";

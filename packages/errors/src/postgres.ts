@@ -18,7 +18,7 @@ export function isTransientSqlState(code: string): boolean {
   );
 }
 
-/** Socket failures Node reports with a `code` and a `syscall`. */
+/** Socket failures Node reports with a `code` and a `syscall`: the peer refused, reset, vanished. */
 const SOCKET_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -27,6 +27,12 @@ const SOCKET_CODES = new Set([
   "ENOTFOUND",
   "EHOSTUNREACH",
 ]);
+
+/** Whether `error` itself is a socket failure (see SOCKET_CODES), whichever client met it. */
+export function isSocketFailure(error: Error): boolean {
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  return typeof code === "string" && typeof syscall === "string" && SOCKET_CODES.has(code);
+}
 
 // node-postgres throws plain Errors for a broken or closed client; their messages are its constants.
 const PG_CONNECTION_MESSAGES = [
@@ -42,8 +48,8 @@ const PG_CONNECTION_MESSAGES = [
  * (an error the server sent, with a transient SQLSTATE; a socket failure; a client it closed).
  */
 export function isPostgresFault(error: Error): boolean {
-  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
-  if (typeof code === "string" && typeof syscall === "string" && SOCKET_CODES.has(code)) return true;
+  if (isSocketFailure(error)) return true;
+  const { code } = error as { code?: unknown };
   // An error the server sent: node-postgres gives it the SQLSTATE as `code`, and a `severity`.
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && "severity" in error) {
     return isTransientSqlState(code);
