@@ -220,8 +220,8 @@ const FINISHES = ["moveToCompleted", "moveToFailed", "retryJob", "moveToDelayed"
  * Makes a finish that PostgreSQL did not take because the server went away (a killed connection, a
  * restart, a failover; see isPostgresUnavailable) reach BullMQ's worker as a lost connection, as it
  * does on Redis. The worker then runs the same finish again after its `runRetryDelay`, with the
- * job's attempt kept, where it otherwise failed the job for good or spent one of its attempts on the
- * fault (and a job with one attempt left its flow's parent waiting). Running a finish again is safe:
+ * job's attempt kept, where it otherwise counted as the job failing: an attempt spent on the fault,
+ * or a job on its last attempt failed for good (and its flow's parent with it). Running a finish again is safe:
  * one that did commit before its connection broke is refused the second time (the job is no longer
  * active under the worker's lock), and the job stays as the first one left it.
  */
