@@ -221,9 +221,9 @@ const FINISHES = ["moveToCompleted", "moveToFailed", "retryJob", "moveToDelayed"
  * restart, a failover; see isPostgresUnavailable) reach BullMQ's worker as a lost connection, as it
  * does on Redis. The worker then runs the same finish again after its `runRetryDelay`, with the
  * job's attempt kept, where it otherwise counted as the job failing: an attempt spent on the fault,
- * or a job on its last attempt failed for good (and its flow's parent with it). Running a finish again is safe:
- * one that did commit before its connection broke is refused the second time (the job is no longer
- * active under the worker's lock), and the job stays as the first one left it.
+ * or a job on its last attempt failed for good (and its flow's parent with it). Running a finish
+ * again is safe: one that did commit before its connection broke is refused the second time (the job
+ * is no longer active under the worker's lock), and the job stays as the first one left it.
  */
 function retryFinishesOnConnectionLoss(target: object): void {
   const backend = target as Record<(typeof FINISHES)[number], (...args: unknown[]) => Promise<unknown>>;
