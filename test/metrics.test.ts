@@ -2,8 +2,9 @@
 // worker's metrics on its METRICS_PORT without a token (model calls by provider and outcome, tokens
 // and cost agreeing with the journal, a 429's failure and pause, phases, its queues' job counts);
 // the API's behind the token at /metrics (HTTP requests by route pattern and status, sessions by
-// status, job counts per queue); the memory the idle worker gave back; and the logs of the whole run (the worker's stdout, the API's)
-// carry session, phase and job ids but none of the provider keys nor the API token.
+// status, job counts per queue); the memory the idle worker gave back; and the logs of the whole
+// run (the worker's stdout, the API's) carry session, phase and job ids but none of the provider keys
+// nor the API token.
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FoundryMetrics, type MetricsServer, serveMetrics } from "@foundry/metrics";
