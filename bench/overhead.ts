@@ -467,19 +467,22 @@ async function waitForSessions(cluster: BenchCluster, ids: string[], timeoutMs: 
 }
 
 /**
- * From the sessions' phase runs: each hand-off (a phase's start minus the previous phase's finish)
- * and each phase's durations (start to finish), by phase in workflow order.
+ * From the sessions' phase runs: each hand-off (a phase's start minus the previous phase's finish),
+ * also by the phase it leads into, and each phase's durations (start to finish), by phase in workflow
+ * order. A phase that makes model calls is started by the job that finished the phase before it; a
+ * files or git phase by its own job, once BullMQ hands it over: `into` shows both kinds apart.
  */
 async function phaseTimings(
   cluster: BenchCluster,
   ids: string[],
-): Promise<{ handOffs: number[]; durations: Map<string, number[]> }> {
+): Promise<{ handOffs: number[]; into: Map<string, number[]>; durations: Map<string, number[]> }> {
   const runs = await cluster.db.phaseRun.findMany({
     where: { sessionId: { in: ids } },
     select: { sessionId: true, phase: true, position: true, startedAt: true, finishedAt: true },
     orderBy: [{ sessionId: "asc" }, { position: "asc" }],
   });
   const handOffs: number[] = [];
+  const into = new Map<string, number[]>();
   const durations = new Map<string, number[]>();
   for (const [index, run] of runs.entries()) {
     if (run.startedAt && run.finishedAt) {
@@ -489,10 +492,12 @@ async function phaseTimings(
     }
     const previous = runs[index - 1];
     if (previous?.sessionId !== run.sessionId || !previous?.finishedAt || !run.startedAt) continue;
-    handOffs.push(run.startedAt.getTime() - previous.finishedAt.getTime());
+    const handOff = run.startedAt.getTime() - previous.finishedAt.getTime();
+    handOffs.push(handOff);
+    into.set(run.phase, [...(into.get(run.phase) ?? []), handOff]);
   }
-  // Map keeps insertion order: the first session's phases, in its order (ORDER BY position).
-  return { handOffs, durations };
+  // Maps keep insertion order: the first session's phases, in its order (ORDER BY position).
+  return { handOffs, into, durations };
 }
 
 async function runLoad(options: Options, cluster: BenchCluster, runId: string): Promise<LoadResult> {
@@ -530,6 +535,8 @@ interface SequentialResult {
   latencies: number[];
   succeeded: number;
   handOffs: number[];
+  /** The hand-offs by the phase they lead into, in workflow order. */
+  handOffsInto: Map<string, number[]>;
   /** Each phase's durations over the sequential sessions, in workflow order. */
   phaseMs: Map<string, number[]>;
   phases: number;
@@ -556,7 +563,15 @@ async function runSequential(
   const phases = await cluster.db.phaseRun.count({ where: { sessionId: ids[0] } });
   const calls = await cluster.db.modelCall.count({ where: { sessionId: ids[0], status: "succeeded" } });
   const timings = await phaseTimings(cluster, ids);
-  return { latencies, succeeded, handOffs: timings.handOffs, phaseMs: timings.durations, phases, calls };
+  return {
+    latencies,
+    succeeded,
+    handOffs: timings.handOffs,
+    handOffsInto: timings.into,
+    phaseMs: timings.durations,
+    phases,
+    calls,
+  };
 }
 
 /**
@@ -676,6 +691,11 @@ function report(options: Options, results: Results): string {
       "phase hand-off, idle",
       `${alone.handOffs.length} hand-offs of the sequential sessions`,
       `p50 **${fixed(handOffP50, 0)} ms**, p99 **${fixed(handOffP99, 0)} ms**, max ${fixed(Math.max(...alone.handOffs), 0)} ms`,
+    ]),
+    row([
+      "phase hand-off by the phase it leads into, idle",
+      "p50 over the sequential sessions; files and git through BullMQ, the others started by the job before",
+      [...alone.handOffsInto].map(([phase, ms]) => `${phase} ${fixed(percentile(ms, 50), 1)} ms`).join(", "),
     ]),
     row([
       "hand-off, bare BullMQ",

@@ -29,6 +29,20 @@ describe("a session end to end (API → flow → provider queues → simulator �
       ["git", "succeeded"],
     ]);
 
+    // Each phase job ran once, but the first, which queued its calls and ran again to gather them:
+    // every later phase that makes calls was started, and its calls queued, by the job before it.
+    const orchestrator = stack.queues.get("orchestrator");
+    const activations = await Promise.all(
+      session.phases.map(async (phase) => [
+        phase.id,
+        (await orchestrator.getJob(`${id}.0.${phase.id}`))?.attemptsStarted,
+      ]),
+    );
+    expect(activations).toEqual([
+      ["requirements", 2],
+      ...session.phases.slice(1).map((phase) => [phase.id, 1]),
+    ]);
+
     // Every model call is in Postgres with tokens and cost, and the simulator served exactly those.
     const served = stack.sim.requests().filter((request) => request.status === 200);
     expect(session.calls.length).toBe(served.length);

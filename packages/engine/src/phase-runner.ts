@@ -1,6 +1,6 @@
 import type { Prisma } from "@foundry/db";
 import type { ProviderName } from "@foundry/llm";
-import { callJobIdFor, callJobName, type ModelCallPayload, phasePayload } from "@foundry/queue";
+import { callJobIdFor, callJobName, type ModelCallPayload, phaseJobId, phasePayload } from "@foundry/queue";
 import {
   type AnsweredCall,
   ensureCalls,
@@ -121,13 +121,64 @@ async function runPhase(
       skipReason: reason,
     });
     log.info({ reason }, "phase skipped");
+    await startNextPhase(deps, memo, job, session, workflow, phase, log);
     return { phase: phaseId, status: "skipped" };
   }
 
   const output = await runPhaseKind(deps, job, token, session, workflow, phase, context, calls);
   await finishPhase(deps, memo, session, workflow, phase, { status: "succeeded", output, skipReason: null });
   log.info({}, "phase succeeded");
+  await startNextPhase(deps, memo, job, session, workflow, phase, log);
   return { phase: phaseId, status: "succeeded" };
+}
+
+/**
+ * Starts the phase after `phase` from the job that has just finished `phase`, when the next one makes
+ * model calls: journals its calls and queues their jobs as children of the next phase's job, which is
+ * waiting for this one (its only child until then). The next phase's job then runs once, when its
+ * calls have answered, instead of once to queue them and once more to gather them: one activation and
+ * one start statement fewer per phase, and its calls go out without waiting for BullMQ to hand over.
+ *
+ * Best effort: anything this skips or fails to do (a phase that is skipped or writes files, a session
+ * that ended, a fault) the next phase's own job does, as it always could, since every step here is
+ * idempotent (the start, the journal, the job ids).
+ */
+async function startNextPhase(
+  deps: EngineDeps,
+  memo: SessionMemo,
+  job: Job,
+  session: SessionForRun,
+  workflow: WorkflowDefinition,
+  phase: PhaseDefinition,
+  log: EngineDeps["log"],
+): Promise<void> {
+  const next = workflow.phases[workflow.phases.findIndex((candidate) => candidate.id === phase.id) + 1];
+  if (!next || (next.kind !== "generate" && next.kind !== "vote")) return;
+  // The flow's shape (buildFlow): this job's parent is the next phase's job of the same run.
+  const parentId = phaseJobId(session.id, session.run, next.id);
+  if (job.parent?.id !== parentId) return;
+  try {
+    const started = await startPhaseRun(
+      deps.db,
+      { sessionId: session.id, run: session.run, phase: next.id },
+      memo.known(session.id),
+    );
+    // Not started here (already running, waiting or finished, or the session ended): left to its job.
+    if (started.start !== "started" || !started.session || sessionHasEnded(started.session)) return;
+    memo.remember(session.id, started.session);
+    const context = buildContext(started.session.request, started.session.phases);
+    // A phase to skip is skipped by its own job, which records why.
+    if (skipReason(next, context)) return;
+    const pending = await ensureCalls(deps.db, session.id, next.id, planCalls(workflow, next, context));
+    if (pending.length > 0) {
+      await addCallJobs(deps, { id: parentId, queue: job.parent.queueKey }, started.session, next, pending);
+    }
+  } catch (error) {
+    log.warn(
+      { next: next.id, error: (error as Error).message },
+      "could not start the next phase from this one; its own job will",
+    );
+  }
 }
 
 async function runPhaseKind(
@@ -185,7 +236,18 @@ async function queueCalls(
   phase: GeneratePhase | VotePhase,
   pending: readonly PendingCall[],
 ): Promise<boolean> {
-  const parent = { id: job.id as string, queue: job.queueQualifiedName };
+  await addCallJobs(deps, { id: job.id as string, queue: job.queueQualifiedName }, session, phase, pending);
+  return job.moveToWaitingChildren(token);
+}
+
+/** Adds a job for each call of `pending` (its id per call and run) as a child of the phase job `parent`. */
+async function addCallJobs(
+  deps: EngineDeps,
+  parent: { id: string; queue: string },
+  session: Pick<SessionForRun, "id" | "run">,
+  phase: GeneratePhase | VotePhase,
+  pending: readonly PendingCall[],
+): Promise<void> {
   // One round trip per provider queue, however many calls it gets.
   const byProvider = Map.groupBy(pending, (call) => call.provider as ProviderName);
   await Promise.all(
@@ -207,7 +269,6 @@ async function queueCalls(
       ),
     ),
   );
-  return job.moveToWaitingChildren(token);
 }
 
 async function gather(
