@@ -695,7 +695,7 @@ function report(options: Options, results: Results): string {
     row([
       "phase hand-off by the phase it leads into, idle",
       "p50 over the sequential sessions; files and git through BullMQ, the others started by the job before",
-      [...alone.handOffsInto].map(([phase, ms]) => `${phase} ${fixed(percentile(ms, 50), 1)} ms`).join(", "),
+      [...alone.handOffsInto].map(([phase, ms]) => `${phase} ${fixed(percentile(ms, 50), 0)} ms`).join(", "),
     ]),
     row([
       "hand-off, bare BullMQ",
