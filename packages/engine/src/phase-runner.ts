@@ -29,7 +29,7 @@ import { checkFiles } from "@foundry/workspace";
 import { type Job, UnrecoverableError, WaitingChildrenError } from "bullmq";
 import type { EngineDeps } from "./deps.ts";
 import { DEFAULT_DURABILITY } from "./durability.ts";
-import { throughOutage } from "./infrastructure.ts";
+import { type OutageOptions, throughOutage } from "./infrastructure.ts";
 import { RETRY_HINT } from "./job-control.ts";
 import { rejectFiles, runFilesPhase } from "./phases/files.ts";
 import { gatherGenerate, gatherVote, overriddenMajorities } from "./phases/gather.ts";
@@ -65,17 +65,25 @@ export async function runPhaseJob(
   const observe = (outcome: "succeeded" | "skipped" | "waiting" | "failed") =>
     deps.observe?.phase?.({ phase: payload.data.phase, outcome, durationMs: performance.now() - started });
   try {
-    const result = await throughOutage(() => runPhase(deps, memo, job, token, payload.data, log), {
-      timeoutMs: deps.durability?.outageTimeoutMs ?? DEFAULT_DURABILITY.outageTimeoutMs,
-      onWait: (fault, error, waitedMs) =>
-        log.warn({ fault, error: (error as Error).message, waitedMs }, `${fault} unavailable; waiting`),
-    });
+    const result = await throughOutage(
+      () => runPhase(deps, memo, job, token, payload.data, log),
+      phaseOutage(deps, log),
+    );
     if (result.status !== "superseded") observe(result.status);
     return result;
   } catch (error) {
     observe(error instanceof WaitingChildrenError ? "waiting" : "failed");
     throw error;
   }
+}
+
+/** How a phase job waits while PostgreSQL or the queue is unreachable: bounded, and logged. */
+function phaseOutage(deps: EngineDeps, log: EngineDeps["log"]): OutageOptions {
+  return {
+    timeoutMs: deps.durability?.outageTimeoutMs ?? DEFAULT_DURABILITY.outageTimeoutMs,
+    onWait: (fault, error, waitedMs) =>
+      log.warn({ fault, error: (error as Error).message, waitedMs }, `${fault} unavailable; waiting`),
+  };
 }
 
 async function runPhase(
@@ -136,8 +144,9 @@ async function runPhase(
  * Starts the phase after `phase` from the job that has just finished `phase`, when the next one makes
  * model calls: journals its calls and queues their jobs as children of the next phase's job, which is
  * waiting for this one (its only child until then). The next phase's job then runs once, when its
- * calls have answered, instead of once to queue them and once more to gather them: one activation and
- * one start statement fewer per phase, and its calls go out without waiting for BullMQ to hand over.
+ * calls have answered, instead of once to queue them and once more to gather them: one activation
+ * fewer per phase (BullMQ's claim and its move to waiting for children), and its calls go out without
+ * waiting for BullMQ to hand the phase over.
  *
  * Best effort: anything this skips or fails to do (a phase that is skipped or writes files, a session
  * that ended, a fault) the next phase's own job does, as it always could, since every step here is
@@ -169,9 +178,15 @@ async function startNextPhase(
     const context = buildContext(started.session.request, started.session.phases);
     // A phase to skip is skipped by its own job, which records why.
     if (skipReason(next, context)) return;
-    const pending = await ensureCalls(deps.db, session.id, next.id, planCalls(workflow, next, context));
+    // Once started, through an outage as a phase job would: the next phase's job may not run until
+    // its calls that were queued have answered, so the ones left out would wait that long.
+    const outage = phaseOutage(deps, log);
+    const calls = planCalls(workflow, next, context);
+    const pending = await throughOutage(() => ensureCalls(deps.db, session.id, next.id, calls), outage);
+    const parent = { id: parentId, queue: job.parent.queueKey };
     if (pending.length > 0) {
-      await addCallJobs(deps, { id: parentId, queue: job.parent.queueKey }, started.session, next, pending);
+      const { id, run } = started.session;
+      await throughOutage(() => addCallJobs(deps, parent, { id, run }, next, pending), outage);
     }
   } catch (error) {
     log.warn(
