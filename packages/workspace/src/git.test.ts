@@ -136,7 +136,7 @@ describe("commits, in-process for a new history and through git fast-import afte
       ]),
       commit("files", [
         { path: "README.md", content: "".padEnd(5000, "readme ") },
-        // Larger than SMALL_OBJECT_BYTES: deflated on the thread pool with zlib's defaults.
+        // Larger than SMALL_OBJECT_BYTES: deflated on the thread pool with zlib's defaults; the rest stored.
         {
           path: "data/large.json",
           content: JSON.stringify(Array.from({ length: 12_000 }, (_, n) => ({ n }))),
