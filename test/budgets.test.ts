@@ -6,7 +6,9 @@ import { until } from "./support/wait.ts";
 describe("budgets", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    // The plans' providers answer after 300 ms, so that both plans are in flight at once: with
+    // instant answers on a busy machine, one plan could be answered before the other was claimed.
+    stack = await startStack({ simulator: { latencyMs: { anthropic: 300, gemini: 300 } } });
   });
   afterAll(() => stack?.close());
 
