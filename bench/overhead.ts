@@ -494,7 +494,9 @@ async function phaseTimings(
     if (previous?.sessionId !== run.sessionId || !previous?.finishedAt || !run.startedAt) continue;
     const handOff = run.startedAt.getTime() - previous.finishedAt.getTime();
     handOffs.push(handOff);
-    into.set(run.phase, [...(into.get(run.phase) ?? []), handOff]);
+    const list = into.get(run.phase) ?? [];
+    list.push(handOff);
+    into.set(run.phase, list);
   }
   // Maps keep insertion order: the first session's phases, in its order (ORDER BY position).
   return { handOffs, into, durations };

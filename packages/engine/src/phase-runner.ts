@@ -167,15 +167,15 @@ async function startNextPhase(
   const parentId = phaseJobId(session.id, session.run, next.id);
   if (job.parent?.id !== parentId) return;
   try {
-    const started = await startPhaseRun(
+    const { start, session: current } = await startPhaseRun(
       deps.db,
       { sessionId: session.id, run: session.run, phase: next.id },
       memo.known(session.id),
     );
     // Not started here (already running, waiting or finished, or the session ended): left to its job.
-    if (started.start !== "started" || !started.session || sessionHasEnded(started.session)) return;
-    memo.remember(session.id, started.session);
-    const context = buildContext(started.session.request, started.session.phases);
+    if (start !== "started" || !current || sessionHasEnded(current)) return;
+    memo.remember(session.id, current);
+    const context = buildContext(current.request, current.phases);
     // A phase to skip is skipped by its own job, which records why.
     if (skipReason(next, context)) return;
     // Once started, through an outage as a phase job would: the next phase's job may not run until
@@ -184,10 +184,8 @@ async function startNextPhase(
     const calls = planCalls(workflow, next, context);
     const pending = await throughOutage(() => ensureCalls(deps.db, session.id, next.id, calls), outage);
     const parent = { id: parentId, queue: job.parent.queueKey };
-    if (pending.length > 0) {
-      const { id, run } = started.session;
-      await throughOutage(() => addCallJobs(deps, parent, { id, run }, next, pending), outage);
-    }
+    if (pending.length > 0)
+      await throughOutage(() => addCallJobs(deps, parent, current, next, pending), outage);
   } catch (error) {
     log.warn(
       { next: next.id, error: (error as Error).message },
